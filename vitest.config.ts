@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    // Temporal's native core bridge crashes under worker threads; forks isolate it (vitest #5047).
+    pool: 'forks',
+    globalSetup: ['./test/setup/global-setup.ts'],
+    include: ['test/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    reporters: ['default', './test/setup/summary-reporter.ts'],
+  },
+});

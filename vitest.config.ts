@@ -5,6 +5,7 @@ export default defineConfig({
     // Temporal's native core bridge crashes under worker threads; forks isolate it (vitest #5047).
     pool: 'forks',
     globalSetup: ['./test/setup/global-setup.ts'],
+    setupFiles: ['./test/setup/quiet-runtime.ts'],
     include: ['test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,

@@ -1,0 +1,95 @@
+import { pathToFileURL } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
+import type { Config } from './config/config.js';
+import { SEARCH_ATTRIBUTES, workflowIds } from './workflows/messages.js';
+import type { selfTest } from './workflows/index.js';
+
+// The Temporal client factory used by the API and the ops CLI (`npm run ops -- <command>`).
+
+export interface TemporalHandle {
+  connection: Connection;
+  client: Client;
+}
+
+/** Connects eagerly: fails fast when the server is unreachable (CLI, tests). */
+export async function connectTemporal(temporal: Config['temporal']): Promise<TemporalHandle> {
+  const connection = await Connection.connect({ address: temporal.address });
+  return { connection, client: new Client({ connection, namespace: temporal.namespace }) };
+}
+
+/** Connects on first use: the API must start (and report Temporal as down) while the server is away. */
+export function lazyTemporal(temporal: Config['temporal']): TemporalHandle {
+  const connection = Connection.lazy({ address: temporal.address });
+  return { connection, client: new Client({ connection, namespace: temporal.namespace }) };
+}
+
+const SA_TYPE_ENUM: Record<string, number> = { TEXT: 1, KEYWORD: 2, INT: 3, DOUBLE: 4, BOOL: 5, DATETIME: 6, KEYWORD_LIST: 7 };
+
+/**
+ * Registers the project's custom search attributes when missing (idempotent). The dev server
+ * can also take them as --search-attribute flags; a real cluster needs this or `temporal operator`.
+ */
+export async function ensureSearchAttributes(
+  connection: Pick<Connection, 'operatorService'>,
+  namespace: string,
+): Promise<string[]> {
+  const existing = await connection.operatorService.listSearchAttributes({ namespace });
+  const known = new Set(Object.keys(existing.customAttributes ?? {}));
+  const missing = SEARCH_ATTRIBUTES.filter((k) => !known.has(k.name));
+  if (missing.length === 0) return [];
+  await connection.operatorService.addSearchAttributes({
+    namespace,
+    searchAttributes: Object.fromEntries(missing.map((k) => [k.name, SA_TYPE_ENUM[k.type] ?? 2])),
+  });
+  return missing.map((k) => k.name);
+}
+
+// ---------------------------------------------------------------------------------------------
+// ops CLI
+
+type Command = (ctx: { client: Client; config: Readonly<Config>; args: string[] }) => Promise<unknown>;
+
+const commands: Record<string, { help: string; run: Command }> = {
+  selftest: {
+    help: 'run the selfTest workflow through the worker (proves server → worker → PostgreSQL)',
+    run: async ({ client, config }) =>
+      client.workflow.execute<typeof selfTest>('selfTest', {
+        taskQueue: config.temporal.taskQueue,
+        workflowId: workflowIds.selfTest(new Date().toISOString().replace(/[:.]/g, '-')),
+        workflowExecutionTimeout: '1 minute',
+      }),
+  },
+};
+
+function usage(): string {
+  return [
+    'usage: npm run ops -- <command> [args]',
+    '',
+    ...Object.entries(commands).map(([name, c]) => `  ${name.padEnd(22)} ${c.help}`),
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const { loadConfigOrExit } = await import('./config/config.js');
+  const [name, ...args] = process.argv.slice(2);
+  const command = name ? commands[name] : undefined;
+  if (!command) {
+    process.stderr.write(`${name ? `unknown command "${name}"\n` : ''}${usage()}\n`);
+    process.exit(name === 'help' || name === '--help' ? 0 : 2);
+  }
+  const config = loadConfigOrExit();
+  const { connection, client } = await connectTemporal(config.temporal);
+  try {
+    const result = await command.run({ client, config, args });
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  } finally {
+    await connection.close();
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`ops: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,226 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseDotenv } from 'dotenv';
+import { Value } from '@sinclair/typebox/value';
+import { EnvSchema, SECRET_VARIABLES, type Env } from './env-schema.js';
+import { parseApiTokens, type ApiToken } from './api-tokens.js';
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`configuration error: ${variable} ${message}`);
+  }
+}
+
+export type Role = ApiToken['role'];
+export type { ApiToken };
+
+export interface Config {
+  env: 'production' | 'lab';
+  logLevel: Env['LOG_LEVEL'];
+  uyuni: {
+    url: string;
+    user: string;
+    password: string;
+    verifyTls: boolean;
+    caFile?: string;
+    timeoutMs: number;
+    pollIntervalMinutes: number;
+    syncWorkers: number;
+    timeZone: string;
+    testGroupPrefix: string;
+  };
+  db: { connectionString?: string; host: string; port: number; database: string; user: string; password: string; poolMax: number };
+  score: {
+    kernelPenalty: number;
+    rebootPenalty: number;
+    configPenalty: number;
+    dependencyPenalty: number;
+    dependencyMaxPenalty: number;
+    sizePenaltyPerMb: number;
+    sizeMaxPenalty: number;
+    historyMaxPenalty: number;
+    historyMinTests: number;
+    smallPatchBonus: number;
+    smallPatchBytes: number;
+  };
+  testThresholds: { cpuDelta: number; memoryDelta: number };
+  temporal: { address: string; namespace: string; taskQueue: string };
+  api: { host: string; port: number; tokens: ApiToken[] };
+  salt: { url: string; user: string; password: string; eauth: string; verifyTls: boolean; timeoutMs: number };
+  prometheus: { url: string; timeoutMs: number };
+  worker: { metricsPort: number; shutdownGraceMs: number; maxConcurrentActivities: number; maxCachedWorkflows: number };
+  health: { required: string[] };
+}
+
+const HEALTH_DEPENDENCIES = ['postgres', 'temporal', 'uyuni', 'prometheus'];
+
+/** Reads `.env` (if present) under the process environment, which wins; never mutates process.env. */
+export function readEnvironment(env: NodeJS.ProcessEnv = process.env, dotenvPath = env.DOTENV_PATH ?? '.env') {
+  let fromFile: Record<string, string> = {};
+  try {
+    fromFile = parseDotenv(readFileSync(dotenvPath));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const merged: Record<string, string | undefined> = { ...fromFile };
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) merged[k] = v;
+  return merged;
+}
+
+function describeValue(variable: string, value: unknown): string {
+  if (SECRET_VARIABLES.has(variable as keyof Env)) return '';
+  return ` (got ${JSON.stringify(value)})`;
+}
+
+function validate(raw: Record<string, string | undefined>): Env {
+  const known: Record<string, unknown> = {};
+  for (const key of Object.keys(EnvSchema.properties)) {
+    const value = raw[key];
+    // An empty optional variable means "not set", as in most .env conventions.
+    if (value !== undefined && !(value === '' && isOptional(key))) known[key] = value;
+  }
+  const withDefaults = Value.Default(EnvSchema, known);
+  const converted = Value.Convert(EnvSchema, withDefaults);
+  const first = Value.Errors(EnvSchema, converted).First();
+  if (first) {
+    const variable = first.path.replace(/^\//, '').split('/')[0] || '(unknown)';
+    const schema = EnvSchema.properties[variable as keyof Env] as { description?: string } | undefined;
+    throw new ConfigError(
+      variable,
+      `is invalid: ${first.message.toLowerCase()}${describeValue(variable, known[variable])}` +
+        (schema?.description ? ` — ${schema.description}` : ''),
+    );
+  }
+  return converted as Env;
+}
+
+function isOptional(key: string): boolean {
+  return !((EnvSchema.required ?? []) as string[]).includes(key);
+}
+
+function checkUrl(variable: string, value: string, protocols: string[]): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(variable, `is not a valid URL${describeValue(variable, value)}`);
+  }
+  if (!protocols.includes(url.protocol)) {
+    throw new ConfigError(variable, `must use ${protocols.join(' or ')}${describeValue(variable, value)}`);
+  }
+  return value.replace(/\/+$/, '');
+}
+
+function deepFreeze<T>(obj: T): T {
+  for (const value of Object.values(obj as object)) {
+    if (value && typeof value === 'object') deepFreeze(value);
+  }
+  return Object.freeze(obj);
+}
+
+export function loadConfig(raw: Record<string, string | undefined> = readEnvironment()): Readonly<Config> {
+  const e = validate(raw);
+  const tokens = parseApiTokens(e.API_TOKENS ?? '', (message) => new ConfigError('API_TOKENS', message));
+  const required = e.HEALTH_REQUIRED.split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = required.find((r) => !HEALTH_DEPENDENCIES.includes(r));
+  if (unknown) {
+    throw new ConfigError('HEALTH_REQUIRED', `names an unknown dependency "${unknown}" (known: ${HEALTH_DEPENDENCIES.join(', ')})`);
+  }
+  if (e.DATABASE_URL) checkUrl('DATABASE_URL', e.DATABASE_URL, ['postgres:', 'postgresql:']);
+  if (e.UYUNI_CA_FILE) {
+    try {
+      readFileSync(e.UYUNI_CA_FILE);
+    } catch {
+      throw new ConfigError('UYUNI_CA_FILE', `cannot be read${describeValue('UYUNI_CA_FILE', e.UYUNI_CA_FILE)}`);
+    }
+  }
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: e.UYUNI_TIMEZONE });
+  } catch {
+    throw new ConfigError('UYUNI_TIMEZONE', `is not an IANA time zone${describeValue('UYUNI_TIMEZONE', e.UYUNI_TIMEZONE)}`);
+  }
+  if (!/^[^:\s]+:\d{1,5}$/.test(e.TEMPORAL_ADDRESS)) {
+    throw new ConfigError('TEMPORAL_ADDRESS', `must be host:port${describeValue('TEMPORAL_ADDRESS', e.TEMPORAL_ADDRESS)}`);
+  }
+
+  const config: Config = {
+    env: e.SPM_ENV,
+    logLevel: e.LOG_LEVEL,
+    uyuni: {
+      url: checkUrl('UYUNI_URL', e.UYUNI_URL, ['http:', 'https:']),
+      user: e.UYUNI_USER,
+      password: e.UYUNI_PASSWORD,
+      verifyTls: e.UYUNI_VERIFY_SSL,
+      ...(e.UYUNI_CA_FILE ? { caFile: e.UYUNI_CA_FILE } : {}),
+      timeoutMs: e.UYUNI_TIMEOUT_SECONDS * 1000,
+      pollIntervalMinutes: e.UYUNI_POLL_INTERVAL_MINUTES,
+      syncWorkers: e.UYUNI_SYNC_WORKERS,
+      timeZone: e.UYUNI_TIMEZONE,
+      testGroupPrefix: e.UYUNI_TEST_GROUP_PREFIX,
+    },
+    db: {
+      ...(e.DATABASE_URL ? { connectionString: e.DATABASE_URL } : {}),
+      host: e.DB_HOST,
+      port: e.DB_PORT,
+      database: e.DB_NAME,
+      user: e.DB_USER,
+      password: e.DB_PASSWORD,
+      poolMax: e.DB_POOL_MAX,
+    },
+    score: {
+      kernelPenalty: e.SCORE_KERNEL_PENALTY,
+      rebootPenalty: e.SCORE_REBOOT_PENALTY,
+      configPenalty: e.SCORE_CONFIG_PENALTY,
+      dependencyPenalty: e.SCORE_DEPENDENCY_PENALTY,
+      dependencyMaxPenalty: e.SCORE_DEPENDENCY_MAX_PENALTY,
+      sizePenaltyPerMb: e.SCORE_SIZE_PENALTY_PER_MB,
+      sizeMaxPenalty: e.SCORE_SIZE_MAX_PENALTY,
+      historyMaxPenalty: e.SCORE_HISTORY_MAX_PENALTY,
+      historyMinTests: e.SCORE_HISTORY_MIN_TESTS,
+      smallPatchBonus: e.SCORE_SMALL_PATCH_BONUS,
+      smallPatchBytes: e.SCORE_SMALL_PATCH_BYTES,
+    },
+    testThresholds: { cpuDelta: e.TEST_CPU_DELTA_THRESHOLD, memoryDelta: e.TEST_MEMORY_DELTA_THRESHOLD },
+    temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TEMPORAL_TASK_QUEUE },
+    api: { host: e.API_HOST, port: e.API_PORT, tokens },
+    salt: {
+      url: checkUrl('SALT_URL', e.SALT_URL, ['http:', 'https:']),
+      user: e.SALT_USER,
+      password: e.SALT_PASSWORD,
+      eauth: e.SALT_EAUTH,
+      verifyTls: e.SALT_VERIFY_SSL,
+      timeoutMs: e.SALT_TIMEOUT_SECONDS * 1000,
+    },
+    prometheus: {
+      url: checkUrl('PROMETHEUS_URL', e.PROMETHEUS_URL, ['http:', 'https:']),
+      timeoutMs: e.PROMETHEUS_TIMEOUT_SECONDS * 1000,
+    },
+    worker: {
+      metricsPort: e.WORKER_METRICS_PORT,
+      shutdownGraceMs: e.WORKER_SHUTDOWN_GRACE_SECONDS * 1000,
+      maxConcurrentActivities: e.WORKER_MAX_CONCURRENT_ACTIVITIES,
+      maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
+    },
+    health: { required },
+  };
+  return deepFreeze(config);
+}
+
+/**
+ * Entry points call this: a bad value stops the process with one line naming the variable
+ * (and never its value when it is a secret).
+ */
+export function loadConfigOrExit(raw?: Record<string, string | undefined>): Readonly<Config> {
+  try {
+    return loadConfig(raw);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,93 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+// Every variable the orchestrator reads, with its default. Values arrive as strings from the environment
+// or `.env`; TypeBox converts and checks them. `.env.example` documents each one for operators.
+
+const Bool = (def: boolean, description: string) => Type.Boolean({ default: def, description });
+const Int = (def: number, min: number, max: number, description: string) =>
+  Type.Integer({ default: def, minimum: min, maximum: max, description });
+const Num = (def: number, min: number, max: number, description: string) =>
+  Type.Number({ default: def, minimum: min, maximum: max, description });
+const Str = (def: string, description: string) => Type.String({ default: def, description });
+const OptStr = (description: string) => Type.Optional(Type.String({ description }));
+
+export const EnvSchema = Type.Object({
+  SPM_ENV: Type.Union([Type.Literal('production'), Type.Literal('lab')], {
+    default: 'production',
+    description: 'lab = the simulated fleet with its fixed lab-only tokens; production refuses to start without API_TOKENS',
+  }),
+  LOG_LEVEL: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+    { default: 'info' },
+  ),
+
+  UYUNI_URL: Str('http://127.0.0.1:8090/rpc/api', 'XML-RPC endpoint of the UYUNI server'),
+  UYUNI_USER: Str('admin', 'UYUNI API user (a read-write API user)'),
+  UYUNI_PASSWORD: Str('', 'UYUNI API password (secret)'),
+  UYUNI_VERIFY_SSL: Bool(true, 'verify the UYUNI TLS certificate'),
+  UYUNI_CA_FILE: OptStr('PEM bundle to trust for UYUNI (self-signed UYUNI CA)'),
+  UYUNI_TIMEOUT_SECONDS: Int(30, 1, 600, 'per-call timeout of UYUNI XML-RPC calls'),
+  UYUNI_POLL_INTERVAL_MINUTES: Int(30, 1, 1440, 'interval of the uyuni-sync Temporal Schedule'),
+  UYUNI_SYNC_WORKERS: Int(10, 1, 100, 'parallel UYUNI calls during a sync'),
+  UYUNI_TIMEZONE: Str('UTC', 'time zone of the UYUNI JVM (it sends zone-less dates)'),
+  UYUNI_TEST_GROUP_PREFIX: Str('test-', 'system groups whose systems are test systems'),
+
+  DATABASE_URL: OptStr('postgres://user:password@host:port/db (secret; wins over DB_*)'),
+  DB_HOST: Str('127.0.0.1', 'PostgreSQL host'),
+  DB_PORT: Int(5432, 1, 65535, 'PostgreSQL port'),
+  DB_NAME: Str('spm', 'PostgreSQL database'),
+  DB_USER: Str('postgres', 'PostgreSQL user'),
+  DB_PASSWORD: Str('', 'PostgreSQL password (secret)'),
+  DB_POOL_MAX: Int(10, 1, 200, 'connections per process'),
+
+  SCORE_KERNEL_PENALTY: Num(30, 0, 100, 'Success Score: kernel package in the erratum'),
+  SCORE_REBOOT_PENALTY: Num(15, 0, 100, 'Success Score: reboot required'),
+  SCORE_CONFIG_PENALTY: Num(10, 0, 100, 'Success Score: package ships config files'),
+  SCORE_DEPENDENCY_PENALTY: Num(3, 0, 100, 'Success Score: per additional package (dependency)'),
+  SCORE_DEPENDENCY_MAX_PENALTY: Num(15, 0, 100, 'Success Score: cap of the dependency penalty'),
+  SCORE_SIZE_PENALTY_PER_MB: Num(2, 0, 100, 'Success Score: per MB of packages'),
+  SCORE_SIZE_MAX_PENALTY: Num(10, 0, 100, 'Success Score: cap of the size penalty'),
+  SCORE_HISTORY_MAX_PENALTY: Num(20, 0, 100, 'Success Score: cap of the failure-history penalty'),
+  SCORE_HISTORY_MIN_TESTS: Int(3, 1, 1000, 'Success Score: tests needed before history counts'),
+  SCORE_SMALL_PATCH_BONUS: Num(5, 0, 100, 'Success Score: bonus for a small patch'),
+  SCORE_SMALL_PATCH_BYTES: Int(102_400, 0, 1_000_000_000, 'Success Score: "small patch" size limit'),
+
+  TEST_CPU_DELTA_THRESHOLD: Num(20, 0, 100, 'max CPU % (points) increase after patching'),
+  TEST_MEMORY_DELTA_THRESHOLD: Num(15, 0, 100, 'max memory % (points) increase after patching'),
+
+  TEMPORAL_ADDRESS: Str('127.0.0.1:7233', 'Temporal frontend host:port'),
+  TEMPORAL_NAMESPACE: Str('default', 'Temporal namespace'),
+  TEMPORAL_TASK_QUEUE: Str('spm-orchestrator', 'task queue of the orchestrator worker'),
+
+  API_HOST: Str('127.0.0.1', 'address the REST API binds to'),
+  API_PORT: Int(5001, 1, 65535, 'REST API port'),
+  API_TOKENS: OptStr('comma-separated name:role:token (roles viewer, operator, approver, admin) (secret)'),
+
+  SALT_URL: Str('http://127.0.0.1:8091', 'salt-api (rest_cherrypy) base URL'),
+  SALT_USER: Str('spm', 'salt-api eauth user'),
+  SALT_PASSWORD: Str('', 'salt-api password or shared secret (secret)'),
+  SALT_EAUTH: Str('sharedsecret', 'salt-api eauth backend (sharedsecret, file, pam, auto, ldap)'),
+  SALT_VERIFY_SSL: Bool(true, 'verify the salt-api TLS certificate'),
+  SALT_TIMEOUT_SECONDS: Int(30, 1, 600, 'per-request timeout of salt-api calls'),
+
+  PROMETHEUS_URL: Str('http://127.0.0.1:9090', 'Prometheus base URL'),
+  PROMETHEUS_TIMEOUT_SECONDS: Int(10, 1, 120, 'per-query timeout'),
+
+  WORKER_METRICS_PORT: Int(9464, 0, 65535, 'port of the worker /metrics (Temporal SDK metrics); 0 = off'),
+  WORKER_SHUTDOWN_GRACE_SECONDS: Int(30, 0, 3600, 'time in-flight activities get on shutdown'),
+  WORKER_MAX_CONCURRENT_ACTIVITIES: Int(100, 1, 10_000, 'activity slots of the worker'),
+  WORKER_MAX_CACHED_WORKFLOWS: Int(500, 0, 100_000, 'sticky workflow cache size'),
+
+  HEALTH_REQUIRED: Str('postgres,temporal', 'dependencies whose failure makes /health/detail answer 503'),
+});
+
+export type Env = Static<typeof EnvSchema>;
+
+/** Variables whose values are never printed, logged or put in workflow history. */
+export const SECRET_VARIABLES = new Set<keyof Env>([
+  'UYUNI_PASSWORD',
+  'DATABASE_URL',
+  'DB_PASSWORD',
+  'API_TOKENS',
+  'SALT_PASSWORD',
+]);

@@ -1,0 +1,336 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+// The typed view of the schema the migrations create. test/integration/db-schema.test.ts compares it with
+// information_schema, so a migration that drifts from these types fails the suite.
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+/** `date` columns are read as 'YYYY-MM-DD' strings (see connection.ts): a calendar day has no time zone. */
+type DateString = ColumnType<string | null, string | null | undefined, string | null>;
+/** jsonb is written as JSON text (db/json.ts): node-postgres would turn a JS array into a PostgreSQL array. */
+type Json<T> = ColumnType<T, string, string>;
+type NullableJson<T> = ColumnType<T | null, string | null | undefined, string | null>;
+type DefaultedJson<T> = ColumnType<T, string | undefined, string>;
+
+export interface SyncRunsTable {
+  id: Generated<number>;
+  workflow_id: string;
+  run_id: string;
+  trigger: 'schedule' | 'api' | 'cli' | 'startup' | 'manual';
+  status: ColumnType<'running' | 'succeeded' | 'failed', 'running' | 'succeeded' | 'failed' | undefined>;
+  started_at: Timestamp;
+  finished_at: NullableTimestamp;
+  duration_ms: number | null;
+  groups_count: Generated<number>;
+  systems_count: Generated<number>;
+  errata_count: Generated<number>;
+  errata_inserted: Generated<number>;
+  errata_updated: Generated<number>;
+  cves_fetched: Generated<number>;
+  uyuni_calls: Generated<number>;
+  phase_durations: DefaultedJson<Record<string, number>>;
+  errors: DefaultedJson<SyncError[]>;
+  error: string | null;
+}
+
+export interface SyncError {
+  scope: string;
+  message: string;
+}
+
+export type Severity = 'Critical' | 'High' | 'Medium' | 'Low';
+
+export interface ErrataPackage {
+  id: number;
+  name: string;
+  epoch: string;
+  version: string;
+  release: string;
+  arch: string;
+  size: number;
+}
+
+export interface ErrataCacheTable {
+  id: Generated<number>;
+  advisory_name: string;
+  uyuni_errata_id: number | null;
+  advisory_type: string;
+  advisory_status: string | null;
+  synopsis: string | null;
+  description: string | null;
+  severity: Severity;
+  uyuni_severity: string | null;
+  cves: ColumnType<string[], string[] | undefined, string[]>;
+  packages: NullableJson<ErrataPackage[]>;
+  packages_fetched_at: NullableTimestamp;
+  target_os: ColumnType<string[], string[] | undefined, string[]>;
+  test_system_ids: ColumnType<number[], number[] | undefined, number[]>;
+  requires_reboot: Generated<boolean>;
+  issue_date: DateString;
+  update_date: DateString;
+  first_seen_at: Timestamp;
+  last_synced_at: Timestamp;
+  last_sync_run_id: number | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface PatchTestQueueTable {
+  id: Generated<number>;
+  advisory_name: string;
+  target_os: string;
+  status: ColumnType<string, string | undefined, string>;
+  status_changed_at: Timestamp;
+  priority_override: number | null;
+  notes: string | null;
+  success_score: number | null;
+  requires_reboot: Generated<boolean>;
+  queued_by: string | null;
+  workflow_id: string | null;
+  test_system_id: number | null;
+  snoozed_until: NullableTimestamp;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface QueueStatusTransitionsTable {
+  from_status: string;
+  to_status: string;
+}
+
+export interface PatchRiskProfileTable {
+  id: Generated<number>;
+  queue_id: number;
+  advisory_name: string;
+  success_score: number;
+  has_kernel: boolean;
+  requires_reboot: boolean;
+  has_config_files: boolean;
+  dependency_count: number;
+  total_size_bytes: number;
+  failure_history_count: Generated<number>;
+  breakdown: Json<unknown>;
+  weights: Json<Record<string, number>>;
+  computed_at: Timestamp;
+}
+
+export type TestStatus = 'running' | 'passed' | 'failed' | 'rolled_back' | 'cancelled';
+
+export interface PatchTestsTable {
+  id: Generated<number>;
+  queue_id: number;
+  workflow_id: string;
+  run_id: string;
+  test_system_id: number | null;
+  test_system_name: string | null;
+  status: ColumnType<TestStatus, TestStatus | undefined, TestStatus>;
+  started_at: Timestamp;
+  completed_at: NullableTimestamp;
+  metrics_before: NullableJson<unknown>;
+  metrics_after: NullableJson<unknown>;
+  cpu_delta: number | null;
+  memory_delta: number | null;
+  services: NullableJson<unknown>;
+  snapshot_id: string | null;
+  snapshot_type: 'snapper' | 'package' | null;
+  requires_reboot: boolean | null;
+  reboot_duration_seconds: number | null;
+  rollback_type: 'package' | 'snapshot' | null;
+  rollback_verified: boolean | null;
+  uyuni_action_id: number | null;
+  failure_phase: string | null;
+  failure_reason: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export type TestPhase = 'lease' | 'snapshot' | 'patch' | 'reboot' | 'validate' | 'services' | 'rollback' | 'verify_rollback';
+export type PhaseStatus = 'running' | 'passed' | 'failed' | 'skipped';
+
+export interface PatchTestPhasesTable {
+  id: Generated<number>;
+  test_id: number;
+  phase: TestPhase;
+  status: ColumnType<PhaseStatus, PhaseStatus | undefined, PhaseStatus>;
+  started_at: Timestamp;
+  completed_at: NullableTimestamp;
+  duration_ms: number | null;
+  details: DefaultedJson<unknown>;
+  error: string | null;
+}
+
+export interface PatchApprovalsTable {
+  id: Generated<number>;
+  queue_id: number;
+  test_id: number | null;
+  workflow_id: string;
+  decision: 'approve' | 'reject' | 'snooze' | 'expire';
+  decided_by: string;
+  reason: string | null;
+  snooze_until: NullableTimestamp;
+  evidence: DefaultedJson<unknown>;
+  source: ColumnType<'api' | 'cli' | 'dashboard' | 'system', 'api' | 'cli' | 'dashboard' | 'system' | undefined>;
+  request_id: string;
+  decided_at: Timestamp;
+}
+
+export type DeploymentStatus =
+  | 'pending'
+  | 'applying'
+  | 'rebooting'
+  | 'verifying'
+  | 'applied'
+  | 'failed'
+  | 'skipped'
+  | 'rolled_back'
+  | 'rollback_failed';
+
+export interface PatchDeploymentsTable {
+  id: Generated<number>;
+  queue_id: number;
+  workflow_id: string;
+  system_id: number;
+  system_name: string;
+  group_name: string | null;
+  wave: number;
+  status: ColumnType<DeploymentStatus, DeploymentStatus | undefined, DeploymentStatus>;
+  uyuni_action_id: number | null;
+  pre_versions: NullableJson<unknown>;
+  services: NullableJson<unknown>;
+  error: string | null;
+  started_at: NullableTimestamp;
+  completed_at: NullableTimestamp;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface PatchRollbacksTable {
+  id: Generated<number>;
+  queue_id: number;
+  scope: 'test' | 'production';
+  test_id: number | null;
+  deployment_id: number | null;
+  system_id: number;
+  rollback_type: 'package' | 'snapshot';
+  status: ColumnType<'running' | 'succeeded' | 'failed', 'running' | 'succeeded' | 'failed' | undefined>;
+  requested_by: string | null;
+  reason: string | null;
+  details: DefaultedJson<unknown>;
+  error: string | null;
+  idempotency_key: string;
+  started_at: Timestamp;
+  completed_at: NullableTimestamp;
+}
+
+export interface OrchestratorNotificationsTable {
+  id: Generated<number>;
+  event_type: string;
+  channel: 'email' | 'webhook' | 'log';
+  recipient: string;
+  subject: string;
+  payload: DefaultedJson<unknown>;
+  queue_id: number | null;
+  status: ColumnType<'pending' | 'sent' | 'failed', 'pending' | 'sent' | 'failed' | undefined>;
+  attempts: Generated<number>;
+  last_error: string | null;
+  dedupe_key: string;
+  sent_at: NullableTimestamp;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface OrchestratorConfigTable {
+  key: string;
+  value: Json<unknown>;
+  description: string | null;
+  updated_by: string | null;
+  updated_at: Timestamp;
+}
+
+export interface QueueDetailsView {
+  id: number;
+  advisory_name: string;
+  target_os: string;
+  status: string;
+  status_changed_at: Date;
+  priority_override: number | null;
+  notes: string | null;
+  success_score: number | null;
+  requires_reboot: boolean;
+  queued_by: string | null;
+  workflow_id: string | null;
+  test_system_id: number | null;
+  snoozed_until: Date | null;
+  created_at: Date;
+  updated_at: Date;
+  advisory_type: string;
+  synopsis: string | null;
+  severity: Severity;
+  cves: string[];
+  severity_rank: number;
+  score_breakdown: unknown;
+  last_test_id: number | null;
+  last_test_status: string | null;
+  last_test_completed_at: Date | null;
+}
+
+export interface PendingApprovalsView {
+  queue_id: number;
+  advisory_name: string;
+  target_os: string;
+  status: string;
+  success_score: number | null;
+  workflow_id: string | null;
+  snoozed_until: Date | null;
+  severity: Severity;
+  synopsis: string | null;
+  advisory_type: string;
+  cves: string[];
+  test_id: number | null;
+  test_system_name: string | null;
+  test_completed_at: Date | null;
+  cpu_delta: number | null;
+  memory_delta: number | null;
+  reboot_duration_seconds: number | null;
+  services: unknown;
+  pending_since: Date;
+  hours_pending: number;
+}
+
+export interface DailyStatsView {
+  day: string;
+  queued: number;
+  tests_started: number;
+  tests_passed: number;
+  tests_failed: number;
+  approved: number;
+  rejected: number;
+  systems_patched: number;
+  rollbacks: number;
+  sync_runs: number;
+}
+
+export interface Database {
+  sync_runs: SyncRunsTable;
+  errata_cache: ErrataCacheTable;
+  patch_test_queue: PatchTestQueueTable;
+  queue_status_transitions: QueueStatusTransitionsTable;
+  patch_risk_profile: PatchRiskProfileTable;
+  patch_tests: PatchTestsTable;
+  patch_test_phases: PatchTestPhasesTable;
+  patch_approvals: PatchApprovalsTable;
+  patch_deployments: PatchDeploymentsTable;
+  patch_rollbacks: PatchRollbacksTable;
+  orchestrator_notifications: OrchestratorNotificationsTable;
+  orchestrator_config: OrchestratorConfigTable;
+  v_queue_details: QueueDetailsView;
+  v_pending_approvals: PendingApprovalsView;
+  v_daily_stats: DailyStatsView;
+}
+
+export type ErrataRow = Selectable<ErrataCacheTable>;
+export type NewErrata = Insertable<ErrataCacheTable>;
+export type QueueRow = Selectable<PatchTestQueueTable>;
+export type NewQueueItem = Insertable<PatchTestQueueTable>;
+export type QueueUpdate = Updateable<PatchTestQueueTable>;
+export type SyncRunRow = Selectable<SyncRunsTable>;

@@ -1,0 +1,74 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import type { TestProject } from 'vitest/node';
+import { execFileSync } from 'node:child_process';
+import { WORKFLOWS_PATH } from '../../worker.js';
+import { adminConfig, createDatabase, dropDatabase } from '../support/postgres.js';
+import { startDevServer, type DevServer } from '../support/temporal-dev-server.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    temporalAddress: string;
+    databaseName: string;
+    workflowBundlePath: string;
+  }
+}
+
+// ONE Temporal dev server and ONE fresh, migrated database per run, shared by every test file.
+// Nothing here is optional: if Temporal or PostgreSQL cannot be had, the run fails (never a silent skip).
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const started = Date.now();
+  let server: DevServer | undefined;
+  const databaseName = `spm_test_${Date.now()}_${process.pid}`;
+  const teardown = async () => {
+    await server?.stop();
+    if (!process.env.KEEP_TEST_DB) await dropDatabase(databaseName);
+  };
+  try {
+    return await prepare();
+  } catch (err) {
+    await teardown().catch(() => undefined);
+    throw err;
+  }
+
+  async function prepare() {
+  const temporalAddress = process.env.TEMPORAL_ADDRESS ?? (server = await startDevServer()).address;
+
+  await createDatabase(databaseName);
+  // Through the real `npm run migrate` entry (Kysely Migrator + FileMigrationProvider, run by tsx).
+  const admin = adminConfig();
+  execFileSync(process.execPath, ['--import', 'tsx', 'db/migrate.ts', 'latest'], {
+    env: {
+      ...process.env,
+      DB_HOST: String(admin.host),
+      DB_PORT: String(admin.port),
+      DB_USER: String(admin.user),
+      DB_PASSWORD: String(admin.password ?? ''),
+      DB_NAME: databaseName,
+      DATABASE_URL: '',
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+
+  // Bundling workflows costs seconds: do it once per run, not once per worker (sdk-typescript #728).
+  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
+  const workflowBundlePath = path.join(mkdtempSync(path.join(tmpdir(), 'spm-bundle-')), 'workflow-bundle.js');
+  writeFileSync(workflowBundlePath, code);
+
+  project.provide('temporalAddress', temporalAddress);
+  project.provide('databaseName', databaseName);
+  project.provide('workflowBundlePath', workflowBundlePath);
+  process.stdout.write(
+    `[setup] Temporal ${server ? `dev server started at ${temporalAddress}` : `at ${temporalAddress} (TEMPORAL_ADDRESS)`}; ` +
+      `PostgreSQL database ${databaseName} migrated; workflows bundled (${((Date.now() - started) / 1000).toFixed(1)} s)\n`,
+  );
+
+  return teardown;
+  }
+}
+
+const noop = () => undefined;
+const quietLogger = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop };

@@ -1,0 +1,40 @@
+import { readFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { NativeConnection } from '@temporalio/worker';
+import { inject } from 'vitest';
+import { loadConfig, type Config } from '../../config/config.js';
+import { createLogger } from '../../config/logger.js';
+import { createDb, type Db } from '../../db/connection.js';
+
+/** The configuration a test process uses: the run's database and Temporal server, plus overrides. */
+export function testConfig(overrides: Record<string, string> = {}): Readonly<Config> {
+  return loadConfig({
+    DB_HOST: process.env.DB_HOST ?? '127.0.0.1',
+    DB_PORT: process.env.DB_PORT ?? '5432',
+    DB_USER: process.env.DB_USER ?? 'postgres',
+    DB_NAME: inject('databaseName'),
+    TEMPORAL_ADDRESS: inject('temporalAddress'),
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    WORKER_METRICS_PORT: '0',
+    WORKER_SHUTDOWN_GRACE_SECONDS: '2',
+    ...overrides,
+  });
+}
+
+export function testDb(config = testConfig()): Db {
+  return createDb(config.db, 'spm-test');
+}
+
+export const testLogger = () => createLogger(process.env.TEST_LOG_LEVEL ?? 'silent', 'test');
+
+export function workflowBundle(): { code: string } {
+  return { code: readFileSync(inject('workflowBundlePath'), 'utf8') };
+}
+
+export function uniqueTaskQueue(prefix: string): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+export async function nativeConnection(): Promise<NativeConnection> {
+  return NativeConnection.connect({ address: inject('temporalAddress') });
+}

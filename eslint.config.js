@@ -36,7 +36,8 @@ export default tseslint.config(
           })),
           patterns: [
             {
-              group: ['*', '!@temporalio/workflow', '!@temporalio/common', '!./*', '!../domain/*'],
+              // anything but @temporalio/workflow|common, a sibling in workflows/, or domain/
+              regex: '^(?!@temporalio/(workflow|common)$|\\./[^/]+$|\\.\\./domain/[^/]+$)',
               allowTypeImports: true,
               message:
                 'Workflow code may import only @temporalio/workflow, @temporalio/common, workflows/* and domain/*; import activities with `import type`.',

@@ -27,3 +27,14 @@ export function parseApiTokens(value: string, error: (message: string) => Error)
   });
   return tokens;
 }
+
+/**
+ * Fixed tokens for `npm run lab` (SPM_ENV=lab) only, listed in the README. A production API refuses to
+ * start without API_TOKENS, so these can never open a real deployment.
+ */
+export const LAB_API_TOKENS: readonly ApiToken[] = [
+  { name: 'lab-viewer', role: 'viewer', token: 'spm-lab-viewer-token' },
+  { name: 'lab-operator', role: 'operator', token: 'spm-lab-operator-token' },
+  { name: 'lab-approver', role: 'approver', token: 'spm-lab-approver-token' },
+  { name: 'lab-admin', role: 'admin', token: 'spm-lab-admin-token' },
+];

@@ -11,6 +11,8 @@ type DateString = ColumnType<string | null, string | null | undefined, string | 
 type Json<T> = ColumnType<T, string, string>;
 type NullableJson<T> = ColumnType<T | null, string | null | undefined, string | null>;
 type DefaultedJson<T> = ColumnType<T, string | undefined, string>;
+/** Any JSON value but null (a NOT NULL jsonb column). */
+export type JsonValue = string | number | boolean | readonly unknown[] | Record<string, unknown>;
 
 export interface SyncRunsTable {
   id: Generated<number>;
@@ -109,7 +111,7 @@ export interface PatchRiskProfileTable {
   dependency_count: number;
   total_size_bytes: number;
   failure_history_count: Generated<number>;
-  breakdown: Json<unknown>;
+  breakdown: Json<JsonValue>;
   weights: Json<Record<string, number>>;
   computed_at: Timestamp;
 }
@@ -155,7 +157,7 @@ export interface PatchTestPhasesTable {
   started_at: Timestamp;
   completed_at: NullableTimestamp;
   duration_ms: number | null;
-  details: DefaultedJson<unknown>;
+  details: DefaultedJson<JsonValue>;
   error: string | null;
 }
 
@@ -168,7 +170,7 @@ export interface PatchApprovalsTable {
   decided_by: string;
   reason: string | null;
   snooze_until: NullableTimestamp;
-  evidence: DefaultedJson<unknown>;
+  evidence: DefaultedJson<JsonValue>;
   source: ColumnType<'api' | 'cli' | 'dashboard' | 'system', 'api' | 'cli' | 'dashboard' | 'system' | undefined>;
   request_id: string;
   decided_at: Timestamp;
@@ -215,7 +217,7 @@ export interface PatchRollbacksTable {
   status: ColumnType<'running' | 'succeeded' | 'failed', 'running' | 'succeeded' | 'failed' | undefined>;
   requested_by: string | null;
   reason: string | null;
-  details: DefaultedJson<unknown>;
+  details: DefaultedJson<JsonValue>;
   error: string | null;
   idempotency_key: string;
   started_at: Timestamp;
@@ -228,7 +230,7 @@ export interface OrchestratorNotificationsTable {
   channel: 'email' | 'webhook' | 'log';
   recipient: string;
   subject: string;
-  payload: DefaultedJson<unknown>;
+  payload: DefaultedJson<JsonValue>;
   queue_id: number | null;
   status: ColumnType<'pending' | 'sent' | 'failed', 'pending' | 'sent' | 'failed' | undefined>;
   attempts: Generated<number>;
@@ -241,7 +243,7 @@ export interface OrchestratorNotificationsTable {
 
 export interface OrchestratorConfigTable {
   key: string;
-  value: Json<unknown>;
+  value: Json<JsonValue>;
   description: string | null;
   updated_by: string | null;
   updated_at: Timestamp;

@@ -1,6 +1,7 @@
 import { loadConfigOrExit } from '../config/config.js';
 import { createLogger } from '../config/logger.js';
 import { createDb, describeDb } from './connection.js';
+import { ensureDatabase } from './ensure-database.js';
 import { migrateDown, migrateToLatest, migrateToNone } from './migrator.js';
 
 // npm run migrate [-- latest|down|reset]
@@ -8,6 +9,9 @@ async function run(): Promise<void> {
   const config = loadConfigOrExit();
   const log = createLogger(config.logLevel, 'migrate');
   const command = process.argv[2] ?? 'latest';
+  if (command === 'latest' && (await ensureDatabase(config.db))) {
+    log.info({ database: describeDb(config.db) }, 'created the database');
+  }
   const db = createDb(config.db, 'spm-migrate');
   try {
     const steps =

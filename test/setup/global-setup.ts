@@ -6,7 +6,7 @@ import type { TestProject } from 'vitest/node';
 import { execFileSync } from 'node:child_process';
 import { WORKFLOWS_PATH } from '../../worker.js';
 import { adminConfig, createDatabase, dropDatabase } from '../support/postgres.js';
-import { startDevServer, type DevServer } from '../support/temporal-dev-server.js';
+import { startDevServer, type DevServer } from '../../lab/temporal-dev-server.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

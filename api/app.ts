@@ -1,0 +1,71 @@
+import { readFileSync } from 'node:fs';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { TemporalHandle } from '../client.js';
+import type { ApiToken } from '../config/api-tokens.js';
+import type { Config } from '../config/config.js';
+import type { Db } from '../db/connection.js';
+import { auth } from './plugins/auth.js';
+import { database } from './plugins/db.js';
+import { errorHandler } from './plugins/error-handler.js';
+import { metrics } from './plugins/metrics.js';
+import { openapi } from './plugins/swagger.js';
+import { temporal } from './plugins/temporal.js';
+import { configRoutes } from './routes/config/index.js';
+import { healthRoutes } from './routes/health/index.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Readonly<Config>;
+    /** Every route as registered (method, url): what /docs/json must list. */
+    routeTable: { method: string; url: string }[];
+  }
+}
+
+export interface AppDeps {
+  config: Readonly<Config>;
+  db: Db;
+  temporal: TemporalHandle;
+  tokens: readonly ApiToken[];
+  logger: Logger;
+  /** Close the db pool and Temporal connection with the app (the API process owns them; tests may not). */
+  ownsResources?: boolean;
+}
+
+export const API_VERSION: string = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    requestIdHeader: 'x-request-id',
+    // POST /sync/trigger waits for a whole sync; everything else answers in milliseconds.
+    requestTimeout: 300_000,
+    keepAliveTimeout: 10_000,
+    routerOptions: { ignoreTrailingSlash: true },
+    connectionTimeout: 30_000,
+    ajv: {
+      // Unknown fields are errors (400 naming the field), not silently dropped; query strings are coerced.
+      customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false },
+    },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.decorate('config', deps.config);
+  app.decorate('routeTable', [] as { method: string; url: string }[]);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) app.routeTable.push({ method, url: route.url });
+  });
+  await app.register(errorHandler);
+  await app.register(openapi, { version: API_VERSION });
+  await app.register(metrics);
+  await app.register(database, { db: deps.db, owned: deps.ownsResources ?? false });
+  await app.register(temporal, { temporal: deps.temporal, owned: deps.ownsResources ?? false });
+  await app.register(auth, { tokens: deps.tokens });
+
+  await app.register(healthRoutes, { prefix: '/api/v1/health', version: API_VERSION });
+  await app.register(configRoutes, { prefix: '/api/v1/config' });
+
+  return app;
+}

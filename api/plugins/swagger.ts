@@ -1,0 +1,31 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { ErrorResponse } from '../schemas/common.js';
+
+/** The route schemas are the OpenAPI document: served at /docs/json, browsable at /docs. */
+export const openapi = fp(
+  async (app: FastifyInstance, opts: { version: string }) => {
+    app.addSchema(ErrorResponse);
+    await app.register(swagger, {
+      openapi: {
+        openapi: '3.0.3',
+        info: {
+          title: 'SPM Orchestrator API',
+          description: 'Security-patch orchestration for UYUNI-managed fleets: sync, queue, test, approve, deploy.',
+          version: opts.version,
+        },
+        components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+        security: [{ bearer: [] }],
+        tags: [
+          { name: 'health', description: 'liveness and dependency checks (open)' },
+          { name: 'ops', description: 'metrics for Prometheus (open)' },
+          { name: 'config', description: 'runtime settings: score weights, thresholds, approval and wave policy' },
+        ],
+      },
+    });
+    await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list', deepLinking: true } });
+  },
+  { name: 'openapi' },
+);

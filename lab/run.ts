@@ -1,0 +1,93 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { Socket } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LAB_API_TOKENS } from '../config/api-tokens.js';
+import { startDevServer, type DevServer } from './temporal-dev-server.js';
+
+// `npm run lab`: the whole system on embedded defaults, on this machine only (loopback).
+// Temporal dev server (Web UI :8233, state kept in .lab/temporal.db) → migrations → worker → API (:5001).
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const LAB_DIR = path.join(ROOT, '.lab');
+
+/** Embedded defaults; anything already set in the environment (or .env) wins. */
+const LAB_ENV: Record<string, string> = {
+  SPM_ENV: 'lab',
+  TEMPORAL_ADDRESS: '127.0.0.1:7233',
+  DB_NAME: 'spm',
+  API_PORT: '5001',
+  WORKER_METRICS_PORT: '9464',
+};
+
+function log(msg: string, extra: Record<string, unknown> = {}): void {
+  process.stdout.write(`${JSON.stringify({ level: 'info', time: new Date().toISOString(), name: 'lab', ...extra, msg })}\n`);
+}
+
+async function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = new Socket();
+    socket.setTimeout(500);
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+    socket.once('timeout', () => (socket.destroy(), resolve(false)));
+    socket.connect(port, '127.0.0.1');
+  });
+}
+
+function run(name: string, entry: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], { cwd: ROOT, env, stdio: 'inherit' });
+  child.once('exit', (code, signal) => log(`${name} exited`, { code, signal }));
+  return child;
+}
+
+async function waitExit(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null) return child.exitCode;
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
+async function main(): Promise<void> {
+  mkdirSync(LAB_DIR, { recursive: true });
+  const env: NodeJS.ProcessEnv = { ...LAB_ENV, ...process.env };
+  const children: ChildProcess[] = [];
+  let temporal: DevServer | undefined;
+
+  const shutdown = async (code: number) => {
+    for (const c of children.reverse()) c.kill('SIGTERM');
+    await Promise.all(children.map(waitExit));
+    await temporal?.stop();
+    process.exit(code);
+  };
+  process.once('SIGINT', () => void shutdown(0));
+  process.once('SIGTERM', () => void shutdown(0));
+
+  const temporalPort = Number((env.TEMPORAL_ADDRESS ?? '').split(':')[1] ?? 7233);
+  if (await listening(temporalPort)) {
+    log('using the Temporal server already listening', { address: env.TEMPORAL_ADDRESS });
+  } else {
+    temporal = await startDevServer({ port: temporalPort, uiPort: temporalPort + 1000, dbFilename: path.join(LAB_DIR, 'temporal.db') });
+    log('Temporal dev server started', { address: temporal.address, webUi: `http://127.0.0.1:${temporalPort + 1000}` });
+  }
+
+  const migrate = run('migrate', 'db/migrate.ts', ['latest'], env);
+  if ((await waitExit(migrate)) !== 0) return shutdown(1);
+
+  children.push(run('worker', 'worker.ts', [], env));
+  children.push(run('api', 'api/main.ts', [], env));
+  log('lab is up', {
+    api: `http://127.0.0.1:${env.API_PORT}/docs`,
+    temporalUi: `http://127.0.0.1:${temporalPort + 1000}`,
+    tokens: Object.fromEntries(LAB_API_TOKENS.map((t) => [t.role, t.token])),
+  });
+
+  // If the worker or the API dies, the lab is not usable: stop everything and say so.
+  const first = await Promise.race(children.map(async (c) => ({ c, code: await waitExit(c) })));
+  log('a lab process stopped; shutting the lab down', { pid: first.c.pid, code: first.code });
+  await shutdown(first.code === 0 ? 0 : 1);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`lab: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,25 @@
+import type { Severity } from '../db/database.js';
+
+export const SEVERITIES: readonly Severity[] = ['Critical', 'High', 'Medium', 'Low'];
+
+/** UYUNI's own labels (errata.getDetails `severity`, Red Hat's scale) onto ours. */
+const FROM_UYUNI: Record<string, Severity> = {
+  critical: 'Critical',
+  important: 'High',
+  high: 'High',
+  moderate: 'Medium',
+  medium: 'Medium',
+  low: 'Low',
+};
+
+/**
+ * The seed's rule: UYUNI's own severity when it has one; otherwise a Security Advisory is Medium and a
+ * Bug Fix or Product Enhancement Advisory is Low (Ubuntu USNs carry no severity at all).
+ */
+export function mapSeverity(advisoryType: string, uyuniSeverity?: string | null): Severity {
+  const own = uyuniSeverity ? FROM_UYUNI[uyuniSeverity.trim().toLowerCase()] : undefined;
+  if (own) return own;
+  return advisoryType === 'Security Advisory' ? 'Medium' : 'Low';
+}
+
+export const severityRank = (s: Severity): number => SEVERITIES.indexOf(s) + 1;

@@ -1,0 +1,15 @@
+/** Public surface of the lab fleet model. */
+export { Fleet, FleetError, generateFleet } from './fleet.js';
+export type { ApplyRecord, ErratumQuery, FleetErrorCode, FleetTruth, ScheduleOptions } from './fleet.js';
+export { OS_SPECS, OSES, archLabel } from './catalog.js';
+export type { OsSpec, SourceSpec } from './catalog.js';
+export { DEFAULT_SEED, FLEET_DEFAULTS, MAX_ERRATA, MAX_SYSTEMS, SCALES, resolveFleetOptions } from './options.js';
+export type { FleetOptions, ResolvedFleetOptions, ScaleName } from './options.js';
+export { FIRST_ERRATUM_ID, FIRST_PACKAGE_ID } from './errata.js';
+export { FIRST_GROUP_ID, FIRST_SYSTEM_ID, GENESIS_MS, groupName, loopbackAddress } from './systems.js';
+export { FIRST_ACTION_ID } from './actions.js';
+export { manualClock } from './clock.js';
+export type { ManualClock } from './clock.js';
+export { PERSONALITIES } from './types.js';
+export type * from './types.js';
+export { actionView, erratumView, systemView } from './views.js';

@@ -1,0 +1,73 @@
+/** Fleet generation and behaviour knobs, with the seed benchmark as the default. */
+
+export interface FleetOptions {
+  seed?: number;
+  /** Systems in each of test-ubuntu-2404 and test-rhel9. */
+  testSystemsPerOs?: number;
+  /** Systems in each of prod-ubuntu-2404 and prod-rhel9. */
+  prodSystemsPerOs?: number;
+  /** Errata generated per OS (the fleet holds twice this many). */
+  errataPerOs?: number;
+  /** Relevant errata per system. The default 317 × 2 test systems gives the seed's 634. */
+  relevantPerSystem?: number;
+  /** Share of a production system's relevant errata drawn from the test systems' errata. */
+  prodOverlap?: number;
+  /** Queued → Picked Up delay. */
+  actionPickupMs?: number;
+  /** Picked Up → Completed/Failed delay. */
+  actionCompleteMs?: number;
+  /** Picked Up → back up for a reboot action. */
+  rebootMs?: number;
+  cpuSpikePercent?: number;
+  /** Immediate memory jump when a memory_leak erratum lands. */
+  memoryLeakStepPercent?: number;
+  /** Further climb per second afterwards. */
+  memoryLeakPercentPerSecond?: number;
+  /** Time source (epoch ms). Inject a manual clock in tests. */
+  clock?: () => number;
+}
+
+export type ResolvedFleetOptions = Required<FleetOptions>;
+
+export const DEFAULT_SEED = 20240514;
+
+export const FLEET_DEFAULTS: Omit<ResolvedFleetOptions, 'clock'> = {
+  seed: DEFAULT_SEED,
+  testSystemsPerOs: 1,
+  prodSystemsPerOs: 10,
+  errataPerOs: 400,
+  relevantPerSystem: 317,
+  prodOverlap: 0.7,
+  actionPickupMs: 200,
+  actionCompleteMs: 800,
+  rebootMs: 1000,
+  cpuSpikePercent: 40,
+  memoryLeakStepPercent: 10,
+  memoryLeakPercentPerSecond: 1,
+};
+
+export const MAX_SYSTEMS = 10_000;
+export const MAX_ERRATA = 5_000;
+
+/** Named scales for the CLI and benchmarks. Errata counts are fleet totals (both OSes). */
+export type ScaleName = 'seed' | 'large' | 'max';
+export const SCALES: Record<ScaleName, FleetOptions> = {
+  seed: {},
+  large: { testSystemsPerOs: 10, prodSystemsPerOs: 990, errataPerOs: 1500, relevantPerSystem: 300 },
+  max: { testSystemsPerOs: 25, prodSystemsPerOs: 4975, errataPerOs: 2500, relevantPerSystem: 300 },
+};
+
+export function resolveFleetOptions(opts: FleetOptions = {}): ResolvedFleetOptions {
+  const defined = Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) as FleetOptions;
+  const resolved: ResolvedFleetOptions = { ...FLEET_DEFAULTS, clock: Date.now, ...defined };
+  const systems = 2 * (resolved.testSystemsPerOs + resolved.prodSystemsPerOs);
+  if (resolved.testSystemsPerOs < 1) throw new RangeError('testSystemsPerOs must be at least 1');
+  if (resolved.prodSystemsPerOs < 0) throw new RangeError('prodSystemsPerOs must not be negative');
+  if (systems > MAX_SYSTEMS) throw new RangeError(`at most ${MAX_SYSTEMS} systems (asked for ${systems})`);
+  if (resolved.errataPerOs < 20) throw new RangeError('errataPerOs must be at least 20');
+  if (2 * resolved.errataPerOs > MAX_ERRATA) throw new RangeError(`at most ${MAX_ERRATA} errata in total`);
+  if (resolved.relevantPerSystem < 1 || resolved.relevantPerSystem > resolved.errataPerOs) {
+    throw new RangeError('relevantPerSystem must be between 1 and errataPerOs');
+  }
+  return resolved;
+}

@@ -3,6 +3,8 @@ import { Client, Connection } from '@temporalio/client';
 import type { Config } from './config/config.js';
 import { SEARCH_ATTRIBUTES, workflowIds } from './workflows/messages.js';
 import type { selfTest } from './workflows/index.js';
+import { describeSyncSchedule, findRunningSyncs, progressOf, syncNow } from './temporal/sync-schedule.js';
+import { SYNC_SCHEDULE_ID } from './workflows/messages.js';
 
 // The Temporal client factory used by the API and the ops CLI (`npm run ops -- <command>`).
 
@@ -50,6 +52,40 @@ export async function ensureSearchAttributes(
 type Command = (ctx: { client: Client; config: Readonly<Config>; args: string[] }) => Promise<unknown>;
 
 const commands: Record<string, { help: string; run: Command }> = {
+  sync: {
+    help: 'sync UYUNI errata now and wait for the result (joins a run in progress)',
+    run: async ({ client, config }) => syncNow(client, config, 'cli'),
+  },
+  'sync-status': {
+    help: 'runs in progress with their progress, and the uyuni-sync Schedule',
+    run: async ({ client, config }) => {
+      const running = await findRunningSyncs(client, config.temporal.taskQueue);
+      const schedule = await describeSyncSchedule(client);
+      return {
+        running: await Promise.all(running.map(async (r) => ({ ...r, progress: await progressOf(client, r) }))),
+        schedule: schedule && {
+          id: SYNC_SCHEDULE_ID,
+          paused: schedule.state.paused,
+          nextRunAt: schedule.info.nextActionTimes[0] ?? null,
+          recentRuns: schedule.info.recentActions.map((a) => ({ at: a.takenAt, workflowId: a.action.workflow.workflowId })),
+        },
+      };
+    },
+  },
+  'sync-pause': {
+    help: 'pause the uyuni-sync Schedule [reason...]',
+    run: async ({ client, args }) => {
+      await client.schedule.getHandle(SYNC_SCHEDULE_ID).pause(args.join(' ') || 'paused with npm run ops');
+      return { paused: true };
+    },
+  },
+  'sync-resume': {
+    help: 'resume the uyuni-sync Schedule',
+    run: async ({ client }) => {
+      await client.schedule.getHandle(SYNC_SCHEDULE_ID).unpause('resumed with npm run ops');
+      return { paused: false };
+    },
+  },
   selftest: {
     help: 'run the selfTest workflow through the worker (proves server → worker → PostgreSQL)',
     run: async ({ client, config }) =>

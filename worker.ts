@@ -1,11 +1,13 @@
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { NativeConnection, Runtime, Worker, makeTelemetryFilterString, type WorkerOptions } from '@temporalio/worker';
 import type { Logger } from 'pino';
-import { createActivities, type ActivityDeps } from './activities/index.js';
+import { closeActivityDeps, createActivities, createActivityDeps, type ActivityDeps } from './activities/index.js';
+import { Client } from '@temporalio/client';
 import { ensureSearchAttributes } from './client.js';
 import { loadConfigOrExit, type Config } from './config/config.js';
 import { createLogger } from './config/logger.js';
 import { createDb } from './db/connection.js';
+import { ensureSyncSchedule, triggerScheduledSync } from './temporal/sync-schedule.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 
@@ -57,6 +59,10 @@ function installRuntime(config: Readonly<Config>, log: Logger): void {
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
+  if (!config.uyuni.password) {
+    process.stderr.write('configuration error: UYUNI_PASSWORD is required by the worker (it logs in to UYUNI)\n');
+    process.exit(78);
+  }
   const log = createLogger(config.logLevel, 'worker');
   installRuntime(config, log);
 
@@ -65,7 +71,11 @@ async function main(): Promise<void> {
   if (added.length) log.info({ added }, 'registered search attributes');
 
   const db = createDb(config.db, 'spm-worker');
-  const worker = await createOrchestratorWorker({ config, connection, deps: { config, db, log } });
+  const deps = createActivityDeps({ config, db, log });
+  const worker = await createOrchestratorWorker({ config, connection, deps });
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const schedule = await ensureSyncSchedule(client, config);
+  log.info({ scheduleId: 'uyuni-sync', everyMinutes: config.uyuni.pollIntervalMinutes, schedule }, 'sync schedule in place');
   log.info(
     {
       taskQueue: config.temporal.taskQueue,
@@ -75,10 +85,15 @@ async function main(): Promise<void> {
     },
     'worker started',
   );
+  const running = worker.run();
+  if (config.uyuni.syncOnStart) {
+    await triggerScheduledSync(client).catch((err: unknown) => log.warn({ err }, 'could not trigger the first sync'));
+  }
   try {
     // Runtime handles SIGINT/SIGTERM: it stops polling, lets activities finish within shutdownGraceTime, then run() resolves.
-    await worker.run();
+    await running;
   } finally {
+    await closeActivityDeps(deps).catch((err: unknown) => log.warn({ err }, 'UYUNI logout failed'));
     await db.destroy();
     await connection.close();
     log.info('worker stopped');

@@ -13,7 +13,9 @@ import { metrics } from './plugins/metrics.js';
 import { openapi } from './plugins/swagger.js';
 import { temporal } from './plugins/temporal.js';
 import { configRoutes } from './routes/config/index.js';
+import { errataRoutes } from './routes/errata/index.js';
 import { healthRoutes } from './routes/health/index.js';
+import { syncRoutes } from './routes/sync/index.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -66,6 +68,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(healthRoutes, { prefix: '/api/v1/health', version: API_VERSION });
   await app.register(configRoutes, { prefix: '/api/v1/config' });
+  await app.register(syncRoutes, { prefix: '/api/v1/sync' });
+  await app.register(errataRoutes, { prefix: '/api/v1/errata' });
 
   return app;
 }

@@ -31,6 +31,8 @@ export interface Config {
     syncWorkers: number;
     timeZone: string;
     testGroupPrefix: string;
+    syncOnStart: boolean;
+    retry: { maximumAttempts: number; initialIntervalMs: number };
   };
   db: { connectionString?: string; host: string; port: number; database: string; user: string; password: string; poolMax: number };
   score: {
@@ -160,6 +162,8 @@ export function loadConfig(raw: Record<string, string | undefined> = readEnviron
       syncWorkers: e.UYUNI_SYNC_WORKERS,
       timeZone: e.UYUNI_TIMEZONE,
       testGroupPrefix: e.UYUNI_TEST_GROUP_PREFIX,
+      syncOnStart: e.UYUNI_SYNC_ON_START,
+      retry: { maximumAttempts: e.UYUNI_RETRY_MAX_ATTEMPTS, initialIntervalMs: Math.round(e.UYUNI_RETRY_INITIAL_SECONDS * 1000) },
     },
     db: {
       ...(e.DATABASE_URL ? { connectionString: e.DATABASE_URL } : {}),

@@ -31,6 +31,9 @@ export const EnvSchema = Type.Object({
   UYUNI_SYNC_WORKERS: Int(10, 1, 100, 'parallel UYUNI calls during a sync'),
   UYUNI_TIMEZONE: Str('UTC', 'time zone of the UYUNI JVM (it sends zone-less dates)'),
   UYUNI_TEST_GROUP_PREFIX: Str('test-', 'system groups whose systems are test systems'),
+  UYUNI_RETRY_MAX_ATTEMPTS: Int(6, 1, 100, 'attempts of a failing UYUNI activity before the sync run fails'),
+  UYUNI_RETRY_INITIAL_SECONDS: Num(2, 0.05, 300, 'first retry delay of a failing UYUNI activity (doubles each time, at most 60 s)'),
+  UYUNI_SYNC_ON_START: Bool(true, 'the worker runs the uyuni-sync Schedule once right after it starts'),
 
   DATABASE_URL: OptStr('postgres://user:password@host:port/db (secret; wins over DB_*)'),
   DB_HOST: Str('127.0.0.1', 'PostgreSQL host'),

@@ -312,8 +312,38 @@ export interface DailyStatsView {
   sync_runs: number;
 }
 
+export interface SyncStagingErrataTable {
+  sync_run_id: number;
+  chunk: number;
+  advisory_name: string;
+  uyuni_errata_id: number;
+  advisory_type: string;
+  advisory_status: string | null;
+  synopsis: string | null;
+  issue_date: DateString;
+  update_date: DateString;
+  reboot_suggested: boolean | null;
+  target_os: string[];
+  system_ids: number[];
+}
+
+export interface SyncStagingDetailsTable {
+  sync_run_id: number;
+  seq: number;
+  advisory_name: string;
+  advisory_type: string;
+  fetched: Generated<boolean>;
+  description: string | null;
+  uyuni_severity: string | null;
+  severity: Severity | null;
+  cves: string[] | null;
+  reboot_suggested: boolean | null;
+}
+
 export interface Database {
   sync_runs: SyncRunsTable;
+  sync_staging_errata: SyncStagingErrataTable;
+  sync_staging_details: SyncStagingDetailsTable;
   errata_cache: ErrataCacheTable;
   patch_test_queue: PatchTestQueueTable;
   queue_status_transitions: QueueStatusTransitionsTable;

@@ -4,10 +4,13 @@ import { Socket } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LAB_API_TOKENS } from '../config/api-tokens.js';
+import { DEFAULT_SEED, SCALES, type ScaleName } from './fleet/index.js';
 import { startDevServer, type DevServer } from './temporal-dev-server.js';
+import { DEFAULT_CREDENTIALS, startUyuniLab, type UyuniLab } from './uyuni/server.js';
 
 // `npm run lab`: the whole system on embedded defaults, on this machine only (loopback).
-// Temporal dev server (Web UI :8233, state kept in .lab/temporal.db) → migrations → worker → API (:5001).
+// Temporal dev server (Web UI :8233, state kept in .lab/temporal.db) → the lab's UYUNI (:8090, a seeded
+// simulated fleet) → migrations → worker (creates the uyuni-sync Schedule and syncs at once) → API (:5001).
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const LAB_DIR = path.join(ROOT, '.lab');
@@ -19,6 +22,9 @@ const LAB_ENV: Record<string, string> = {
   DB_NAME: 'spm',
   API_PORT: '5001',
   WORKER_METRICS_PORT: '9464',
+  UYUNI_URL: 'http://127.0.0.1:8090/rpc/api',
+  UYUNI_USER: DEFAULT_CREDENTIALS.user,
+  UYUNI_PASSWORD: DEFAULT_CREDENTIALS.password,
 };
 
 function log(msg: string, extra: Record<string, unknown> = {}): void {
@@ -52,10 +58,13 @@ async function main(): Promise<void> {
   const env: NodeJS.ProcessEnv = { ...LAB_ENV, ...process.env };
   const children: ChildProcess[] = [];
   let temporal: DevServer | undefined;
+  // Assigned as the lab comes up; shutdown closes whatever exists by then.
+  const started: { uyuni?: UyuniLab } = {};
 
   const shutdown = async (code: number) => {
     for (const c of children.reverse()) c.kill('SIGTERM');
     await Promise.all(children.map(waitExit));
+    await started.uyuni?.close();
     await temporal?.stop();
     process.exit(code);
   };
@@ -69,6 +78,18 @@ async function main(): Promise<void> {
     temporal = await startDevServer({ port: temporalPort, uiPort: temporalPort + 1000, dbFilename: path.join(LAB_DIR, 'temporal.db') });
     log('Temporal dev server started', { address: temporal.address, webUi: `http://127.0.0.1:${temporalPort + 1000}` });
   }
+
+  const scale = (env.LAB_SCALE ?? 'seed') as ScaleName;
+  if (!(scale in SCALES)) throw new Error(`LAB_SCALE must be one of ${Object.keys(SCALES).join(', ')}`);
+  const uyuniUrl = new URL(env.UYUNI_URL ?? LAB_ENV.UYUNI_URL!);
+  const uyuni = await startUyuniLab({
+    port: Number(uyuniUrl.port),
+    fleet: { ...SCALES[scale], seed: Number(env.LAB_SEED ?? DEFAULT_SEED) },
+    credentials: { user: env.UYUNI_USER, password: env.UYUNI_PASSWORD },
+    latencyMs: Number(env.LAB_LATENCY_MS ?? 0),
+  });
+  started.uyuni = uyuni;
+  log('lab UYUNI started', { url: uyuni.url, control: `${uyuni.baseUrl}/lab/truth`, scale, systems: uyuni.fleet.systems.length });
 
   const migrate = run('migrate', 'db/migrate.ts', ['latest'], env);
   if ((await waitExit(migrate)) !== 0) return shutdown(1);

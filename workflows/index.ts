@@ -1,2 +1,3 @@
 // The workflow bundle's entry: every workflow type the worker serves.
 export { selfTest } from './self-test.js';
+export { uyuniSync } from './sync.js';

@@ -21,6 +21,8 @@ export const openapi = fp(
         tags: [
           { name: 'health', description: 'liveness and dependency checks (open)' },
           { name: 'ops', description: 'metrics for Prometheus (open)' },
+          { name: 'sync', description: 'the UYUNI errata sync: status, trigger' },
+          { name: 'errata', description: 'the errata cache' },
           { name: 'config', description: 'runtime settings: score weights, thresholds, approval and wave policy' },
         ],
       },

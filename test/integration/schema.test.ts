@@ -13,6 +13,8 @@ type NullableKeys<T> = { [K in keyof Selectable<T>]-?: null extends Selectable<T
 
 const COLUMNS = {
   sync_runs: ['id', 'workflow_id', 'run_id', 'trigger', 'status', 'started_at', 'finished_at', 'duration_ms', 'groups_count', 'systems_count', 'errata_count', 'errata_inserted', 'errata_updated', 'cves_fetched', 'uyuni_calls', 'phase_durations', 'errors', 'error'],
+  sync_staging_errata: ['sync_run_id', 'chunk', 'advisory_name', 'uyuni_errata_id', 'advisory_type', 'advisory_status', 'synopsis', 'issue_date', 'update_date', 'reboot_suggested', 'target_os', 'system_ids'],
+  sync_staging_details: ['sync_run_id', 'seq', 'advisory_name', 'advisory_type', 'fetched', 'description', 'uyuni_severity', 'severity', 'cves', 'reboot_suggested'],
   errata_cache: ['id', 'advisory_name', 'uyuni_errata_id', 'advisory_type', 'advisory_status', 'synopsis', 'description', 'severity', 'uyuni_severity', 'cves', 'packages', 'packages_fetched_at', 'target_os', 'test_system_ids', 'requires_reboot', 'issue_date', 'update_date', 'first_seen_at', 'last_synced_at', 'last_sync_run_id', 'created_at', 'updated_at'],
   patch_test_queue: ['id', 'advisory_name', 'target_os', 'status', 'status_changed_at', 'priority_override', 'notes', 'success_score', 'requires_reboot', 'queued_by', 'workflow_id', 'test_system_id', 'snoozed_until', 'created_at', 'updated_at'],
   queue_status_transitions: ['from_status', 'to_status'],
@@ -31,6 +33,8 @@ const COLUMNS = {
 
 const NULLABLE = {
   sync_runs: ['finished_at', 'duration_ms', 'error'],
+  sync_staging_errata: ['advisory_status', 'synopsis', 'issue_date', 'update_date', 'reboot_suggested'],
+  sync_staging_details: ['description', 'uyuni_severity', 'severity', 'cves', 'reboot_suggested'],
   errata_cache: ['uyuni_errata_id', 'advisory_status', 'synopsis', 'description', 'uyuni_severity', 'packages', 'packages_fetched_at', 'issue_date', 'update_date', 'last_sync_run_id'],
   patch_test_queue: ['priority_override', 'notes', 'success_score', 'queued_by', 'workflow_id', 'test_system_id', 'snoozed_until'],
   queue_status_transitions: [],

@@ -3,6 +3,7 @@ import type { NativeConnection, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureSearchAttributes } from '../../client.js';
 import type { Db } from '../../db/connection.js';
+import { closeActivityDeps, createActivityDeps, type ActivityDeps } from '../../activities/index.js';
 import { createOrchestratorWorker } from '../../worker.js';
 import { SEARCH_ATTRIBUTES } from '../../workflows/messages.js';
 import type { selfTest } from '../../workflows/index.js';
@@ -12,6 +13,7 @@ describe('selfTest workflow on a real worker and Temporal server', () => {
   const config = testConfig();
   const taskQueue = uniqueTaskQueue('self-test');
   let db: Db;
+  let deps: ActivityDeps;
   let native: NativeConnection;
   let worker: Worker;
   let running: Promise<void>;
@@ -20,13 +22,14 @@ describe('selfTest workflow on a real worker and Temporal server', () => {
 
   beforeAll(async () => {
     db = testDb(config);
+    deps = createActivityDeps({ config, db, log: testLogger() });
     native = await nativeConnection();
     worker = await createOrchestratorWorker({
       config,
       connection: native,
       taskQueue,
       workflowBundle: workflowBundle(),
-      deps: { config, db, log: testLogger() },
+      deps,
     });
     running = worker.run();
     connection = await Connection.connect({ address: config.temporal.address });
@@ -38,6 +41,7 @@ describe('selfTest workflow on a real worker and Temporal server', () => {
     await running;
     await connection?.close();
     await native?.close();
+    if (deps) await closeActivityDeps(deps);
     await db?.destroy();
   });
 

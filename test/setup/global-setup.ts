@@ -5,13 +5,15 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
 import { execFileSync } from 'node:child_process';
 import { WORKFLOWS_PATH } from '../../worker.js';
-import { adminConfig, createDatabase, dropDatabase } from '../support/postgres.js';
+import { adminConfig, createDatabase, dropDatabasesLike } from '../support/postgres.js';
 import { startDevServer, type DevServer } from '../../lab/temporal-dev-server.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     temporalAddress: string;
     databaseName: string;
+    /** A migrated database nobody connects to: files clone it for a database of their own. */
+    templateDatabase: string;
     workflowBundlePath: string;
   }
 }
@@ -21,10 +23,12 @@ declare module 'vitest' {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const started = Date.now();
   let server: DevServer | undefined;
-  const databaseName = `spm_test_${Date.now()}_${process.pid}`;
+  const prefix = `spm_test_${Date.now()}_${process.pid}`;
+  const databaseName = `${prefix}_shared`;
+  const templateDatabase = `${prefix}_template`;
   const teardown = async () => {
     await server?.stop();
-    if (!process.env.KEEP_TEST_DB) await dropDatabase(databaseName);
+    if (!process.env.KEEP_TEST_DB) await dropDatabasesLike(`${prefix}_%`);
   };
   try {
     return await prepare();
@@ -36,7 +40,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   async function prepare() {
   const temporalAddress = process.env.TEMPORAL_ADDRESS ?? (server = await startDevServer()).address;
 
-  await createDatabase(databaseName);
+  await createDatabase(templateDatabase);
   // Through the real `npm run migrate` entry (Kysely Migrator + FileMigrationProvider, run by tsx).
   const admin = adminConfig();
   execFileSync(process.execPath, ['--import', 'tsx', 'db/migrate.ts', 'latest'], {
@@ -46,12 +50,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
       DB_PORT: String(admin.port),
       DB_USER: String(admin.user),
       DB_PASSWORD: String(admin.password ?? ''),
-      DB_NAME: databaseName,
+      DB_NAME: templateDatabase,
       DATABASE_URL: '',
       LOG_LEVEL: 'warn',
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
+  await createDatabase(databaseName, templateDatabase);
 
   // Bundling workflows costs seconds: do it once per run, not once per worker (sdk-typescript #728).
   const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
@@ -60,6 +65,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
   project.provide('temporalAddress', temporalAddress);
   project.provide('databaseName', databaseName);
+  project.provide('templateDatabase', templateDatabase);
   project.provide('workflowBundlePath', workflowBundlePath);
   process.stdout.write(
     `[setup] Temporal ${server ? `dev server started at ${temporalAddress}` : `at ${temporalAddress} (TEMPORAL_ADDRESS)`}; ` +

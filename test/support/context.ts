@@ -5,6 +5,7 @@ import { inject } from 'vitest';
 import { loadConfig, type Config } from '../../config/config.js';
 import { createLogger } from '../../config/logger.js';
 import { createDb, type Db } from '../../db/connection.js';
+import { createDatabase } from './postgres.js';
 
 /** The configuration a test process uses: the run's database and Temporal server, plus overrides. */
 export function testConfig(overrides: Record<string, string> = {}): Readonly<Config> {
@@ -17,6 +18,7 @@ export function testConfig(overrides: Record<string, string> = {}): Readonly<Con
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     WORKER_METRICS_PORT: '0',
     WORKER_SHUTDOWN_GRACE_SECONDS: '2',
+    UYUNI_PASSWORD: 'lab-admin-password',
     ...overrides,
   });
 }
@@ -37,4 +39,14 @@ export function uniqueTaskQueue(prefix: string): string {
 
 export async function nativeConnection(): Promise<NativeConnection> {
   return NativeConnection.connect({ address: inject('temporalAddress') });
+}
+
+/**
+ * A migrated database of this test file's own (cloned from the run's template), for files whose rows
+ * would disturb others (the errata cache, the queue). Dropped with the run.
+ */
+export async function isolatedDatabase(label: string): Promise<string> {
+  const name = `${inject('templateDatabase').replace(/_template$/, '')}_${label}_${randomUUID().slice(0, 6)}`;
+  await createDatabase(name, inject('templateDatabase'));
+  return name;
 }

@@ -14,7 +14,7 @@ export function adminConfig(): pg.PoolConfig {
   };
 }
 
-export async function createDatabase(name: string): Promise<void> {
+export async function createDatabase(name: string, template?: string): Promise<void> {
   const client = new pg.Client(adminConfig());
   try {
     await client.connect();
@@ -22,7 +22,7 @@ export async function createDatabase(name: string): Promise<void> {
     throw new Error(`PostgreSQL is not reachable at ${adminConfig().host}:${adminConfig().port}: ${String(err)}`);
   }
   try {
-    await client.query(`CREATE DATABASE "${name}"`);
+    await client.query(`CREATE DATABASE "${name}"${template ? ` TEMPLATE "${template}"` : ''}`);
   } finally {
     await client.end();
   }
@@ -40,4 +40,15 @@ export async function dropDatabase(name: string): Promise<void> {
 
 export function untypedDb(database: string): Kysely<unknown> {
   return new Kysely<unknown>({ dialect: new PostgresDialect({ pool: new pg.Pool({ ...adminConfig(), database, max: 2 }) }) });
+}
+
+export async function dropDatabasesLike(pattern: string): Promise<void> {
+  const client = new pg.Client(adminConfig());
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1', [pattern]);
+    for (const { datname } of rows) await client.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
 }

@@ -1,0 +1,81 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Database, Severity } from '../database.js';
+
+type Executor = Kysely<Database> | Transaction<Database>;
+
+export interface ErrataFilter {
+  severity?: Severity[];
+  advisoryType?: string[];
+  os?: string;
+  cve?: string;
+  search?: string;
+  /** only advisories relevant to at least one test system now */
+  relevant?: boolean;
+  requiresReboot?: boolean;
+}
+
+export type ErrataSort = 'severity' | 'advisory_name' | 'update_date' | 'issue_date';
+
+const SEVERITY_RANK = sql<number>`case severity when 'Critical' then 1 when 'High' then 2 when 'Medium' then 3 else 4 end`;
+
+function filtered(db: Executor, f: ErrataFilter) {
+  let q = db.selectFrom('errata_cache');
+  if (f.severity?.length) q = q.where('severity', 'in', f.severity);
+  if (f.advisoryType?.length) q = q.where('advisory_type', 'in', f.advisoryType);
+  if (f.os) q = q.where(sql<boolean>`${f.os} = any(target_os)`);
+  if (f.cve) q = q.where(sql<boolean>`${f.cve.toUpperCase()} = any(cves)`);
+  if (f.search) {
+    const like = `%${f.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    q = q.where((eb) => eb.or([eb('advisory_name', 'ilike', like), eb('synopsis', 'ilike', like)]));
+  }
+  if (f.relevant !== undefined) q = q.where(sql<boolean>`(cardinality(test_system_ids) > 0) = ${f.relevant}`);
+  if (f.requiresReboot !== undefined) q = q.where('requires_reboot', '=', f.requiresReboot);
+  return q;
+}
+
+export async function listErrata(db: Executor, f: ErrataFilter, page: { limit: number; offset: number; sort: ErrataSort }) {
+  const base = filtered(db, f);
+  let rows = base
+    .select([
+      'advisory_name', 'advisory_type', 'advisory_status', 'synopsis', 'severity', 'cves', 'target_os', 'requires_reboot',
+      'issue_date', 'update_date', 'last_synced_at',
+    ])
+    .select(sql<number>`cardinality(test_system_ids)`.as('test_systems'));
+  rows =
+    page.sort === 'severity'
+      ? rows.orderBy(SEVERITY_RANK).orderBy('update_date', 'desc')
+      : page.sort === 'advisory_name'
+        ? rows.orderBy('advisory_name')
+        : rows.orderBy(page.sort, (ob) => ob.desc().nullsLast());
+  const [items, total] = await Promise.all([
+    rows.orderBy('advisory_name').limit(page.limit).offset(page.offset).execute(),
+    base.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow(),
+  ]);
+  return { total: Number(total.n), items };
+}
+
+export function getErratum(db: Executor, advisoryName: string) {
+  return db.selectFrom('errata_cache').selectAll().where('advisory_name', '=', advisoryName).executeTakeFirst();
+}
+
+export async function errataStats(db: Executor) {
+  const [totals, byType, bySeverity, byOs] = await Promise.all([
+    db
+      .selectFrom('errata_cache')
+      .select([
+        sql<number>`count(*)::integer`.as('total'),
+        sql<number>`count(*) filter (where cardinality(test_system_ids) > 0)::integer`.as('relevant'),
+        sql<number>`count(*) filter (where requires_reboot)::integer`.as('requires_reboot'),
+        sql<number>`count(*) filter (where cardinality(cves) > 0)::integer`.as('with_cves'),
+        sql<number>`coalesce(sum(cardinality(cves)), 0)::integer`.as('cves'),
+      ])
+      .executeTakeFirstOrThrow(),
+    db.selectFrom('errata_cache').select(['advisory_type as key', sql<number>`count(*)::integer`.as('count')]).groupBy('advisory_type').execute(),
+    db.selectFrom('errata_cache').select(['severity as key', sql<number>`count(*)::integer`.as('count')]).groupBy('severity').execute(),
+    sql<{ key: string; count: number }>`select os as key, count(*)::integer as count from errata_cache, unnest(target_os) os group by os`
+      .execute(db)
+      .then((r) => r.rows),
+  ]);
+  const asMap = (rows: { key: string; count: number }[]) => Object.fromEntries(rows.map((r) => [r.key, r.count]));
+  return { ...totals, by_type: asMap(byType), by_severity: asMap(bySeverity), by_os: asMap(byOs) };
+}

@@ -1,0 +1,48 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Database, SyncError, SyncRunsTable } from '../database.js';
+import { json } from '../json.js';
+
+type Executor = Kysely<Database> | Transaction<Database>;
+
+/** Idempotent: a retried activity gets the row the first attempt created (keyed by the Temporal run id). */
+export async function beginSyncRun(
+  db: Executor,
+  run: { workflowId: string; runId: string; trigger: SyncRunsTable['trigger'] },
+): Promise<number> {
+  const row = await db
+    .insertInto('sync_runs')
+    .values({ workflow_id: run.workflowId, run_id: run.runId, trigger: run.trigger })
+    .onConflict((oc) => oc.column('run_id').doUpdateSet((eb) => ({ run_id: eb.ref('excluded.run_id') })))
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
+export async function failSyncRun(db: Executor, id: number, error: string, errors: SyncError[]): Promise<void> {
+  await db
+    .updateTable('sync_runs')
+    .set({
+      status: 'failed',
+      finished_at: sql<Date>`now()`,
+      duration_ms: sql<number>`(extract(epoch from now() - started_at) * 1000)::integer`,
+      error,
+      errors: json(errors),
+    })
+    .where('id', '=', id)
+    .where('status', '=', 'running')
+    .execute();
+}
+
+export function recentSyncRuns(db: Executor, limit: number) {
+  return db.selectFrom('sync_runs').selectAll().orderBy('started_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+}
+
+export function lastSucceededSyncRun(db: Executor) {
+  return db
+    .selectFrom('sync_runs')
+    .selectAll()
+    .where('status', '=', 'succeeded')
+    .orderBy('finished_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+}

@@ -42,7 +42,9 @@ describe('migrations (npm run migrate) on an empty database', () => {
     ]));
     expect(views.sort()).toEqual(['v_daily_stats', 'v_pending_approvals', 'v_queue_details']);
 
-    expect(migrate('down')).toMatch(/down 2026_11_27_0001_initial_schema/);
+    expect(migrate('down')).toMatch(/down 2026_11_27_0002_sync_staging/);
+    expect((await relations(db)).map((r) => r.name)).not.toContain('sync_staging_errata');
+    expect(migrate('reset')).toMatch(/down 2026_11_27_0001_initial_schema/);
     expect(await relations(db)).toEqual([]);
     expect(migrate('latest')).toMatch(/up 2026_11_27_0001_initial_schema/);
     expect(await relations(db)).toEqual(created);

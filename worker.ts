@@ -72,7 +72,12 @@ async function main(): Promise<void> {
 
   const db = createDb(config.db, 'spm-worker');
   const deps = createActivityDeps({ config, db, log });
-  const worker = await createOrchestratorWorker({ config, connection, deps });
+  const worker = await createOrchestratorWorker({
+    config,
+    connection,
+    deps,
+    ...(config.worker.workflowBundle ? { workflowBundle: { codePath: config.worker.workflowBundle } } : {}),
+  });
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const schedule = await ensureSyncSchedule(client, config);
   log.info({ scheduleId: 'uyuni-sync', everyMinutes: config.uyuni.pollIntervalMinutes, schedule }, 'sync schedule in place');

@@ -53,7 +53,7 @@ export interface Config {
   api: { host: string; port: number; tokens: ApiToken[] };
   salt: { url: string; user: string; password: string; eauth: string; verifyTls: boolean; timeoutMs: number };
   prometheus: { url: string; timeoutMs: number };
-  worker: { metricsPort: number; shutdownGraceMs: number; maxConcurrentActivities: number; maxCachedWorkflows: number };
+  worker: { metricsPort: number; shutdownGraceMs: number; maxConcurrentActivities: number; maxCachedWorkflows: number; workflowBundle?: string };
   health: { required: string[] };
 }
 
@@ -207,6 +207,7 @@ export function loadConfig(raw: Record<string, string | undefined> = readEnviron
       shutdownGraceMs: e.WORKER_SHUTDOWN_GRACE_SECONDS * 1000,
       maxConcurrentActivities: e.WORKER_MAX_CONCURRENT_ACTIVITIES,
       maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
+      ...(e.WORKER_WORKFLOW_BUNDLE ? { workflowBundle: e.WORKER_WORKFLOW_BUNDLE } : {}),
     },
     health: { required },
   };

@@ -1,12 +1,15 @@
 import { ApplicationFailure, CancellationScope, isCancellation, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { chunk } from '../domain/chunks.js';
+import { forEachInWindow } from '../domain/window.js';
 import { DEFAULT_UYUNI_RETRY, syncProgressQuery, type SyncInput, type SyncProgress, type SyncSummary } from './messages.js';
 
 // Fan-out is by chunks, never one activity per RPC, so history stays small at 10,000 systems; inside a
 // chunk the activity calls UYUNI in parallel under the worker's UYUNI_SYNC_WORKERS limit.
 const SYSTEMS_PER_CHUNK = 50;
 const ADVISORIES_PER_CHUNK = 100;
+/** Chunk activities in flight: each already holds more calls than the worker's UYUNI limit lets through. */
+const CHUNKS_IN_FLIGHT = 3;
 
 const uyuniActivities = (retry: NonNullable<SyncInput['uyuniRetry']>) =>
   proxyActivities<Activities>({
@@ -75,15 +78,13 @@ export async function uyuniSync(input: SyncInput = { trigger: 'schedule' }): Pro
     progress.systems.total = systems.length;
 
     enter('errata');
-    await Promise.all(
-      chunk(systems, SYSTEMS_PER_CHUNK).map(async (part, index) => {
-        const r = await uyuni.collectRelevantErrata({ syncRunId, chunk: index, systems: part });
-        progress.systems.done += part.length;
-        progress.errata.seen += r.errata;
-        progress.uyuniCalls += r.calls;
-        addErrors(r.errors);
-      }),
-    );
+    await forEachInWindow(chunk(systems, SYSTEMS_PER_CHUNK), CHUNKS_IN_FLIGHT, async (part, index) => {
+      const r = await uyuni.collectRelevantErrata({ syncRunId, chunk: index, systems: part });
+      progress.systems.done += part.length;
+      progress.errata.seen += r.errata;
+      progress.uyuniCalls += r.calls;
+      addErrors(r.errors);
+    });
 
     enter('details');
     const planned = await store.planAdvisoryDetails({ syncRunId });
@@ -92,15 +93,13 @@ export async function uyuniSync(input: SyncInput = { trigger: 'schedule' }): Pro
     for (let from = 1; from <= planned; from += ADVISORIES_PER_CHUNK) {
       ranges.push({ fromSeq: from, toSeq: Math.min(planned, from + ADVISORIES_PER_CHUNK - 1) });
     }
-    await Promise.all(
-      ranges.map(async (range) => {
-        const r = await uyuni.fetchAdvisoryDetails({ syncRunId, ...range });
-        progress.errata.detailsDone += r.advisories;
-        progress.uyuniCalls += r.calls;
-        cvesFetched += r.cvesFetched;
-        addErrors(r.errors);
-      }),
-    );
+    await forEachInWindow(ranges, CHUNKS_IN_FLIGHT, async (range) => {
+      const r = await uyuni.fetchAdvisoryDetails({ syncRunId, ...range });
+      progress.errata.detailsDone += r.advisories;
+      progress.uyuniCalls += r.calls;
+      cvesFetched += r.cvesFetched;
+      addErrors(r.errors);
+    });
 
     enter('commit');
     const committed = await store.commitSync({

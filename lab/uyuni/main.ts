@@ -1,6 +1,8 @@
 /**
  * CLI: `npm run lab:uyuni`. Env: LAB_UYUNI_PORT (8090), LAB_UYUNI_HOST (127.0.0.1), LAB_SEED,
- * LAB_SCALE (seed | large | max), LAB_LATENCY_MS, LAB_UYUNI_USER, LAB_UYUNI_PASSWORD.
+ * LAB_SCALE (seed | large | max), LAB_LATENCY_MS, LAB_UYUNI_USER, LAB_UYUNI_PASSWORD; the fleet shape can be
+ * overridden with LAB_TEST_SYSTEMS_PER_OS, LAB_PROD_SYSTEMS_PER_OS, LAB_ERRATA_PER_OS, LAB_RELEVANT_PER_SYSTEM
+ * (bench/sync uses them to put 2,000 systems into the test groups that the sync reads).
  * Prints one JSON line once listening; stops on SIGINT/SIGTERM.
  */
 import { DEFAULT_SEED, SCALES, type ScaleName } from '../fleet/index.js';
@@ -17,6 +19,14 @@ function intEnv(name: string, fallback: number): number {
   return n;
 }
 
+function overrides<K extends string>(vars: Record<K, string>): Partial<Record<K, number>> {
+  const out: Partial<Record<K, number>> = {};
+  for (const [key, name] of Object.entries(vars) as [K, string][]) {
+    if (process.env[name]) out[key] = intEnv(name, 0);
+  }
+  return out;
+}
+
 const scale = (process.env.LAB_SCALE ?? 'seed') as ScaleName;
 if (!(scale in SCALES)) {
   console.error(JSON.stringify({ level: 'fatal', msg: `LAB_SCALE must be one of ${Object.keys(SCALES).join(', ')}, got "${scale}"` }));
@@ -27,7 +37,16 @@ const started = performance.now();
 const lab = await startUyuniLab({
   host: process.env.LAB_UYUNI_HOST ?? '127.0.0.1',
   port: intEnv('LAB_UYUNI_PORT', 8090),
-  fleet: { ...SCALES[scale], seed: intEnv('LAB_SEED', DEFAULT_SEED) },
+  fleet: {
+    ...SCALES[scale],
+    seed: intEnv('LAB_SEED', DEFAULT_SEED),
+    ...overrides({
+      testSystemsPerOs: 'LAB_TEST_SYSTEMS_PER_OS',
+      prodSystemsPerOs: 'LAB_PROD_SYSTEMS_PER_OS',
+      errataPerOs: 'LAB_ERRATA_PER_OS',
+      relevantPerSystem: 'LAB_RELEVANT_PER_SYSTEM',
+    }),
+  },
   latencyMs: intEnv('LAB_LATENCY_MS', 0),
   credentials: {
     user: process.env.LAB_UYUNI_USER ?? DEFAULT_CREDENTIALS.user,

@@ -22,7 +22,11 @@ export function startTs(entry: string, env: NodeJS.ProcessEnv, args: string[] = 
   const onData = (d: Buffer) => {
     for (const line of d.toString().split('\n').filter(Boolean)) {
       lines.push(line);
-      for (const w of [...waiters]) if (w.predicate(line)) (waiters.splice(waiters.indexOf(w), 1), w.resolve(line));
+      for (const w of [...waiters]) {
+        if (!w.predicate(line)) continue;
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(line);
+      }
     }
   };
   child.stdout?.on('data', onData);

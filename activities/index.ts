@@ -2,6 +2,7 @@ import pLimit from 'p-limit';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import type { Db } from '../db/connection.js';
+import { createQueueActivities } from './queue/queue-activities.js';
 import { createSelfTestActivities } from './store/self-test.js';
 import { createSyncActivities } from './sync/sync-activities.js';
 import { UyuniClient } from './uyuni/client.js';
@@ -41,6 +42,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createSelfTestActivities(deps),
     ...createSyncActivities(deps),
+    ...createQueueActivities(deps),
   };
 }
 

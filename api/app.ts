@@ -12,9 +12,11 @@ import { errorHandler } from './plugins/error-handler.js';
 import { metrics } from './plugins/metrics.js';
 import { openapi } from './plugins/swagger.js';
 import { temporal } from './plugins/temporal.js';
+import { validation } from './plugins/validation.js';
 import { configRoutes } from './routes/config/index.js';
 import { errataRoutes } from './routes/errata/index.js';
 import { healthRoutes } from './routes/health/index.js';
+import { queueRoutes } from './routes/queue/index.js';
 import { syncRoutes } from './routes/sync/index.js';
 
 declare module 'fastify' {
@@ -48,10 +50,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     keepAliveTimeout: 10_000,
     routerOptions: { ignoreTrailingSlash: true },
     connectionTimeout: 30_000,
-    ajv: {
-      // Unknown fields are errors (400 naming the field), not silently dropped; query strings are coerced.
-      customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false },
-    },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorate('config', deps.config);
@@ -59,6 +57,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) app.routeTable.push({ method, url: route.url });
   });
+  await app.register(validation);
   await app.register(errorHandler);
   await app.register(openapi, { version: API_VERSION });
   await app.register(metrics);
@@ -70,6 +69,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(configRoutes, { prefix: '/api/v1/config' });
   await app.register(syncRoutes, { prefix: '/api/v1/sync' });
   await app.register(errataRoutes, { prefix: '/api/v1/errata' });
+  await app.register(queueRoutes, { prefix: '/api/v1/queue' });
 
   return app;
 }

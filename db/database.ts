@@ -1,4 +1,5 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { QueueStatus } from '../domain/queue-status.js';
 
 // The typed view of the schema the migrations create. test/integration/db-schema.test.ts compares it with
 // information_schema, so a migration that drifts from these types fails the suite.
@@ -81,7 +82,7 @@ export interface PatchTestQueueTable {
   id: Generated<number>;
   advisory_name: string;
   target_os: string;
-  status: ColumnType<string, string | undefined, string>;
+  status: ColumnType<QueueStatus, QueueStatus | undefined, QueueStatus>;
   status_changed_at: Timestamp;
   priority_override: number | null;
   notes: string | null;
@@ -93,6 +94,19 @@ export interface PatchTestQueueTable {
   snoozed_until: NullableTimestamp;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /** 1 Critical … 4 Low, copied from errata_cache by a trigger (the queue's sort key). */
+  severity_rank: Generated<number>;
+  /** The queueing request that created the row (idempotent retries). */
+  request_id: string | null;
+}
+
+export interface QueueCountsTable {
+  status: string;
+  target_os: string;
+  severity_rank: number;
+  items: number;
+  scored: number;
+  score_sum: number;
 }
 
 export interface QueueStatusTransitionsTable {
@@ -346,6 +360,7 @@ export interface Database {
   sync_staging_details: SyncStagingDetailsTable;
   errata_cache: ErrataCacheTable;
   patch_test_queue: PatchTestQueueTable;
+  queue_counts: QueueCountsTable;
   queue_status_transitions: QueueStatusTransitionsTable;
   patch_risk_profile: PatchRiskProfileTable;
   patch_tests: PatchTestsTable;

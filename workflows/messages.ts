@@ -18,6 +18,7 @@ export const SEARCH_ATTRIBUTES = Object.values(SA);
 
 export const workflowIds = {
   selfTest: (nonce: string) => `self-test-${nonce}`,
+  queue: (requestId: string) => `queue-${requestId}`,
 } as const;
 
 // --- uyuniSync ---------------------------------------------------------------------------------------

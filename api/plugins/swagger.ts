@@ -23,6 +23,7 @@ export const openapi = fp(
           { name: 'ops', description: 'metrics for Prometheus (open)' },
           { name: 'sync', description: 'the UYUNI errata sync: status, trigger' },
           { name: 'errata', description: 'the errata cache' },
+          { name: 'queue', description: 'the patch test queue and Success Score' },
           { name: 'config', description: 'runtime settings: score weights, thresholds, approval and wave policy' },
         ],
       },

@@ -115,6 +115,8 @@ export class Fleet {
   private readonly actions: ActionBook;
   private readonly applies = new Map<string, ApplyRecord>();
   private readonly outdatedMemo = new Map<number, { v: number; count: number }>();
+  /** Reboots started outside UYUNI actions (salt system.reboot): system id → epoch ms it is back up. */
+  private readonly directReboots = new Map<number, number>();
   private versionCounter = 0;
 
   constructor(opts: FleetOptions = {}) {
@@ -157,9 +159,17 @@ export class Fleet {
     return this.options.clock();
   }
 
-  /** Advances action progress to the clock's now. Cheap when nothing is due. */
+  /** Advances action progress (and direct reboots) to the clock's now. Cheap when nothing is due. */
   tick(): void {
-    this.actions.tick(this.now());
+    const now = this.now();
+    if (this.directReboots.size > 0) {
+      for (const [sid, dueMs] of this.directReboots) {
+        if (dueMs > now) continue;
+        this.directReboots.delete(sid);
+        this.finishReboot(this.systemsById.get(sid) as LabSystem, dueMs);
+      }
+    }
+    this.actions.tick(now);
   }
 
   // ---------------------------------------------------------------- lookups
@@ -450,15 +460,35 @@ export class Fleet {
 
   // ---------------------------------------------------------------- immediate mutations (also for Salt)
 
-  /** Sets exact package builds now; errata whose updates are undone become relevant again. */
-  installPackagesNow(systemId: number, packageIds: readonly number[]): void {
+  /**
+   * Sets exact package builds now; errata whose updates are undone become relevant again.
+   * With `settleErrata`, relevant errata whose every package is now installed at (or above) its
+   * build stop being relevant and take effect, as UYUNI would compute it from the package list
+   * (salt pkg.install / snapper.undo use it; UYUNI's own package install keeps the old behaviour).
+   */
+  installPackagesNow(systemId: number, packageIds: readonly number[], opts: { settleErrata?: boolean } = {}): void {
     const sys = this.requireSystem(systemId);
     const builds = packageIds.map((id) => {
       const pkg = this.package(id);
       if (!pkg || pkg.os !== sys.os) throw new FleetError('invalid_package', `Invalid package: ${id}`, id);
       return pkg;
     });
-    this.installBuilds(sys, builds, this.now());
+    const now = this.now();
+    this.installBuilds(sys, builds, now);
+    if (opts.settleErrata) this.settleCoveredErrata(sys, now);
+  }
+
+  /**
+   * A reboot not driven by a UYUNI action (salt system.reboot): the system goes down now and is
+   * back after the fleet's rebootMs, or never when a reboot_hang erratum is installed.
+   */
+  rebootNow(systemId: number): void {
+    const sys = this.requireSystem(systemId);
+    if (!sys.up) return;
+    sys.up = false;
+    if (sys.hangOnReboot) sys.hung = true;
+    else this.directReboots.set(systemId, this.now() + this.options.rebootMs);
+    this.bump(sys);
   }
 
   setServiceState(systemId: number, service: string, running: boolean): void {
@@ -476,6 +506,7 @@ export class Fleet {
       const st = action.systems.get(systemId);
       if (st?.stuck) this.actions.fail(action.id, systemId, 'System did not come back after reboot; recovered by power cycle.', now);
     }
+    this.directReboots.delete(systemId);
     sys.hung = false;
     sys.hangOnReboot = false;
     sys.up = true;
@@ -570,6 +601,13 @@ export class Fleet {
       const cur = this.installedBuildWith(sys, pkg.family, baseline);
       if (pkg.build > cur.build) sys.installedOverrides.set(pkg.family, pkg.id);
     }
+    this.takeEffect(sys, e, at);
+    this.record(sys.id, e).applied++;
+    this.bump(sys);
+  }
+
+  /** The erratum is installed: no longer relevant, and its fault personality takes hold. */
+  private takeEffect(sys: LabSystem, e: Erratum, at: number): void {
     sys.relevant.remove(e.id);
     if (e.rebootSuggested) sys.rebootNeeded = true;
     switch (e.personality) {
@@ -589,8 +627,21 @@ export class Fleet {
       default:
         break;
     }
-    this.record(sys.id, e).applied++;
-    this.bump(sys);
+  }
+
+  /** Relevant errata whose packages are all installed at or above their builds are no longer relevant. */
+  private settleCoveredErrata(sys: LabSystem, at: number): void {
+    const baseline = this.baselineBuilds(sys);
+    let changed = false;
+    for (const id of sys.relevant.toArray()) {
+      const e = this.catalog.byId.get(id) as Erratum;
+      if (sys.pendingErrata.has(id)) continue;
+      const covered = this.packagesOf(e).every((p) => this.installedBuildWith(sys, p.family, baseline).build >= p.build);
+      if (!covered) continue;
+      this.takeEffect(sys, e, at);
+      changed = true;
+    }
+    if (changed) this.bump(sys);
   }
 
   private installBuilds(sys: LabSystem, builds: readonly PackageBuild[], _at: number): void {
@@ -669,6 +720,13 @@ export class Fleet {
       return;
     }
     // reboot
+    state.status = 'Completed';
+    state.resultCode = 0;
+    state.resultMsg = 'Reboot completed.';
+    this.finishReboot(sys, at);
+  }
+
+  private finishReboot(sys: LabSystem, at: number): void {
     sys.up = true;
     sys.bootTimeSec = Math.floor(at / 1000);
     sys.rebootNeeded = false;
@@ -677,9 +735,6 @@ export class Fleet {
       // A reboot frees leaked memory; the leak starts over.
       if (eff?.kind === 'memory_leak') sys.effects[i] = { ...eff, sinceMs: at };
     }
-    state.status = 'Completed';
-    state.resultCode = 0;
-    state.resultMsg = 'Reboot completed.';
     this.bump(sys);
     this.actions.unblock(sys.id, at);
   }

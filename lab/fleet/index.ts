@@ -13,3 +13,5 @@ export type { ManualClock } from './clock.js';
 export { PERSONALITIES } from './types.js';
 export type * from './types.js';
 export { actionView, erratumView, systemView } from './views.js';
+export { cpuCount, kernelRelease, memTotalBytes, osFacts, packageVersionString, shortHostname } from './facts.js';
+export type { OsFacts } from './facts.js';

@@ -76,7 +76,7 @@ describe('migrations (npm run migrate) on an empty database', () => {
     expect(before.status).toBe('queued');
 
     await new Promise((r) => setTimeout(r, 20));
-    for (const next of ['testing', 'passed', 'pending_approval', 'approved', 'promoting', 'prod_applied', 'completed']) {
+    for (const next of ['testing', 'passed', 'pending_approval', 'approved', 'promoting', 'prod_applied', 'completed'] as const) {
       await db.updateTable('patch_test_queue').set({ status: next }).where('id', '=', id).execute();
     }
     const after = await db.selectFrom('patch_test_queue').select(['status', 'status_changed_at', 'updated_at']).where('id', '=', id).executeTakeFirstOrThrow();
@@ -103,7 +103,7 @@ describe('migrations (npm run migrate) on an empty database', () => {
 
     await db.insertInto('errata_cache').values({ advisory_name: 'RHSA-2026:0001', advisory_type: 'Security Advisory', severity: 'High' }).execute();
     const { id } = await db.insertInto('patch_test_queue').values({ advisory_name: 'RHSA-2026:0001', target_os: 'rhel' }).returning('id').executeTakeFirstOrThrow();
-    for (const next of ['testing', 'passed', 'pending_approval']) await db.updateTable('patch_test_queue').set({ status: next }).where('id', '=', id).execute();
+    for (const next of ['testing', 'passed', 'pending_approval'] as const) await db.updateTable('patch_test_queue').set({ status: next }).where('id', '=', id).execute();
     await sql`update patch_test_queue set status_changed_at = now() - interval '5 hours' where id = ${id}`.execute(db);
     const pending = await db.selectFrom('v_pending_approvals').selectAll().where('queue_id', '=', id).executeTakeFirstOrThrow();
     expect(pending.hours_pending).toBeCloseTo(5, 1);

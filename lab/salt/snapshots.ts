@@ -1,0 +1,56 @@
+/**
+ * Snapper snapshots of btrfs systems. The lab's "filesystem" is the installed package builds
+ * and the service states, so a snapshot records exactly those; undo restores them.
+ */
+export type SnapshotType = 'single' | 'pre' | 'post';
+
+export interface Snapshot {
+  readonly id: number;
+  readonly type: SnapshotType;
+  readonly pre?: number;
+  /** Epoch seconds. */
+  readonly timestamp: number;
+  readonly user: string;
+  readonly description: string;
+  readonly cleanup: string;
+  readonly userdata: Readonly<Record<string, string>>;
+  /** family → installed package build id at that moment. */
+  readonly packages: ReadonlyMap<string, number>;
+  readonly services: Readonly<Record<string, boolean>>;
+}
+
+export class SnapshotStore {
+  private readonly bySystem = new Map<number, { next: number; list: Snapshot[] }>();
+
+  list(systemId: number): readonly Snapshot[] {
+    return this.bySystem.get(systemId)?.list ?? [];
+  }
+
+  get(systemId: number, id: number): Snapshot | undefined {
+    return this.list(systemId).find((s) => s.id === id);
+  }
+
+  last(systemId: number): Snapshot | undefined {
+    const list = this.list(systemId);
+    return list[list.length - 1];
+  }
+
+  add(systemId: number, snapshot: Omit<Snapshot, 'id'>): Snapshot {
+    let entry = this.bySystem.get(systemId);
+    if (!entry) {
+      entry = { next: 1, list: [] };
+      this.bySystem.set(systemId, entry);
+    }
+    const full: Snapshot = { ...snapshot, id: entry.next++ };
+    entry.list.push(full);
+    return full;
+  }
+
+  delete(systemId: number, ids: readonly number[]): number[] {
+    const entry = this.bySystem.get(systemId);
+    if (!entry) return [];
+    const gone = entry.list.filter((s) => ids.includes(s.id)).map((s) => s.id);
+    entry.list = entry.list.filter((s) => !ids.includes(s.id));
+    return gone;
+  }
+}

@@ -24,11 +24,25 @@ export function poolConfig(db: Config['db'], applicationName: string): pg.PoolCo
   };
 }
 
+const pools = new WeakMap<Db, pg.Pool>();
+
 export function createDb(db: Config['db'], applicationName = 'spm-orchestrator'): Db {
   const pool = new pg.Pool(poolConfig(db, applicationName));
   // An idle client that loses its server (restart, failover) must not crash the process.
   pool.on('error', () => undefined);
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  pools.set(kysely, pool);
+  return kysely;
+}
+
+/**
+ * The pg pool under a Kysely instance, for the few hot reads that run as named (server-side prepared)
+ * statements: PostgreSQL then plans them once per connection instead of on every request.
+ */
+export function poolOf(db: Db): pg.Pool {
+  const pool = pools.get(db);
+  if (!pool) throw new Error('this Kysely instance was not made by createDb');
+  return pool;
 }
 
 /** A description of where we connect, without the password. */

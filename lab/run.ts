@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LAB_API_TOKENS } from '../config/api-tokens.js';
 import { DEFAULT_SEED, SCALES, type ScaleName } from './fleet/index.js';
+import { queueTopAdvisories, waitForFirstSync } from './seed-queue.js';
 import { startDevServer, type DevServer } from './temporal-dev-server.js';
 import { DEFAULT_CREDENTIALS, startUyuniLab, type UyuniLab } from './uyuni/server.js';
 
@@ -101,6 +102,12 @@ async function main(): Promise<void> {
     temporalUi: `http://127.0.0.1:${temporalPort + 1000}`,
     tokens: Object.fromEntries(LAB_API_TOKENS.map((t) => [t.role, t.token])),
   });
+
+  const apiBase = `http://127.0.0.1:${env.API_PORT}`;
+  waitForFirstSync(apiBase)
+    .then(() => queueTopAdvisories(apiBase))
+    .then((ids) => log('queued the most severe advisories of each OS', { queueIds: ids, see: `${apiBase}/api/v1/queue` }))
+    .catch((err: unknown) => log('could not queue advisories', { error: String(err) }));
 
   // If the worker or the API dies, the lab is not usable: stop everything and say so.
   const first = await Promise.race(children.map(async (c) => ({ c, code: await waitExit(c) })));

@@ -1,32 +1,13 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
-import type { QueueStatus } from '../../domain/queue-status.js';
-import type { Database, Severity } from '../database.js';
+import type { Database } from '../database.js';
 import { json } from '../json.js';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
-const SEVERITY_RANK: Record<Severity, number> = { Critical: 1, High: 2, Medium: 3, Low: 4 };
 const SEVERITY_OF_RANK = ['', 'Critical', 'High', 'Medium', 'Low'] as const;
 
-export interface QueueFilter {
-  status?: QueueStatus[];
-  targetOs?: string;
-  severity?: Severity[];
-}
-
-/** Cancelled items are history: shown only when asked for by status. */
+/** Cancelled items are history: left out of the totals. */
 const DEFAULT_EXCLUDED: string[] = ['cancelled'];
-
-/** The filter as one SQL condition over either the queue (q.*) or queue_counts: both carry the same columns. */
-function filterCondition(f: QueueFilter, table: 'q' | 'queue_counts') {
-  const col = (name: string) => sql.ref(`${table}.${name}`);
-  const parts = [
-    f.status?.length ? sql`${col('status')} in (${sql.join(f.status)})` : sql`${col('status')} not in (${sql.join(DEFAULT_EXCLUDED)})`,
-  ];
-  if (f.targetOs) parts.push(sql`${col('target_os')} = ${f.targetOs}`);
-  if (f.severity?.length) parts.push(sql`${col('severity_rank')} in (${sql.join(f.severity.map((x) => SEVERITY_RANK[x]))})`);
-  return sql<boolean>`${sql.join(parts, sql` and `)}`;
-}
 
 function queueItems(db: Executor) {
   return db
@@ -42,25 +23,6 @@ function queueItems(db: Executor) {
 export function queueItemsByIds(db: Executor, ids: number[]) {
   if (ids.length === 0) return Promise.resolve([]);
   return queueItems(db).where('q.id', 'in', ids).orderBy('q.id').execute();
-}
-
-/** The queue in work order: priority_override (1 first, unset last), then severity, then Success Score. */
-export async function listQueue(db: Executor, f: QueueFilter, page: { limit: number; offset: number }) {
-  const items = await queueItems(db)
-    .where(filterCondition(f, 'q'))
-    .orderBy(sql`q.priority_override asc nulls last`)
-    .orderBy('q.severity_rank', 'asc')
-    .orderBy(sql`q.success_score desc nulls last`)
-    .orderBy('q.id', 'asc')
-    .limit(page.limit)
-    .offset(page.offset)
-    .execute();
-  const { total } = await db
-    .selectFrom('queue_counts')
-    .select(sql<number>`coalesce(sum(items), 0)::integer`.as('total'))
-    .where(filterCondition(f, 'queue_counts'))
-    .executeTakeFirstOrThrow();
-  return { total, items };
 }
 
 export async function queueStats(db: Executor) {

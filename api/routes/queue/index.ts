@@ -5,13 +5,13 @@ import {
   cancelQueuedItem,
   findActiveItems,
   getQueueRow,
-  listQueue,
   queueItemsByIds,
   queueStats,
   riskProfileOf,
   testsOf,
   updateQueueItem,
 } from '../../../db/queries/queue.js';
+import { queuePage } from '../../../db/queries/queue-page.js';
 import { QueueFailure, queueThroughTemporal } from '../../../temporal/queue.js';
 import { ApiError, badRequest, conflict, notFound, unavailable } from '../../errors.js';
 import { errorResponses } from '../../schemas/common.js';
@@ -103,12 +103,12 @@ export const queueRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const q = request.query;
-      const { total, items } = await listQueue(
+      const { total, items } = await queuePage(
         app.db,
         { ...(q.status ? { status: q.status } : {}), ...(q.target_os ? { targetOs: q.target_os } : {}), ...(q.severity ? { severity: q.severity } : {}) },
         { limit: q.limit, offset: q.offset },
       );
-      return { total, limit: q.limit, offset: q.offset, items: items.map(serialize) };
+      return { total, limit: q.limit, offset: q.offset, items };
     },
   );
 

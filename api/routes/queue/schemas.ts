@@ -3,8 +3,9 @@ import { TARGET_OSES } from '../../../domain/os.js';
 import { QUEUE_STATUSES } from '../../../domain/queue-status.js';
 import { SEVERITIES } from '../../../domain/severity.js';
 
-export const literals = <T extends string>(values: readonly T[]) => Type.Union(values.map((v) => Type.Literal(v)));
-const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
+import { Nullable, StringEnum } from '../../schemas/types.js';
+
+export const literals = StringEnum;
 const DateTime = Type.String({ format: 'date-time' });
 
 export const PriorityOverride = Type.Integer({ minimum: 1, maximum: 1000, description: '1 = first; unset items come after every set one' });
@@ -16,13 +17,13 @@ export const QueueItem = Type.Object({
   target_os: Type.String(),
   status: literals(QUEUE_STATUSES),
   status_changed_at: DateTime,
-  priority_override: Type.Union([Type.Integer(), Type.Null()]),
+  priority_override: Nullable(Type.Integer()),
   notes: Nullable(Type.String()),
-  success_score: Type.Union([Type.Integer(), Type.Null()]),
+  success_score: Nullable(Type.Integer()),
   requires_reboot: Type.Boolean(),
   queued_by: Nullable(Type.String()),
   workflow_id: Nullable(Type.String()),
-  test_system_id: Type.Union([Type.Integer(), Type.Null()]),
+  test_system_id: Nullable(Type.Integer()),
   severity: literals(SEVERITIES),
   synopsis: Nullable(Type.String()),
   advisory_type: Type.String(),
@@ -43,8 +44,8 @@ export const QueueRequestBody = Type.Object(
 
 export const QueuePatchBody = Type.Object(
   {
-    priority_override: Type.Optional(Type.Union([PriorityOverride, Type.Null()])),
-    notes: Type.Optional(Type.Union([Notes, Type.Null()])),
+    priority_override: Type.Optional(Nullable(PriorityOverride)),
+    notes: Type.Optional(Nullable(Notes)),
   },
   { additionalProperties: false, minProperties: 1 },
 );

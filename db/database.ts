@@ -158,6 +158,28 @@ export interface PatchTestsTable {
   failure_reason: string | null;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /** Package versions before the patch (the package-level restore point), by package name. */
+  restore_point: NullableJson<Record<string, string>>;
+  test_system_ip: string | null;
+  test_system_minion: string | null;
+}
+
+export interface TestSystemsTable {
+  system_id: number;
+  name: string;
+  os: string;
+  group_name: string;
+  minion_id: string | null;
+  last_seen_at: Timestamp;
+  /** Workflow id of the test holding the system, or null when free. */
+  leased_by: string | null;
+  leased_run_id: string | null;
+  leased_at: NullableTimestamp;
+  quarantined: Generated<boolean>;
+  quarantine_reason: string | null;
+  quarantined_at: NullableTimestamp;
+  created_at: Timestamp;
+  updated_at: Timestamp;
 }
 
 export type TestPhase = 'lease' | 'snapshot' | 'patch' | 'reboot' | 'validate' | 'services' | 'rollback' | 'verify_rollback';
@@ -364,6 +386,7 @@ export interface Database {
   queue_status_transitions: QueueStatusTransitionsTable;
   patch_risk_profile: PatchRiskProfileTable;
   patch_tests: PatchTestsTable;
+  test_systems: TestSystemsTable;
   patch_test_phases: PatchTestPhasesTable;
   patch_approvals: PatchApprovalsTable;
   patch_deployments: PatchDeploymentsTable;

@@ -15,6 +15,7 @@ import {
   type AdvisoryDetails,
   type StagedErratum,
 } from '../../db/queries/sync-staging.js';
+import { upsertTestSystems } from '../../db/queries/test-systems.js';
 import { isTestGroup, osFromGroup } from '../../domain/os.js';
 import { mapSeverity } from '../../domain/severity.js';
 import type { UyuniClient } from '../uyuni/client.js';
@@ -104,8 +105,13 @@ export function createSyncActivities(deps: SyncDeps) {
       return { groups: groups.sort((a, b) => a.name.localeCompare(b.name)), skipped };
     },
 
+    /** The group's systems, recorded as test systems (name, minion id) for leasing by tests. */
     async listGroupSystems(group: TestGroup): Promise<number[]> {
-      const systems = await limited(() => uyuni.listSystemsMinimal(group.name));
+      const systems = await limited(() => uyuni.listSystems(group.name));
+      await upsertTestSystems(
+        db,
+        systems.map((s) => ({ systemId: s.id, name: s.profileName, os: group.os, groupName: group.name, minionId: s.minionId })),
+      );
       return systems.map((s) => s.id).sort((a, b) => a - b);
     },
 

@@ -74,7 +74,7 @@ async function runScale(scale: Scale, temporalAddress: string): Promise<void> {
     const stats = (await (await fetch(`http://127.0.0.1:${port}/lab/stats`)).json()) as { calls: Record<string, number> };
     const c = (m: string) => stats.calls[m] ?? 0;
     const rounds =
-      c('auth.login') + c('systemgroup.listAllGroups') + Math.ceil(c('systemgroup.listSystemsMinimal') / WORKERS) +
+      c('auth.login') + c('systemgroup.listAllGroups') + Math.ceil(c('systemgroup.listSystems') / WORKERS) +
       Math.ceil(c('system.getRelevantErrata') / WORKERS) + Math.ceil((c('errata.getDetails') + c('errata.listCves')) / WORKERS);
     const boundMs = rounds * LATENCY_MS;
     process.stdout.write(

@@ -133,7 +133,7 @@ describe('uyuniSync against the lab', () => {
 
   it('recovers from session expiry and transient HTTP 500s, and reports progress while it runs', async () => {
     lab.faults.inject({ method: 'system.getRelevantErrata', kind: 'sessionExpiry', times: 1 });
-    lab.faults.inject({ method: 'systemgroup.listSystemsMinimal', kind: 'http500', times: 1 });
+    lab.faults.inject({ method: 'systemgroup.listSystems', kind: 'http500', times: 1 });
     lab.faults.setLatency({ perMethod: { 'errata.getDetails': 20 } });
     await tw.db.updateTable('errata_cache').set({ description: null }).execute(); // forces the details phase
     const handle = await tw.client.workflow.start<typeof uyuniSync>('uyuniSync', {

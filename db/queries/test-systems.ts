@@ -1,0 +1,91 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Database } from '../database.js';
+
+type Executor = Kysely<Database> | Transaction<Database>;
+
+export interface SeenTestSystem {
+  systemId: number;
+  name: string;
+  os: string;
+  groupName: string;
+  minionId: string | null;
+}
+
+/** Records the test systems a sync saw (names and minion ids change; leases and quarantine stay). */
+export async function upsertTestSystems(db: Executor, systems: SeenTestSystem[]): Promise<void> {
+  if (systems.length === 0) return;
+  await sql`
+    insert into test_systems (system_id, name, os, group_name, minion_id, last_seen_at)
+    select * , now() from unnest(${systems.map((s) => s.systemId)}::integer[], ${systems.map((s) => s.name)}::text[],
+                          ${systems.map((s) => s.os)}::text[], ${systems.map((s) => s.groupName)}::text[],
+                          ${systems.map((s) => s.minionId)}::text[])
+    on conflict (system_id) do update set name = excluded.name, os = excluded.os, group_name = excluded.group_name,
+      minion_id = excluded.minion_id, last_seen_at = excluded.last_seen_at`.execute(db);
+}
+
+export function listTestSystems(db: Executor) {
+  return db.selectFrom('test_systems').selectAll().orderBy('os').orderBy('system_id').execute();
+}
+
+export function getTestSystem(db: Executor, systemId: number) {
+  return db.selectFrom('test_systems').selectAll().where('system_id', '=', systemId).executeTakeFirst();
+}
+
+/** The lease this workflow already holds (a retried activity finds it). */
+export function leaseHeldBy(db: Executor, workflowId: string) {
+  return db.selectFrom('test_systems').selectAll().where('leased_by', '=', workflowId).executeTakeFirst();
+}
+
+/**
+ * Takes a free, healthy test system of the OS among `candidates` (the systems the advisory is relevant to):
+ * one statement, SKIP LOCKED, so two tests can never get the same system.
+ */
+export async function acquireLease(db: Executor, lease: { os: string; candidates: number[]; workflowId: string; runId: string }) {
+  const { rows } = await sql<Database['test_systems']>`
+    update test_systems set leased_by = ${lease.workflowId}, leased_run_id = ${lease.runId}, leased_at = now()
+    where system_id = (
+      select system_id from test_systems
+      where os = ${lease.os} and leased_by is null and not quarantined and system_id = any(${lease.candidates}::integer[])
+      order by system_id limit 1 for update skip locked)
+    returning *`.execute(db);
+  return rows[0] as unknown as (typeof rows)[number] | undefined;
+}
+
+export async function releaseLease(db: Executor, workflowId: string): Promise<boolean> {
+  const r = await db
+    .updateTable('test_systems')
+    .set({ leased_by: null, leased_run_id: null, leased_at: null })
+    .where('leased_by', '=', workflowId)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}
+
+export async function quarantine(db: Executor, systemId: number, reason: string): Promise<void> {
+  await db
+    .updateTable('test_systems')
+    .set({ quarantined: true, quarantine_reason: reason, quarantined_at: new Date() })
+    .where('system_id', '=', systemId)
+    .execute();
+}
+
+/** An operator puts a quarantined system back into rotation (and drops a lease left by a dead test). */
+export function releaseTestSystem(db: Executor, systemId: number) {
+  return db
+    .updateTable('test_systems')
+    .set({ quarantined: false, quarantine_reason: null, quarantined_at: null, leased_by: null, leased_run_id: null, leased_at: null })
+    .where('system_id', '=', systemId)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+export function freeSystemCount(db: Executor, os: string, candidates: number[]) {
+  return db
+    .selectFrom('test_systems')
+    .select(sql<number>`count(*)::integer`.as('n'))
+    .where('os', '=', os)
+    .where('leased_by', 'is', null)
+    .where('quarantined', '=', false)
+    .where(sql<boolean>`system_id = any(${candidates}::integer[])`)
+    .executeTakeFirstOrThrow()
+    .then((r) => r.n);
+}

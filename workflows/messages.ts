@@ -1,7 +1,7 @@
 // Everything a workflow and its callers (API, CLI, tests) must agree on, defined once.
 // Pure module: imported by workflow code, so only @temporalio/common and @temporalio/workflow APIs.
 import { defineSearchAttributeKey } from '@temporalio/common';
-import { defineQuery } from '@temporalio/workflow';
+import { defineQuery, defineSignal } from '@temporalio/workflow';
 
 export const TASK_QUEUE_DEFAULT = 'spm-orchestrator';
 
@@ -12,6 +12,7 @@ export const SA = {
   targetOs: defineSearchAttributeKey('TargetOs', 'KEYWORD'),
   queueId: defineSearchAttributeKey('QueueId', 'INT'),
   testSystem: defineSearchAttributeKey('TestSystem', 'KEYWORD'),
+  testPhase: defineSearchAttributeKey('TestPhase', 'KEYWORD'),
 } as const;
 
 export const SEARCH_ATTRIBUTES = Object.values(SA);
@@ -19,6 +20,9 @@ export const SEARCH_ATTRIBUTES = Object.values(SA);
 export const workflowIds = {
   selfTest: (nonce: string) => `self-test-${nonce}`,
   queue: (requestId: string) => `queue-${requestId}`,
+  patchTest: (queueId: number) => `patch-test-${queueId}`,
+  testRollback: (testId: number) => `test-rollback-${testId}`,
+  dispatch: (nonce: string) => `test-dispatch-${nonce}`,
 } as const;
 
 // --- uyuniSync ---------------------------------------------------------------------------------------
@@ -61,3 +65,63 @@ export interface SyncSummary {
 }
 
 export const syncProgressQuery = defineQuery<SyncProgress>('progress');
+
+// --- patchTest ---------------------------------------------------------------------------------------
+
+export type TestPhaseName = 'lease' | 'snapshot' | 'patch' | 'reboot' | 'validate' | 'services' | 'rollback' | 'verify_rollback';
+export type PhaseState = 'pending' | 'running' | 'passed' | 'failed' | 'skipped';
+
+/** How long things may take; the starter fills it from the configuration (tests and the lab shorten it). */
+export interface TestTiming {
+  /** Wait after patching (and reboot) before the after-metrics. */
+  settleSeconds: number;
+  /** Range over which before/after metrics are averaged. */
+  metricsRangeSeconds: number;
+  /** rate() window for CPU; must cover several scrapes. */
+  metricsWindowSeconds: number;
+  pollSeconds: number;
+  actionTimeoutSeconds: number;
+  rebootTimeoutSeconds: number;
+  /** How often a test waiting for a free test system looks again. */
+  leaseWaitSeconds: number;
+}
+
+export interface PatchTestInput {
+  queueId: number;
+  requestedBy: string;
+  timing: TestTiming;
+}
+
+export interface PhaseView {
+  phase: TestPhaseName;
+  state: PhaseState;
+  startedAt?: string;
+  completedAt?: string;
+  summary?: string;
+}
+
+export interface TestStatusView {
+  queueId: number;
+  testId: number | null;
+  advisoryName: string | null;
+  targetOs: string | null;
+  status: 'testing' | 'passed' | 'failed' | 'rolled_back';
+  phase: TestPhaseName | 'done';
+  testSystem: { id: number; name: string } | null;
+  waitingForSystem: boolean;
+  rollbackType: 'package' | 'snapshot' | null;
+  failure: { phase: TestPhaseName; reason: string } | null;
+  phases: PhaseView[];
+}
+
+export interface TestResult {
+  testId: number;
+  status: 'passed' | 'failed' | 'rolled_back';
+  failure: { phase: TestPhaseName; reason: string } | null;
+  rollbackType: 'package' | 'snapshot' | null;
+  rollbackVerified: boolean | null;
+}
+
+export const testStatusQuery = defineQuery<TestStatusView>('status');
+/** Sent by a forced rollback of a passed test, so the test (waiting for approval) ends as rolled back. */
+export const rolledBackSignal = defineSignal<[{ by: string; reason: string }]>('rolledBack');

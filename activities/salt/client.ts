@@ -238,10 +238,10 @@ export class SaltClient {
     return toUptime(fun, this.unwrap(minion, fun, result));
   }
 
-  /** Whether the snapper module loaded on the minion (btrfs root, dbus, snapperd). */
+  /** Whether the snapper module loaded on the minion (btrfs root, dbus, snapperd): a cheap list call answers. */
   async snapperAvailable(minion: string, options: CallOptions = {}): Promise<boolean> {
-    const fun = 'snapper.list_configs';
-    const result = await this.one(minion, fun, options);
+    const fun = 'snapper.list_snapshots';
+    const result = await this.one(minion, fun, { ...options, kwarg: { config: 'root' } });
     if (result.kind === 'error' && result.reason === 'unavailable') return false;
     this.unwrap(minion, fun, result);
     return true;

@@ -1,36 +1,32 @@
 // A REAL Prometheus (Debian package) scraping the lab's node exporters through file_sd.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startExportersOnFreePort, writeTargets, type Exporters } from '../../../lab/exporter/index.js';
 import { Fleet, type LabSystem } from '../../../lab/fleet/index.js';
-import { startPrometheus, type RunningPrometheus } from '../../../lab/prometheus/index.js';
 import { startUyuniLab, type UyuniLab } from '../../../lab/uyuni/server.js';
 import { Rpc } from '../../unit/lab/helpers.js';
 
 let fleet: Fleet;
 let exporters: Exporters;
-let prometheus: RunningPrometheus;
+const prometheus = { url: inject('prometheusUrl'), log: () => '(the run’s shared Prometheus)' };
 let uyuni: UyuniLab;
-let dir: string;
+let targetsFile: string;
 
 beforeAll(async () => {
   // Wall-clock fleet: Prometheus scrapes in real time.
   fleet = new Fleet({ prodSystemsPerOs: 1, actionPickupMs: 50, actionCompleteMs: 100, rebootMs: 6000 });
   uyuni = await startUyuniLab({ fleet });
   exporters = await startExportersOnFreePort({ fleet, labId: 'integration' });
-  dir = mkdtempSync(path.join(tmpdir(), 'spm-prometheus-'));
-  mkdirSync(path.join(dir, 'targets'));
-  await writeTargets(path.join(dir, 'targets', 'lab.json'), exporters.targetGroups());
-  prometheus = await startPrometheus({ dataDir: path.join(dir, 'data'), targetsGlob: path.join(dir, 'targets', '*.json'), scrapeIntervalSeconds: 1 });
+  // The run's one real Prometheus (test/setup/global-setup.ts) picks this file up through file_sd.
+  targetsFile = path.join(inject('prometheusTargetsDir'), `${exporters.labId}.json`);
+  await writeTargets(targetsFile, exporters.targetGroups());
 });
 afterAll(async () => {
-  await prometheus?.stop();
+  if (targetsFile) rmSync(targetsFile, { force: true });
   await exporters?.close();
   await uyuni?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 async function instant(query: string): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>> {

@@ -71,14 +71,14 @@ async function main(): Promise<void> {
   if (added.length) log.info({ added }, 'registered search attributes');
 
   const db = createDb(config.db, 'spm-worker');
-  const deps = createActivityDeps({ config, db, log });
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const deps = createActivityDeps({ config, db, log, temporal: client });
   const worker = await createOrchestratorWorker({
     config,
     connection,
     deps,
     ...(config.worker.workflowBundle ? { workflowBundle: { codePath: config.worker.workflowBundle } } : {}),
   });
-  const client = new Client({ connection, namespace: config.temporal.namespace });
   const schedule = await ensureSyncSchedule(client, config);
   log.info({ scheduleId: 'uyuni-sync', everyMinutes: config.uyuni.pollIntervalMinutes, schedule }, 'sync schedule in place');
   log.info(

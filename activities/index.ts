@@ -1,8 +1,14 @@
+import type { Client } from '@temporalio/client';
 import pLimit from 'p-limit';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import type { Db } from '../db/connection.js';
+import { NodeMetrics } from './prometheus/metrics.js';
+import { PrometheusClient } from './prometheus/client.js';
 import { createQueueActivities } from './queue/queue-activities.js';
+import { SaltClient } from './salt/client.js';
+import { createDispatchActivities } from './test/dispatch-activities.js';
+import { createTestActivities } from './test/test-activities.js';
 import { createSelfTestActivities } from './store/self-test.js';
 import { createSyncActivities } from './sync/sync-activities.js';
 import { UyuniClient } from './uyuni/client.js';
@@ -15,9 +21,13 @@ export interface ActivityDeps {
   /** One client per worker process: one UYUNI session shared by every activity (logout on close). */
   uyuni: UyuniClient;
   uyuniLimit: LimitFunction;
+  salt: SaltClient;
+  metrics: NodeMetrics;
+  /** The worker's own Temporal client (leases check their holders; the dispatcher starts tests). */
+  temporal: Client;
 }
 
-export function createActivityDeps(base: { config: Readonly<Config>; db: Db; log: Logger }): ActivityDeps {
+export function createActivityDeps(base: { config: Readonly<Config>; db: Db; log: Logger; temporal: Client }): ActivityDeps {
   const { config } = base;
   const uyuni = new UyuniClient({
     url: config.uyuni.url,
@@ -30,11 +40,21 @@ export function createActivityDeps(base: { config: Readonly<Config>; db: Db; log
     maxConnections: config.uyuni.syncWorkers,
     logger: base.log.child({ component: 'uyuni' }),
   });
-  return { ...base, uyuni, uyuniLimit: pLimit(config.uyuni.syncWorkers) };
+  const salt = new SaltClient({
+    url: config.salt.url,
+    user: config.salt.user,
+    password: config.salt.password,
+    eauth: config.salt.eauth,
+    verifyTls: config.salt.verifyTls,
+    timeoutMs: config.salt.timeoutMs,
+    logger: base.log.child({ component: 'salt' }),
+  });
+  const metrics = new NodeMetrics(new PrometheusClient({ url: config.prometheus.url, timeoutMs: config.prometheus.timeoutMs }));
+  return { ...base, uyuni, uyuniLimit: pLimit(config.uyuni.syncWorkers), salt, metrics };
 }
 
 export async function closeActivityDeps(deps: ActivityDeps): Promise<void> {
-  await deps.uyuni.close();
+  await Promise.allSettled([deps.uyuni.close(), deps.salt.close()]);
 }
 
 /** Binds every activity to its clients (the samples' dependency-injection pattern). */
@@ -43,6 +63,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createSelfTestActivities(deps),
     ...createSyncActivities(deps),
     ...createQueueActivities(deps),
+    ...createTestActivities(deps),
+    ...createDispatchActivities(deps),
   };
 }
 

@@ -18,6 +18,8 @@ import { errataRoutes } from './routes/errata/index.js';
 import { healthRoutes } from './routes/health/index.js';
 import { queueRoutes } from './routes/queue/index.js';
 import { syncRoutes } from './routes/sync/index.js';
+import { testSystemRoutes } from './routes/test-systems/index.js';
+import { testRoutes } from './routes/tests/index.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -70,6 +72,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(syncRoutes, { prefix: '/api/v1/sync' });
   await app.register(errataRoutes, { prefix: '/api/v1/errata' });
   await app.register(queueRoutes, { prefix: '/api/v1/queue' });
+  await app.register(testRoutes, { prefix: '/api/v1/tests' });
+  await app.register(testSystemRoutes, { prefix: '/api/v1/test-systems' });
 
   return app;
 }

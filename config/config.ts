@@ -52,7 +52,17 @@ export interface Config {
   temporal: { address: string; namespace: string; taskQueue: string };
   api: { host: string; port: number; tokens: ApiToken[] };
   salt: { url: string; user: string; password: string; eauth: string; verifyTls: boolean; timeoutMs: number };
-  prometheus: { url: string; timeoutMs: number };
+  prometheus: { url: string; timeoutMs: number; nodeExporterPort: number };
+  test: {
+    settleSeconds: number;
+    metricsRangeSeconds: number;
+    metricsWindowSeconds: number;
+    pollSeconds: number;
+    actionTimeoutSeconds: number;
+    rebootTimeoutSeconds: number;
+    leaseWaitSeconds: number;
+    autoDispatch: boolean;
+  };
   worker: { metricsPort: number; shutdownGraceMs: number; maxConcurrentActivities: number; maxCachedWorkflows: number; workflowBundle?: string };
   health: { required: string[] };
 }
@@ -201,6 +211,17 @@ export function loadConfig(raw: Record<string, string | undefined> = readEnviron
     prometheus: {
       url: checkUrl('PROMETHEUS_URL', e.PROMETHEUS_URL, ['http:', 'https:']),
       timeoutMs: e.PROMETHEUS_TIMEOUT_SECONDS * 1000,
+      nodeExporterPort: e.NODE_EXPORTER_PORT,
+    },
+    test: {
+      settleSeconds: e.TEST_SETTLE_SECONDS,
+      metricsRangeSeconds: e.TEST_METRICS_RANGE_SECONDS,
+      metricsWindowSeconds: e.TEST_METRICS_WINDOW_SECONDS,
+      pollSeconds: e.TEST_POLL_SECONDS,
+      actionTimeoutSeconds: e.TEST_ACTION_TIMEOUT_SECONDS,
+      rebootTimeoutSeconds: e.TEST_REBOOT_TIMEOUT_SECONDS,
+      leaseWaitSeconds: e.TEST_LEASE_WAIT_SECONDS,
+      autoDispatch: e.TEST_AUTO_DISPATCH,
     },
     worker: {
       metricsPort: e.WORKER_METRICS_PORT,

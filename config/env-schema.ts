@@ -75,6 +75,16 @@ export const EnvSchema = Type.Object({
 
   PROMETHEUS_URL: Str('http://127.0.0.1:9090', 'Prometheus base URL'),
   PROMETHEUS_TIMEOUT_SECONDS: Int(10, 1, 120, 'per-query timeout'),
+  NODE_EXPORTER_PORT: Int(9100, 1, 65535, 'node_exporter port on every host (the instance label is <ip>:<port>)'),
+
+  TEST_SETTLE_SECONDS: Int(60, 0, 3600, 'wait after patching (and reboot) before the after-metrics'),
+  TEST_METRICS_RANGE_SECONDS: Int(60, 2, 3600, 'range over which before/after metrics are averaged'),
+  TEST_METRICS_WINDOW_SECONDS: Int(60, 2, 3600, 'rate() window for CPU %: several scrape intervals'),
+  TEST_POLL_SECONDS: Num(5, 0.1, 300, 'how often UYUNI actions and reboots are polled'),
+  TEST_ACTION_TIMEOUT_SECONDS: Int(1800, 10, 86400, 'longest a UYUNI patch action may take'),
+  TEST_REBOOT_TIMEOUT_SECONDS: Int(900, 10, 86400, 'longest a test system may take to come back from a reboot'),
+  TEST_LEASE_WAIT_SECONDS: Int(15, 1, 3600, 'how often a test waiting for a free test system looks again'),
+  TEST_AUTO_DISPATCH: Bool(false, 'start queued tests whenever a test system is free'),
 
   WORKER_METRICS_PORT: Int(9464, 0, 65535, 'port of the worker /metrics (Temporal SDK metrics); 0 = off'),
   WORKER_SHUTDOWN_GRACE_SECONDS: Int(30, 0, 3600, 'time in-flight activities get on shutdown'),

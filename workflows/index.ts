@@ -2,3 +2,5 @@
 export { selfTest } from './self-test.js';
 export { uyuniSync } from './sync.js';
 export { queuePatches } from './queue.js';
+export { patchTest } from './patch-test.js';
+export { testRollback } from './test-rollback.js';

@@ -90,6 +90,8 @@ export interface PatchTestInput {
   queueId: number;
   requestedBy: string;
   timing: TestTiming;
+  /** Start the next queued tests when this one frees its system (TEST_AUTO_DISPATCH). */
+  autoDispatch?: boolean;
 }
 
 export interface PhaseView {

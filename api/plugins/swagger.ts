@@ -24,6 +24,7 @@ export const openapi = fp(
           { name: 'sync', description: 'the UYUNI errata sync: status, trigger' },
           { name: 'errata', description: 'the errata cache' },
           { name: 'queue', description: 'the patch test queue and Success Score' },
+          { name: 'tests', description: 'the test engine: start, follow, roll back; test systems' },
           { name: 'config', description: 'runtime settings: score weights, thresholds, approval and wave policy' },
         ],
       },

@@ -1,5 +1,5 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
-import type { Database } from '../database.js';
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import type { Database, TestSystemsTable } from '../database.js';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -41,14 +41,14 @@ export function leaseHeldBy(db: Executor, workflowId: string) {
  * one statement, SKIP LOCKED, so two tests can never get the same system.
  */
 export async function acquireLease(db: Executor, lease: { os: string; candidates: number[]; workflowId: string; runId: string }) {
-  const { rows } = await sql<Database['test_systems']>`
+  const { rows } = await sql<Selectable<TestSystemsTable>>`
     update test_systems set leased_by = ${lease.workflowId}, leased_run_id = ${lease.runId}, leased_at = now()
     where system_id = (
       select system_id from test_systems
       where os = ${lease.os} and leased_by is null and not quarantined and system_id = any(${lease.candidates}::integer[])
       order by system_id limit 1 for update skip locked)
     returning *`.execute(db);
-  return rows[0] as unknown as (typeof rows)[number] | undefined;
+  return rows[0];
 }
 
 export async function releaseLease(db: Executor, workflowId: string): Promise<boolean> {

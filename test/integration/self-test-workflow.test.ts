@@ -22,7 +22,9 @@ describe('selfTest workflow on a real worker and Temporal server', () => {
 
   beforeAll(async () => {
     db = testDb(config);
-    deps = createActivityDeps({ config, db, log: testLogger() });
+    connection = await Connection.connect({ address: config.temporal.address });
+    client = new Client({ connection, namespace: config.temporal.namespace });
+    deps = createActivityDeps({ config, db, log: testLogger(), temporal: client });
     native = await nativeConnection();
     worker = await createOrchestratorWorker({
       config,
@@ -32,8 +34,6 @@ describe('selfTest workflow on a real worker and Temporal server', () => {
       deps,
     });
     running = worker.run();
-    connection = await Connection.connect({ address: config.temporal.address });
-    client = new Client({ connection, namespace: config.temporal.namespace });
   });
 
   afterAll(async () => {

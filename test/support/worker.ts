@@ -22,12 +22,12 @@ export async function startTestWorker(config: Readonly<Config>, prefix = 'spm'):
   const taskQueue = uniqueTaskQueue(prefix);
   const scoped: Readonly<Config> = { ...config, temporal: { ...config.temporal, taskQueue } };
   const db = testDb(scoped);
-  const deps = createActivityDeps({ config: scoped, db, log: testLogger() });
+  const connection = await Connection.connect({ address: config.temporal.address });
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const deps = createActivityDeps({ config: scoped, db, log: testLogger(), temporal: client });
   const native: NativeConnection = await nativeConnection();
   const worker = await createOrchestratorWorker({ config: scoped, connection: native, deps, workflowBundle: workflowBundle() });
   const running = worker.run();
-  const connection = await Connection.connect({ address: config.temporal.address });
-  const client = new Client({ connection, namespace: config.temporal.namespace });
   return {
     config: scoped,
     taskQueue,

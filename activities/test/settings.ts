@@ -1,0 +1,34 @@
+import type { Config } from '../../config/config.js';
+import type { Db } from '../../db/connection.js';
+import { configSection } from '../../db/queries/orchestrator-config.js';
+
+export interface TestSettings {
+  cpuDelta: number;
+  memoryDelta: number;
+  /** Services that must run after a patch, per OS. */
+  criticalServices: Record<string, string[]>;
+}
+
+const DEFAULT_SERVICES: Record<string, string[]> = { ubuntu: ['ssh', 'cron'], rhel: ['sshd', 'crond'], debian: ['ssh', 'cron'] };
+
+const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+
+/** orchestrator_config's `test.*` rows (editable at run time) over the environment's thresholds. */
+export async function loadTestSettings(db: Db, config: Readonly<Config>): Promise<TestSettings> {
+  const rows = await configSection(db, 'test.');
+  const services = rows.critical_services;
+  const criticalServices =
+    services && typeof services === 'object' && !Array.isArray(services)
+      ? Object.fromEntries(
+          Object.entries(services as Record<string, unknown>).map(([os, list]) => [
+            os,
+            Array.isArray(list) ? list.filter((s): s is string => typeof s === 'string' && s !== '') : [],
+          ]),
+        )
+      : DEFAULT_SERVICES;
+  return {
+    cpuDelta: isNumber(rows.cpu_delta_threshold) ? rows.cpu_delta_threshold : config.testThresholds.cpuDelta,
+    memoryDelta: isNumber(rows.memory_delta_threshold) ? rows.memory_delta_threshold : config.testThresholds.memoryDelta,
+    criticalServices,
+  };
+}

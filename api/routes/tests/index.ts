@@ -1,0 +1,138 @@
+import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { dispatchable } from '../../../db/queries/dispatch.js';
+import { getQueueRow } from '../../../db/queries/queue.js';
+import { getTest, phasesOf } from '../../../db/queries/tests.js';
+import { startPatchTest, testTiming } from '../../../temporal/tests.js';
+import type { testRollback } from '../../../workflows/index.js';
+import { testStatusQuery, workflowIds, type TestStatusView } from '../../../workflows/messages.js';
+import { conflict, notFound } from '../../errors.js';
+import { errorResponses } from '../../schemas/common.js';
+
+const Id = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }) });
+const Loose = Type.Object({}, { additionalProperties: true });
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+export const testRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.post(
+    '/start',
+    {
+      config: { auth: 'write' },
+      schema: {
+        tags: ['tests'],
+        summary: 'Start patchTest for a queue item, or for the highest-priority queued item a free test system can take',
+        body: Type.Object({ queue_id: Type.Optional(Type.Integer({ minimum: 1 })) }, { additionalProperties: false }),
+        response: {
+          202: Type.Object({ queue_id: Type.Integer(), workflow_id: Type.String(), run_id: Type.String() }),
+          ...errorResponses(400, 401, 403, 404, 409),
+        },
+      },
+    },
+    async (request, reply) => {
+      const queueId = request.body?.queue_id;
+      let target: number;
+      if (queueId !== undefined) {
+        const row = await getQueueRow(app.db, queueId);
+        if (!row) throw notFound(`queue item ${queueId}`);
+        if (row.status !== 'queued') throw conflict(`queue item ${queueId} is ${row.status}, not queued`);
+        const ready = await dispatchable(app.db, row.target_os);
+        if (!ready.some((r) => r.id === queueId)) {
+          throw conflict(`no ${row.target_os} test system to which ${row.advisory_name} is relevant is free (leased or quarantined)`);
+        }
+        target = queueId;
+      } else {
+        const [first] = await dispatchable(app.db);
+        if (!first) {
+          const anyQueued = await app.db.selectFrom('patch_test_queue').select('id').where('status', '=', 'queued').limit(1).executeTakeFirst();
+          throw conflict(anyQueued ? 'no test system is free for the queued items' : 'nothing is queued');
+        }
+        target = first.id;
+      }
+      const handle = await startPatchTest(app.temporal.client, app.config, target, request.actor?.name ?? 'api');
+      if (!handle) throw conflict(`a test of queue item ${target} is already running`);
+      request.log.info({ queueId: target, workflowId: handle.workflowId, by: request.actor?.name }, 'test started');
+      return reply.status(202).send({ queue_id: target, workflow_id: handle.workflowId, run_id: handle.firstExecutionRunId });
+    },
+  );
+
+  app.get(
+    '/:id',
+    {
+      config: { auth: 'read' },
+      schema: {
+        tags: ['tests'],
+        summary: 'One test: verdict, metrics before/after, snapshot, reboot time, rollback; live status while it runs',
+        params: Id,
+        response: { 200: Type.Object({ test: Loose, live: Type.Union([Loose, Type.Null()]) }), ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const test = await getTest(app.db, request.params.id);
+      if (!test) throw notFound(`test ${request.params.id}`);
+      let live: TestStatusView | null = null;
+      if (test.status === 'running') {
+        live = await app.temporal.client.workflow.getHandle(test.workflow_id, test.run_id).query(testStatusQuery).catch(() => null);
+      }
+      return {
+        test: { ...test, started_at: iso(test.started_at), completed_at: iso(test.completed_at), created_at: iso(test.created_at), updated_at: iso(test.updated_at) },
+        live: live as unknown as Record<string, unknown> | null,
+      };
+    },
+  );
+
+  app.get(
+    '/:id/phases',
+    {
+      config: { auth: 'read' },
+      schema: {
+        tags: ['tests'],
+        summary: 'The phases of a test (lease, snapshot, patch, reboot, validate, services, rollback, verify_rollback)',
+        params: Id,
+        response: { 200: Type.Object({ test_id: Type.Integer(), phases: Type.Array(Loose) }), ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const test = await getTest(app.db, request.params.id);
+      if (!test) throw notFound(`test ${request.params.id}`);
+      const phases = await phasesOf(app.db, test.id);
+      return { test_id: test.id, phases: phases.map((p) => ({ ...p, started_at: iso(p.started_at), completed_at: iso(p.completed_at) })) };
+    },
+  );
+
+  app.post(
+    '/:id/rollback',
+    {
+      config: { auth: 'write' },
+      schema: {
+        tags: ['tests'],
+        summary: 'Force a rollback of a test that passed (its patch is still on the test system); 409 when there is nothing to roll back',
+        params: Id,
+        body: Type.Object({ reason: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: false }),
+        response: { 202: Type.Object({ test_id: Type.Integer(), workflow_id: Type.String() }), ...errorResponses(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request, reply) => {
+      const test = await getTest(app.db, request.params.id);
+      if (!test) throw notFound(`test ${request.params.id}`);
+      if (test.status !== 'passed') {
+        throw conflict(`test ${test.id} is ${test.status}: only a passed test leaves a patch to roll back`, { status: test.status });
+      }
+      const queue = await getQueueRow(app.db, test.queue_id);
+      if (!queue || !['passed', 'pending_approval', 'snoozed'].includes(queue.status)) {
+        throw conflict(`queue item ${test.queue_id} is ${queue?.status ?? 'gone'}: the patch has moved on past its test`);
+      }
+      const workflowId = workflowIds.testRollback(test.id);
+      const handle = await app.temporal.client.workflow
+        .start<typeof testRollback>('testRollback', {
+          taskQueue: app.config.temporal.taskQueue,
+          workflowId,
+          args: [{ testId: test.id, queueId: test.queue_id, requestedBy: request.actor?.name ?? 'api', reason: request.body?.reason ?? 'forced rollback', timing: testTiming(app.config) }],
+        })
+        .catch((err: unknown) => {
+          if (err instanceof Error && err.name === 'WorkflowExecutionAlreadyStartedError') throw conflict(`a rollback of test ${test.id} is already running`);
+          throw err;
+        });
+      request.log.info({ testId: test.id, by: request.actor?.name }, 'forced rollback started');
+      return reply.status(202).send({ test_id: test.id, workflow_id: handle.workflowId });
+    },
+  );
+};

@@ -1,0 +1,64 @@
+import { sql, type Kysely, type Transaction, type Updateable } from 'kysely';
+import type { Database, PhaseStatus, PatchTestsTable, TestPhase } from '../database.js';
+import { json } from '../json.js';
+
+type Executor = Kysely<Database> | Transaction<Database>;
+
+/** Idempotent: a retried activity gets the row the first attempt created (keyed by the Temporal run id). */
+export async function insertTest(db: Executor, t: { queueId: number; workflowId: string; runId: string }): Promise<number> {
+  await db
+    .insertInto('patch_tests')
+    .values({ queue_id: t.queueId, workflow_id: t.workflowId, run_id: t.runId })
+    .onConflict((oc) => oc.column('run_id').doNothing())
+    .execute();
+  const row = await db.selectFrom('patch_tests').select('id').where('run_id', '=', t.runId).executeTakeFirstOrThrow();
+  return row.id;
+}
+
+export function getTest(db: Executor, id: number) {
+  return db.selectFrom('patch_tests').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function updateTest(db: Executor, id: number, values: Updateable<PatchTestsTable>): Promise<void> {
+  await db.updateTable('patch_tests').set(values).where('id', '=', id).execute();
+}
+
+/** A phase row, written when the phase starts (running) and again when it ends; a retry rewrites it. */
+export async function phaseStarted(db: Executor, testId: number, phase: TestPhase, details: unknown = {}): Promise<void> {
+  await db
+    .insertInto('patch_test_phases')
+    .values({ test_id: testId, phase, status: 'running', details: json(details) })
+    .onConflict((oc) =>
+      oc.columns(['test_id', 'phase']).doUpdateSet({ status: 'running', completed_at: null, duration_ms: null, error: null }),
+    )
+    .execute();
+}
+
+export async function phaseFinished(
+  db: Executor,
+  testId: number,
+  phase: TestPhase,
+  status: Exclude<PhaseStatus, 'running'>,
+  details: unknown,
+  error: string | null = null,
+): Promise<void> {
+  await sql`
+    insert into patch_test_phases as p (test_id, phase, status, completed_at, duration_ms, details, error)
+    values (${testId}, ${phase}, ${status}, now(), 0, ${json(details)}::jsonb, ${error})
+    on conflict (test_id, phase) do update set status = excluded.status, completed_at = now(),
+      duration_ms = (extract(epoch from now() - p.started_at) * 1000)::integer, details = excluded.details, error = excluded.error`.execute(db);
+}
+
+export function phasesOf(db: Executor, testId: number) {
+  return db
+    .selectFrom('patch_test_phases')
+    .selectAll()
+    .where('test_id', '=', testId)
+    .orderBy('started_at')
+    .orderBy('id')
+    .execute();
+}
+
+export function latestTestOfQueue(db: Executor, queueId: number) {
+  return db.selectFrom('patch_tests').selectAll().where('queue_id', '=', queueId).orderBy('started_at', 'desc').orderBy('id', 'desc').limit(1).executeTakeFirst();
+}

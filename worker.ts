@@ -7,6 +7,7 @@ import { ensureSearchAttributes } from './client.js';
 import { loadConfigOrExit, type Config } from './config/config.js';
 import { createLogger } from './config/logger.js';
 import { createDb } from './db/connection.js';
+import { ensureDispatchSchedule } from './temporal/dispatch-schedule.js';
 import { ensureSyncSchedule, triggerScheduledSync } from './temporal/sync-schedule.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
@@ -59,9 +60,11 @@ function installRuntime(config: Readonly<Config>, log: Logger): void {
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
-  if (!config.uyuni.password) {
-    process.stderr.write('configuration error: UYUNI_PASSWORD is required by the worker (it logs in to UYUNI)\n');
-    process.exit(78);
+  for (const [variable, value] of [['UYUNI_PASSWORD', config.uyuni.password], ['SALT_PASSWORD', config.salt.password]] as const) {
+    if (!value) {
+      process.stderr.write(`configuration error: ${variable} is required by the worker (it logs in with it)\n`);
+      process.exit(78);
+    }
   }
   const log = createLogger(config.logLevel, 'worker');
   installRuntime(config, log);
@@ -81,6 +84,7 @@ async function main(): Promise<void> {
   });
   const schedule = await ensureSyncSchedule(client, config);
   log.info({ scheduleId: 'uyuni-sync', everyMinutes: config.uyuni.pollIntervalMinutes, schedule }, 'sync schedule in place');
+  log.info({ scheduleId: 'test-dispatch', autoDispatch: config.test.autoDispatch, schedule: await ensureDispatchSchedule(client, config) }, 'auto-dispatch');
   log.info(
     {
       taskQueue: config.temporal.taskQueue,

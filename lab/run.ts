@@ -4,14 +4,19 @@ import { Socket } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LAB_API_TOKENS } from '../config/api-tokens.js';
+import { startExporters, writeTargets, type Exporters } from './exporter/index.js';
 import { DEFAULT_SEED, SCALES, type ScaleName } from './fleet/index.js';
+import { findPrometheusBinary, startPrometheus, startPrometheusApi } from './prometheus/index.js';
+import { DEFAULT_SALT_CREDENTIALS, startSaltLab, type SaltLab } from './salt/index.js';
 import { queueTopAdvisories, waitForFirstSync } from './seed-queue.js';
 import { startDevServer, type DevServer } from './temporal-dev-server.js';
 import { DEFAULT_CREDENTIALS, startUyuniLab, type UyuniLab } from './uyuni/server.js';
 
 // `npm run lab`: the whole system on embedded defaults, on this machine only (loopback).
-// Temporal dev server (Web UI :8233, state kept in .lab/temporal.db) → the lab's UYUNI (:8090, a seeded
-// simulated fleet) → migrations → worker (creates the uyuni-sync Schedule and syncs at once) → API (:5001).
+// Temporal dev server (Web UI :8233, state kept in .lab/temporal.db) → the lab's UYUNI (:8090), salt-api (:8091)
+// and a node-exporter per simulated system (<ip>:9100), one seeded fleet → Prometheus (:9090; the Debian
+// package when installed, else the lab's query API) → migrations → worker (creates the uyuni-sync Schedule and
+// syncs at once; auto-dispatch on) → API (:5001) → the most severe advisories are queued and tested.
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const LAB_DIR = path.join(ROOT, '.lab');
@@ -26,6 +31,19 @@ const LAB_ENV: Record<string, string> = {
   UYUNI_URL: 'http://127.0.0.1:8090/rpc/api',
   UYUNI_USER: DEFAULT_CREDENTIALS.user,
   UYUNI_PASSWORD: DEFAULT_CREDENTIALS.password,
+  SALT_URL: 'http://127.0.0.1:8091',
+  SALT_USER: DEFAULT_SALT_CREDENTIALS.user,
+  SALT_PASSWORD: DEFAULT_SALT_CREDENTIALS.password,
+  SALT_EAUTH: DEFAULT_SALT_CREDENTIALS.eauth,
+  PROMETHEUS_URL: 'http://127.0.0.1:9090',
+  NODE_EXPORTER_PORT: '9100',
+  // The lab's waits are short, so a test takes about a minute instead of several.
+  TEST_SETTLE_SECONDS: '15',
+  TEST_METRICS_RANGE_SECONDS: '10',
+  TEST_METRICS_WINDOW_SECONDS: '10',
+  TEST_POLL_SECONDS: '1',
+  TEST_REBOOT_TIMEOUT_SECONDS: '60',
+  TEST_AUTO_DISPATCH: 'true',
 };
 
 function log(msg: string, extra: Record<string, unknown> = {}): void {
@@ -60,11 +78,14 @@ async function main(): Promise<void> {
   const children: ChildProcess[] = [];
   let temporal: DevServer | undefined;
   // Assigned as the lab comes up; shutdown closes whatever exists by then.
-  const started: { uyuni?: UyuniLab } = {};
+  const started: { uyuni?: UyuniLab; salt?: SaltLab; exporters?: Exporters; prometheus?: { stop(): Promise<void> } } = {};
 
   const shutdown = async (code: number) => {
     for (const c of children.reverse()) c.kill('SIGTERM');
     await Promise.all(children.map(waitExit));
+    await started.prometheus?.stop();
+    await started.exporters?.close();
+    await started.salt?.close();
     await started.uyuni?.close();
     await temporal?.stop();
     process.exit(code);
@@ -91,6 +112,28 @@ async function main(): Promise<void> {
   });
   started.uyuni = uyuni;
   log('lab UYUNI started', { url: uyuni.url, control: `${uyuni.baseUrl}/lab/truth`, scale, systems: uyuni.fleet.systems.length });
+  started.salt = await startSaltLab({ fleet: uyuni.fleet, port: Number(new URL(env.SALT_URL ?? LAB_ENV.SALT_URL!).port) });
+  const exporters = await startExporters({ fleet: uyuni.fleet, port: Number(env.NODE_EXPORTER_PORT), labId: 'lab' });
+  started.exporters = exporters;
+  log('lab salt-api and node-exporters started', { salt: started.salt.url, exporters: exporters.targets.length, example: `http://${exporters.targets[0]}/metrics` });
+  const promPort = Number(new URL(env.PROMETHEUS_URL ?? LAB_ENV.PROMETHEUS_URL!).port);
+  let hasPrometheus = true;
+  try {
+    findPrometheusBinary();
+  } catch {
+    hasPrometheus = false;
+  }
+  if (hasPrometheus) {
+    mkdirSync(path.join(LAB_DIR, 'targets'), { recursive: true });
+    await writeTargets(path.join(LAB_DIR, 'targets', 'lab.json'), exporters.targetGroups());
+    const prometheus = await startPrometheus({ port: promPort, dataDir: path.join(LAB_DIR, 'prometheus'), targetsGlob: path.join(LAB_DIR, 'targets', '*.json'), scrapeIntervalSeconds: 1 });
+    started.prometheus = prometheus;
+    log('Prometheus started (scraping the lab exporters)', { url: prometheus.url });
+  } else {
+    const api = await startPrometheusApi({ fleet: uyuni.fleet, instanceOf: (s) => exporters.instanceOf(s), port: promPort });
+    started.prometheus = { stop: () => api.close() };
+    log('no Prometheus binary: the lab answers the Prometheus query API itself', { url: api.url });
+  }
 
   const migrate = run('migrate', 'db/migrate.ts', ['latest'], env);
   if ((await waitExit(migrate)) !== 0) return shutdown(1);

@@ -4,3 +4,4 @@ export { uyuniSync } from './sync.js';
 export { queuePatches } from './queue.js';
 export { patchTest } from './patch-test.js';
 export { testRollback } from './test-rollback.js';
+export { dispatchTests } from './dispatch.js';

@@ -19,6 +19,7 @@ export function testConfig(overrides: Record<string, string> = {}): Readonly<Con
     WORKER_METRICS_PORT: '0',
     WORKER_SHUTDOWN_GRACE_SECONDS: '2',
     UYUNI_PASSWORD: 'lab-admin-password',
+    SALT_PASSWORD: 'lab-salt-secret',
     ...overrides,
   });
 }

@@ -3,6 +3,7 @@ import { parse as parseDotenv } from 'dotenv';
 import { Value } from '@sinclair/typebox/value';
 import { EnvSchema, SECRET_VARIABLES, type Env } from './env-schema.js';
 import { parseApiTokens, type ApiToken } from './api-tokens.js';
+import type { ScoreWeights } from '../domain/score.js';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -35,19 +36,8 @@ export interface Config {
     retry: { maximumAttempts: number; initialIntervalMs: number };
   };
   db: { connectionString?: string; host: string; port: number; database: string; user: string; password: string; poolMax: number };
-  score: {
-    kernelPenalty: number;
-    rebootPenalty: number;
-    configPenalty: number;
-    dependencyPenalty: number;
-    dependencyMaxPenalty: number;
-    sizePenaltyPerMb: number;
-    sizeMaxPenalty: number;
-    historyMaxPenalty: number;
-    historyMinTests: number;
-    smallPatchBonus: number;
-    smallPatchBytes: number;
-  };
+  score: ScoreWeights;
+
   testThresholds: { cpuDelta: number; memoryDelta: number };
   temporal: { address: string; namespace: string; taskQueue: string };
   api: { host: string; port: number; tokens: ApiToken[] };

@@ -4,6 +4,7 @@ import { Value } from '@sinclair/typebox/value';
 import { EnvSchema, SECRET_VARIABLES, type Env } from './env-schema.js';
 import { parseApiTokens, type ApiToken } from './api-tokens.js';
 import type { ScoreWeights } from '../domain/score.js';
+import type { TestTiming } from '../workflows/messages.js';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -43,16 +44,9 @@ export interface Config {
   api: { host: string; port: number; tokens: ApiToken[] };
   salt: { url: string; user: string; password: string; eauth: string; verifyTls: boolean; timeoutMs: number };
   prometheus: { url: string; timeoutMs: number; nodeExporterPort: number };
-  test: {
-    settleSeconds: number;
-    metricsRangeSeconds: number;
-    metricsWindowSeconds: number;
-    pollSeconds: number;
-    actionTimeoutSeconds: number;
-    rebootTimeoutSeconds: number;
-    leaseWaitSeconds: number;
-    autoDispatch: boolean;
-  };
+  /** The test engine's timing (the starter hands it to each patchTest) and auto-dispatch. */
+  test: TestTiming & { autoDispatch: boolean };
+
   worker: { metricsPort: number; shutdownGraceMs: number; maxConcurrentActivities: number; maxCachedWorkflows: number; workflowBundle?: string };
   health: { required: string[] };
 }

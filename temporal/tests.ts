@@ -4,16 +4,8 @@ import type { patchTest } from '../workflows/index.js';
 import { SA, workflowIds, type PatchTestInput, type TestTiming } from '../workflows/messages.js';
 
 export function testTiming(config: Readonly<Config>): TestTiming {
-  const t = config.test;
-  return {
-    settleSeconds: t.settleSeconds,
-    metricsRangeSeconds: t.metricsRangeSeconds,
-    metricsWindowSeconds: t.metricsWindowSeconds,
-    pollSeconds: t.pollSeconds,
-    actionTimeoutSeconds: t.actionTimeoutSeconds,
-    rebootTimeoutSeconds: t.rebootTimeoutSeconds,
-    leaseWaitSeconds: t.leaseWaitSeconds,
-  };
+  const { autoDispatch: _, ...timing } = config.test;
+  return timing;
 }
 
 /**

@@ -5,6 +5,7 @@ import type { Config } from '../config/config.js';
 import type { Db } from '../db/connection.js';
 import { NodeMetrics } from './prometheus/metrics.js';
 import { PrometheusClient } from './prometheus/client.js';
+import { createApprovalActivities } from './approval/approval-activities.js';
 import { createQueueActivities } from './queue/queue-activities.js';
 import { SaltClient } from './salt/client.js';
 import { createDispatchActivities } from './test/dispatch-activities.js';
@@ -65,6 +66,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createQueueActivities(deps),
     ...createTestActivities(deps),
     ...createDispatchActivities(deps),
+    ...createApprovalActivities(deps),
   };
 }
 

@@ -13,6 +13,7 @@ import { metrics } from './plugins/metrics.js';
 import { openapi } from './plugins/swagger.js';
 import { temporal } from './plugins/temporal.js';
 import { validation } from './plugins/validation.js';
+import { approvalRoutes } from './routes/approvals/index.js';
 import { configRoutes } from './routes/config/index.js';
 import { errataRoutes } from './routes/errata/index.js';
 import { healthRoutes } from './routes/health/index.js';
@@ -74,6 +75,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(queueRoutes, { prefix: '/api/v1/queue' });
   await app.register(testRoutes, { prefix: '/api/v1/tests' });
   await app.register(testSystemRoutes, { prefix: '/api/v1/test-systems' });
+  await app.register(approvalRoutes, { prefix: '/api/v1/approvals' });
 
   return app;
 }

@@ -46,6 +46,8 @@ export interface Config {
   prometheus: { url: string; timeoutMs: number; nodeExporterPort: number };
   /** The test engine's timing (the starter hands it to each patchTest) and auto-dispatch. */
   test: TestTiming & { autoDispatch: boolean };
+  /** Fallbacks for orchestrator_config's approval.reminder_hours / approval.expiry_days. */
+  approval: { reminderHours: number; expiryDays: number };
 
   worker: { metricsPort: number; shutdownGraceMs: number; maxConcurrentActivities: number; maxCachedWorkflows: number; workflowBundle?: string };
   health: { required: string[] };
@@ -207,6 +209,7 @@ export function loadConfig(raw: Record<string, string | undefined> = readEnviron
       leaseWaitSeconds: e.TEST_LEASE_WAIT_SECONDS,
       autoDispatch: e.TEST_AUTO_DISPATCH,
     },
+    approval: { reminderHours: e.APPROVAL_REMINDER_HOURS, expiryDays: e.APPROVAL_EXPIRY_DAYS },
     worker: {
       metricsPort: e.WORKER_METRICS_PORT,
       shutdownGraceMs: e.WORKER_SHUTDOWN_GRACE_SECONDS * 1000,

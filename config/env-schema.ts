@@ -85,6 +85,8 @@ export const EnvSchema = Type.Object({
   TEST_REBOOT_TIMEOUT_SECONDS: Int(900, 10, 86400, 'longest a test system may take to come back from a reboot'),
   TEST_LEASE_WAIT_SECONDS: Int(15, 1, 3600, 'how often a test waiting for a free test system looks again'),
   TEST_AUTO_DISPATCH: Bool(false, 'start queued tests whenever a test system is free'),
+  APPROVAL_REMINDER_HOURS: Num(24, 0.0001, 8760, 'hours between reminders while a passed patch waits for a decision'),
+  APPROVAL_EXPIRY_DAYS: Num(14, 0.00001, 3650, 'days after which an undecided approval expires'),
 
   WORKER_METRICS_PORT: Int(9464, 0, 65535, 'port of the worker /metrics (Temporal SDK metrics); 0 = off'),
   WORKER_SHUTDOWN_GRACE_SECONDS: Int(30, 0, 3600, 'time in-flight activities get on shutdown'),

@@ -1,7 +1,7 @@
 // Everything a workflow and its callers (API, CLI, tests) must agree on, defined once.
 // Pure module: imported by workflow code, so only @temporalio/common and @temporalio/workflow APIs.
 import { defineSearchAttributeKey } from '@temporalio/common';
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 
 export const TASK_QUEUE_DEFAULT = 'spm-orchestrator';
 
@@ -86,10 +86,18 @@ export interface TestTiming {
   leaseWaitSeconds: number;
 }
 
+/** How a passed test waits for a person (orchestrator_config approval.*). */
+export interface ApprovalPolicy {
+  reminderSeconds: number;
+  expirySeconds: number;
+}
+
 export interface PatchTestInput {
   queueId: number;
   requestedBy: string;
   timing: TestTiming;
+  /** Wait for approve / reject / snooze after a pass. Absent: a test-only run that ends at `passed`. */
+  approval?: ApprovalPolicy;
   /** Start the next queued tests when this one frees its system (TEST_AUTO_DISPATCH). */
   autoDispatch?: boolean;
 }
@@ -107,18 +115,29 @@ export interface TestStatusView {
   testId: number | null;
   advisoryName: string | null;
   targetOs: string | null;
-  status: 'testing' | 'passed' | 'failed' | 'rolled_back';
-  phase: TestPhaseName | 'done';
+  status: 'testing' | 'passed' | 'failed' | 'rolled_back' | 'pending_approval' | 'snoozed' | 'approved' | 'rejected' | 'expired';
+  phase: TestPhaseName | 'approval' | 'done';
   testSystem: { id: number; name: string } | null;
   waitingForSystem: boolean;
   rollbackType: 'package' | 'snapshot' | null;
   failure: { phase: TestPhaseName; reason: string } | null;
   phases: PhaseView[];
+  approval: ApprovalView | null;
+}
+
+export interface ApprovalView {
+  /** True while a decision is accepted (pending or snoozed). */
+  waiting: boolean;
+  since: string;
+  snoozedUntil: string | null;
+  reminders: number;
+  decision: Decision | 'expire' | null;
+  decidedBy: string | null;
 }
 
 export interface TestResult {
   testId: number;
-  status: 'passed' | 'failed' | 'rolled_back';
+  status: 'passed' | 'failed' | 'rolled_back' | 'approved' | 'rejected' | 'expired';
   failure: { phase: TestPhaseName; reason: string } | null;
   rollbackType: 'package' | 'snapshot' | null;
   rollbackVerified: boolean | null;
@@ -127,3 +146,30 @@ export interface TestResult {
 export const testStatusQuery = defineQuery<TestStatusView>('status');
 /** Sent by a forced rollback of a passed test, so the test (waiting for approval) ends as rolled back. */
 export const rolledBackSignal = defineSignal<[{ by: string; reason: string }]>('rolledBack');
+
+// --- approval ------------------------------------------------------------------------------------------
+
+export type Decision = 'approve' | 'reject' | 'snooze';
+
+export interface DecisionInput {
+  by: string;
+  reason?: string;
+  /** snooze: ISO time until which the item sleeps. */
+  until?: string;
+  /** Makes the decision's record idempotent (the API sends one; a CLI signal gets one from the workflow). */
+  requestId?: string;
+  source?: 'api' | 'cli' | 'dashboard';
+}
+
+export interface DecisionResult {
+  decision: Decision;
+  status: 'approved' | 'rejected' | 'snoozed';
+  approvalId: number;
+}
+
+/** For `temporal workflow signal --name approve|reject|snooze --input '{"by":"alice","reason":"..."}'`. */
+export const approveSignal = defineSignal<[DecisionInput]>('approve');
+export const rejectSignal = defineSignal<[DecisionInput]>('reject');
+export const snoozeSignal = defineSignal<[DecisionInput]>('snooze');
+/** The API's race-free path: the validator refuses a decision when the test is not waiting for one. */
+export const decideUpdate = defineUpdate<DecisionResult, [DecisionInput & { decision: Decision }]>('decide');

@@ -1,15 +1,35 @@
 import {
   ActivityFailure,
+  allHandlersFinished,
   CancellationScope,
+  condition,
   isCancellation,
   proxyActivities,
   setHandler,
   sleep,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { LeasedSystem, MetricsReading, PhaseVerdict } from '../activities/test/test-activities.js';
-import { SA, testStatusQuery, type PatchTestInput, type PhaseView, type TestPhaseName, type TestResult, type TestStatusView } from './messages.js';
+import {
+  approveSignal,
+  decideUpdate,
+  rejectSignal,
+  rolledBackSignal,
+  SA,
+  snoozeSignal,
+  testStatusQuery,
+  type ApprovalPolicy,
+  type Decision,
+  type DecisionInput,
+  type DecisionResult,
+  type PatchTestInput,
+  type PhaseView,
+  type TestPhaseName,
+  type TestResult,
+  type TestStatusView,
+} from './messages.js';
 
 const PHASES: TestPhaseName[] = ['lease', 'snapshot', 'patch', 'reboot', 'validate', 'services', 'rollback', 'verify_rollback'];
 
@@ -59,8 +79,58 @@ export async function patchTest(input: PatchTestInput): Promise<TestResult> {
     rollbackType: null,
     failure: null,
     phases: PHASES.map((phase): PhaseView => ({ phase, state: 'pending' })),
+    approval: null,
   };
   setHandler(testStatusQuery, () => view);
+
+  // --- approval: a person's decision arrives as an Update (the API: refused unless waiting) or a signal
+  // (`temporal workflow signal`: ignored unless waiting); both are recorded the same way.
+  let approvalOpen = false;
+  let decided: (DecisionInput & { decision: Decision }) | null = null;
+  let snoozedUntil: number | null = null;
+  let rolledBack: { by: string; reason: string } | null = null;
+  let decisions = 0;
+  const refusal = (d: DecisionInput & { decision: Decision }): string | null => {
+    if (!approvalOpen) return `queue item ${input.queueId} is not waiting for a decision (it is ${view.status})`;
+    if (!d.by) return 'a decision needs `by`';
+    if (d.decision === 'snooze') {
+      const until = Date.parse(d.until ?? '');
+      if (!Number.isFinite(until) || until <= Date.now()) return 'a snooze needs `until`, a time in the future';
+    }
+    return null;
+  };
+  const applyDecision = async (d: DecisionInput & { decision: Decision }, source: 'api' | 'cli' | 'dashboard'): Promise<DecisionResult> => {
+    // The state changes before the first await, so a second decision in the same task already sees it.
+    if (d.decision === 'snooze') snoozedUntil = Date.parse(d.until as string);
+    else {
+      decided = d;
+      approvalOpen = false;
+    }
+    const approvalId = await store.recordDecision({
+      testId: view.testId as number, queueId: input.queueId, workflowId: workflowInfo().workflowId, decision: d.decision, by: d.by,
+      reason: d.reason ?? null, until: d.decision === 'snooze' ? new Date(snoozedUntil as number).toISOString() : null,
+      requestId: d.requestId ?? `${workflowInfo().workflowId}/${workflowInfo().runId}/decision-${++decisions}`, source,
+    });
+    const status = d.decision === 'approve' ? 'approved' : d.decision === 'reject' ? 'rejected' : 'snoozed';
+    if (view.approval) Object.assign(view.approval, { decision: d.decision, decidedBy: d.by, snoozedUntil: d.decision === 'snooze' ? d.until : null });
+    return { decision: d.decision, status, approvalId };
+  };
+  setHandler(decideUpdate, (d) => applyDecision(d, d.source ?? 'api'), {
+    validator: (d) => {
+      const why = refusal(d);
+      if (why) throw new Error(why);
+    },
+  });
+  for (const [signal, decision] of [[approveSignal, 'approve'], [rejectSignal, 'reject'], [snoozeSignal, 'snooze']] as const) {
+    setHandler(signal, async (d) => {
+      if (refusal({ ...d, decision })) return;
+      await applyDecision({ ...d, decision }, d.source ?? 'cli');
+    });
+  }
+  setHandler(rolledBackSignal, (s) => {
+    rolledBack = s;
+    approvalOpen = false;
+  });
 
   const phaseView = (p: TestPhaseName) => view.phases.find((x) => x.phase === p) as PhaseView;
   const enter = (p: TestPhaseName) => {
@@ -89,7 +159,7 @@ export async function patchTest(input: PatchTestInput): Promise<TestResult> {
   let touched = false;
   let bootBefore = 0;
 
-  const finish = async (status: TestResult['status'], failure: TestResult['failure'], rollbackVerified: boolean | null): Promise<TestResult> => {
+  const finish = async (status: 'passed' | 'failed' | 'rolled_back', failure: TestResult['failure'], rollbackVerified: boolean | null): Promise<TestResult> => {
     await store.finishTest({
       testId: info.testId,
       queueId: input.queueId,
@@ -131,6 +201,55 @@ export async function patchTest(input: PatchTestInput): Promise<TestResult> {
       await store.skipPhase({ testId: info.testId, phase, why });
       leave(phase, 'skipped');
     }
+  };
+
+  /** After a pass: pending approval with reminders, snoozes and an expiry, until a person decides. */
+  const awaitDecision = async (policy: ApprovalPolicy, passed: TestResult): Promise<TestResult> => {
+    await store.openApproval({ testId: info.testId, queueId: input.queueId });
+    view.phase = 'approval';
+    view.approval = { waiting: true, since: new Date().toISOString(), snoozedUntil: null, reminders: 0, decision: null, decidedBy: null };
+    setStatus('pending_approval');
+    approvalOpen = true;
+    const deadline = Date.now() + policy.expirySeconds * 1000;
+    while (!decided && !rolledBack) {
+      const now = Date.now();
+      if (now >= deadline) {
+        approvalOpen = false;
+        await store.expireApproval({ testId: info.testId, queueId: input.queueId, workflowId: workflowInfo().workflowId });
+        Object.assign(view.approval, { waiting: false, decision: 'expire', decidedBy: 'system' });
+        setStatus('expired');
+        return { ...passed, status: 'expired' };
+      }
+      const until = snoozedUntil;
+      if (until !== null) {
+        if (view.status !== 'snoozed') setStatus('snoozed');
+        const woke = await condition(() => decided !== null || rolledBack !== null || snoozedUntil !== until, Math.max(1, Math.min(until, deadline) - now));
+        if (!woke && snoozedUntil === until && Date.now() >= until) {
+          snoozedUntil = null;
+          view.approval.snoozedUntil = null;
+          view.approval.reminders++;
+          await store.endSnooze({ testId: info.testId, queueId: input.queueId });
+          setStatus('pending_approval');
+        }
+        continue;
+      }
+      const woke = await condition(() => decided !== null || rolledBack !== null || snoozedUntil !== null, Math.max(1, Math.min(policy.reminderSeconds * 1000, deadline - now)));
+      if (!woke && Date.now() < deadline) {
+        view.approval.reminders++;
+        await store.remindApproval({ testId: info.testId, queueId: input.queueId, reminder: view.approval.reminders });
+      }
+    }
+    approvalOpen = false;
+    view.approval.waiting = false;
+    await condition(allHandlersFinished);
+    view.phase = 'done';
+    if (rolledBack) {
+      setStatus('rolled_back');
+      return { ...passed, status: 'rolled_back' };
+    }
+    const status = (decided as DecisionInput & { decision: Decision }).decision === 'approve' ? 'approved' : 'rejected';
+    setStatus(status);
+    return { ...passed, status };
   };
 
   try {
@@ -199,10 +318,22 @@ export async function patchTest(input: PatchTestInput): Promise<TestResult> {
     if (!services.ok) return await rollBack('services', services.reason ?? 'a critical service is down');
 
     await skipRest(['rollback', 'verify_rollback'], 'the test passed');
-    return await finish('passed', null, null);
+    const passed = await finish('passed', null, null);
+    if (!input.approval) return passed;
+    // The decision may take days: the test system goes back to the pool meanwhile.
+    await store.releaseTestSystem();
+    if (input.autoDispatch) await store.dispatchQueuedTests();
+    return await awaitDecision(input.approval, passed);
   } catch (err) {
     const reason = reasonOf(err);
-    const phase = view.phase === 'done' ? 'lease' : view.phase;
+    if (view.phase === 'approval') {
+      // Cancelled or broken while waiting for a person: the item expires (its record says why).
+      await CancellationScope.nonCancellable(() =>
+        store.expireApproval({ testId: info.testId, queueId: input.queueId, workflowId: workflowInfo().workflowId }),
+      );
+      throw err;
+    }
+    const phase: TestPhaseName = view.phase === 'done' ? 'lease' : view.phase;
     if (isCancellation(err)) {
       // Cancelled: undo what may have been applied, or hand the item back to the queue.
       await CancellationScope.nonCancellable(async () => {

@@ -25,6 +25,7 @@ export const openapi = fp(
           { name: 'errata', description: 'the errata cache' },
           { name: 'queue', description: 'the patch test queue and Success Score' },
           { name: 'tests', description: 'the test engine: start, follow, roll back; test systems' },
+          { name: 'approvals', description: 'decisions on patches that passed their test' },
           { name: 'config', description: 'runtime settings: score weights, thresholds, approval and wave policy' },
         ],
       },

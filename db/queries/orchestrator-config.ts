@@ -30,3 +30,13 @@ export function setConfigValue(db: Executor, key: string, value: unknown, update
     .returningAll()
     .executeTakeFirst();
 }
+
+const positive = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0;
+
+/** How a passed test waits for a decision: orchestrator_config's approval.* over the environment's values. */
+export async function approvalPolicy(db: Executor, fallback: { reminderHours: number; expiryDays: number }) {
+  const rows = await configSection(db, 'approval.');
+  const hours = positive(rows.reminder_hours) ? rows.reminder_hours : fallback.reminderHours;
+  const days = positive(rows.expiry_days) ? rows.expiry_days : fallback.expiryDays;
+  return { reminderSeconds: Math.round(hours * 3600), expirySeconds: Math.round(days * 86400) };
+}

@@ -71,6 +71,16 @@ describe('patchTest against the lab', () => {
   const testRow = (testId: number) => tw.db.selectFrom('patch_tests').selectAll().where('id', '=', testId).executeTakeFirstOrThrow();
   const queueStatus = async (id: number) => (await tw.db.selectFrom('patch_test_queue').select('status').where('id', '=', id).executeTakeFirstOrThrow()).status;
   const systemOf = (os: 'ubuntu' | 'rhel') => lab.fleet.systemsOf(os, 'test')[0]!;
+  /** Tests started through the API wait for a decision once they pass. */
+  const untilStatus = async (workflowId: string, status: string) => {
+    const handle = tw.client.workflow.getHandle(workflowId);
+    for (let i = 0; i < 600; i++) {
+      const view = await handle.query(testStatusQuery).catch(() => null);
+      if (view?.status === status) return view;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new Error(`${workflowId} never reached ${status}`);
+  };
 
   beforeAll(async () => {
     lab = await startFullLab();
@@ -182,8 +192,11 @@ describe('patchTest against the lab', () => {
     expect(released.json()).toMatchObject({ quarantined: false });
     const started = await api.app.inject({ method: 'POST', url: '/api/v1/tests/start', headers: bearer('operator'), payload: { queue_id: next } });
     expect(started.statusCode).toBe(202);
+    await untilStatus(started.json().workflow_id, 'pending_approval');
+    const rejected = await api.app.inject({ method: 'POST', url: `/api/v1/approvals/${next}/reject`, headers: bearer('approver'), payload: { reason: 'not now' } });
+    expect(rejected.statusCode, rejected.body).toBe(200);
     const r = await tw.client.workflow.getHandle(started.json().workflow_id).result();
-    expect(r.status).toBe('passed');
+    expect(r.status).toBe('rejected');
   });
 
   it('two tests for one OS with one test system run one after the other', async () => {
@@ -206,11 +219,12 @@ describe('patchTest against the lab', () => {
     const started = await api.app.inject({ method: 'POST', url: '/api/v1/tests/start', headers: bearer('operator'), payload: {} });
     expect(started.statusCode).toBe(202);
     expect(started.json().queue_id).toBe(queueId);
-    const result = await tw.client.workflow.getHandle(started.json().workflow_id).result();
-    expect(result.status).toBe('passed');
+    const view = await untilStatus(started.json().workflow_id, 'pending_approval');
+    const result = { testId: view.testId as number };
 
     const detail = await api.app.inject({ method: 'GET', url: `/api/v1/tests/${result.testId}`, headers: bearer('viewer') });
     expect(detail.json().test).toMatchObject({ id: result.testId, status: 'passed' });
+    expect(await queueStatus(queueId)).toBe('pending_approval');
     const ph = await api.app.inject({ method: 'GET', url: `/api/v1/tests/${result.testId}/phases`, headers: bearer('viewer') });
     expect(ph.json().phases.map((p: { phase: string }) => p.phase)).toEqual(['lease', 'snapshot', 'patch', 'reboot', 'validate', 'services', 'rollback', 'verify_rollback']);
 
@@ -219,6 +233,8 @@ describe('patchTest against the lab', () => {
     const done = await tw.client.workflow.getHandle(rb.json().workflow_id).result();
     expect(done).toMatchObject({ verified: true, rollbackType: 'package' });
     expect(await queueStatus(queueId)).toBe('rolled_back');
+    // the test, which was waiting for a decision, ends as rolled back
+    expect((await tw.client.workflow.getHandle(started.json().workflow_id).result()).status).toBe('rolled_back');
     const again = await api.app.inject({ method: 'POST', url: `/api/v1/tests/${result.testId}/rollback`, headers: bearer('operator') });
     expect(again.statusCode).toBe(409);
     expect((await api.app.inject({ method: 'GET', url: '/api/v1/tests/999999', headers: bearer('viewer') })).statusCode).toBe(404);

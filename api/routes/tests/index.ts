@@ -1,5 +1,6 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { dispatchable } from '../../../db/queries/dispatch.js';
+import { approvalPolicy } from '../../../db/queries/orchestrator-config.js';
 import { getQueueRow } from '../../../db/queries/queue.js';
 import { getTest, phasesOf } from '../../../db/queries/tests.js';
 import { startPatchTest, testTiming } from '../../../temporal/tests.js';
@@ -47,7 +48,8 @@ export const testRoutes: FastifyPluginAsyncTypebox = async (app) => {
         }
         target = first.id;
       }
-      const handle = await startPatchTest(app.temporal.client, app.config, target, request.actor?.name ?? 'api');
+      const approval = await approvalPolicy(app.db, app.config.approval);
+      const handle = await startPatchTest(app.temporal.client, app.config, target, request.actor?.name ?? 'api', approval);
       if (!handle) throw conflict(`a test of queue item ${target} is already running`);
       request.log.info({ queueId: target, workflowId: handle.workflowId, by: request.actor?.name }, 'test started');
       return reply.status(202).send({ queue_id: target, workflow_id: handle.workflowId, run_id: handle.firstExecutionRunId });

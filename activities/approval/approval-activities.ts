@@ -1,0 +1,101 @@
+import { ApplicationFailure } from '@temporalio/common';
+import type { Db } from '../../db/connection.js';
+import { json } from '../../db/json.js';
+import type { QueueStatus } from '../../domain/queue-status.js';
+import type { Decision } from '../../workflows/messages.js';
+
+// The database side of a person's decision on a passed test: the queue status, a patch_approvals row with
+// who, when, why and the evidence it was based on, and notification rows for pending items and reminders.
+
+const NEXT: Record<Decision, QueueStatus> = { approve: 'approved', reject: 'rejected', snooze: 'snoozed' };
+
+async function evidence(db: Db, testId: number) {
+  const t = await db.selectFrom('patch_tests').selectAll().where('id', '=', testId).executeTakeFirstOrThrow();
+  return {
+    test_id: t.id,
+    test_system: t.test_system_name,
+    metrics_before: t.metrics_before,
+    metrics_after: t.metrics_after,
+    cpu_delta: t.cpu_delta,
+    memory_delta: t.memory_delta,
+    services: t.services,
+    reboot_duration_seconds: t.reboot_duration_seconds,
+    snapshot_type: t.snapshot_type,
+    completed_at: t.completed_at?.toISOString() ?? null,
+  };
+}
+
+async function notify(db: Db, n: { eventType: string; queueId: number; subject: string; payload: unknown; dedupeKey: string }) {
+  await db
+    .insertInto('orchestrator_notifications')
+    .values({ event_type: n.eventType, channel: 'log', recipient: 'approvers', subject: n.subject, payload: json(n.payload), queue_id: n.queueId, dedupe_key: n.dedupeKey })
+    .onConflict((oc) => oc.column('dedupe_key').doNothing())
+    .execute();
+}
+
+export function createApprovalActivities({ db }: { db: Db }) {
+  return {
+    async openApproval(input: { testId: number; queueId: number }): Promise<void> {
+      await db.updateTable('patch_test_queue').set({ status: 'pending_approval' }).where('id', '=', input.queueId).where('status', '=', 'passed').execute();
+      const item = await db.selectFrom('patch_test_queue').select('advisory_name').where('id', '=', input.queueId).executeTakeFirstOrThrow();
+      await notify(db, {
+        eventType: 'approval_pending', queueId: input.queueId, dedupeKey: `approval-pending-${input.testId}`,
+        subject: `${item.advisory_name} passed its test and waits for a decision`, payload: await evidence(db, input.testId),
+      });
+    },
+
+    /** Idempotent by request id: a retried activity finds the row it wrote. */
+    async recordDecision(input: {
+      testId: number; queueId: number; workflowId: string; decision: Decision; by: string; reason: string | null;
+      until: string | null; requestId: string; source: 'api' | 'cli' | 'dashboard';
+    }): Promise<number> {
+      return db.transaction().execute(async (trx) => {
+        const done = await trx.selectFrom('patch_approvals').select('id').where('request_id', '=', input.requestId).executeTakeFirst();
+        if (done) return done.id;
+        const item = await trx.selectFrom('patch_test_queue').select('status').where('id', '=', input.queueId).forUpdate().executeTakeFirstOrThrow();
+        if (!['pending_approval', 'snoozed'].includes(item.status)) {
+          throw ApplicationFailure.nonRetryable(`queue item ${input.queueId} is ${item.status}, not waiting for a decision`, 'NotWaiting');
+        }
+        await trx
+          .updateTable('patch_test_queue')
+          .set({ status: NEXT[input.decision], snoozed_until: input.decision === 'snooze' ? input.until : null })
+          .where('id', '=', input.queueId)
+          .execute();
+        const row = await trx
+          .insertInto('patch_approvals')
+          .values({
+            queue_id: input.queueId, test_id: input.testId, workflow_id: input.workflowId, decision: input.decision, decided_by: input.by,
+            reason: input.reason, snooze_until: input.until, evidence: json(await evidence(db, input.testId)), source: input.source,
+            request_id: input.requestId,
+          })
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        return row.id;
+      });
+    },
+
+    /** The snooze is over: pending again, with a reminder. */
+    async endSnooze(input: { testId: number; queueId: number }): Promise<void> {
+      await db.updateTable('patch_test_queue').set({ status: 'pending_approval', snoozed_until: null }).where('id', '=', input.queueId).where('status', '=', 'snoozed').execute();
+      await notify(db, { eventType: 'approval_reminder', queueId: input.queueId, dedupeKey: `approval-unsnoozed-${input.testId}-${Date.now()}`, subject: 'a snoozed patch waits for a decision again', payload: { test_id: input.testId } });
+    },
+
+    async remindApproval(input: { testId: number; queueId: number; reminder: number }): Promise<void> {
+      await notify(db, {
+        eventType: 'approval_reminder', queueId: input.queueId, dedupeKey: `approval-reminder-${input.testId}-${input.reminder}`,
+        subject: `reminder ${input.reminder}: a passed patch waits for a decision`, payload: { test_id: input.testId },
+      });
+    },
+
+    async expireApproval(input: { testId: number; queueId: number; workflowId: string }): Promise<void> {
+      await db.transaction().execute(async (trx) => {
+        await trx.updateTable('patch_test_queue').set({ status: 'expired', snoozed_until: null }).where('id', '=', input.queueId).where('status', 'in', ['pending_approval', 'snoozed']).execute();
+        await trx
+          .insertInto('patch_approvals')
+          .values({ queue_id: input.queueId, test_id: input.testId, workflow_id: input.workflowId, decision: 'expire', decided_by: 'system', reason: 'no decision before the approval expired', source: 'system', request_id: `expire-${input.testId}` })
+          .onConflict((oc) => oc.column('request_id').doNothing())
+          .execute();
+      });
+    },
+  };
+}

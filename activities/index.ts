@@ -6,6 +6,7 @@ import type { Db } from '../db/connection.js';
 import { NodeMetrics } from './prometheus/metrics.js';
 import { PrometheusClient } from './prometheus/client.js';
 import { createApprovalActivities } from './approval/approval-activities.js';
+import { createDeployActivities } from './deploy/deploy-activities.js';
 import { createQueueActivities } from './queue/queue-activities.js';
 import { SaltClient } from './salt/client.js';
 import { createDispatchActivities } from './test/dispatch-activities.js';
@@ -67,6 +68,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createTestActivities(deps),
     ...createDispatchActivities(deps),
     ...createApprovalActivities(deps),
+    ...createDeployActivities(deps),
   };
 }
 

@@ -15,6 +15,7 @@ import { temporal } from './plugins/temporal.js';
 import { validation } from './plugins/validation.js';
 import { approvalRoutes } from './routes/approvals/index.js';
 import { configRoutes } from './routes/config/index.js';
+import { deploymentRoutes } from './routes/deployments/index.js';
 import { errataRoutes } from './routes/errata/index.js';
 import { healthRoutes } from './routes/health/index.js';
 import { queueRoutes } from './routes/queue/index.js';
@@ -76,6 +77,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(testRoutes, { prefix: '/api/v1/tests' });
   await app.register(testSystemRoutes, { prefix: '/api/v1/test-systems' });
   await app.register(approvalRoutes, { prefix: '/api/v1/approvals' });
+  await app.register(deploymentRoutes, { prefix: '/api/v1/deployments' });
 
   return app;
 }

@@ -233,13 +233,15 @@ export interface PatchDeploymentsTable {
   wave: number;
   status: ColumnType<DeploymentStatus, DeploymentStatus | undefined, DeploymentStatus>;
   uyuni_action_id: number | null;
-  pre_versions: NullableJson<unknown>;
+  pre_versions: NullableJson<Record<string, string>>;
   services: NullableJson<unknown>;
   error: string | null;
   started_at: NullableTimestamp;
   completed_at: NullableTimestamp;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /** UYUNI completed the erratum on the system (what a rollback must undo). */
+  patched: Generated<boolean>;
 }
 
 export interface PatchRollbacksTable {

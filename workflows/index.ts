@@ -5,3 +5,5 @@ export { queuePatches } from './queue.js';
 export { patchTest } from './patch-test.js';
 export { testRollback } from './test-rollback.js';
 export { dispatchTests } from './dispatch.js';
+export { productionDeployment } from './deployment.js';
+export { deploymentRollback } from './deployment-rollback.js';

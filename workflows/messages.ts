@@ -23,6 +23,8 @@ export const workflowIds = {
   patchTest: (queueId: number) => `patch-test-${queueId}`,
   testRollback: (testId: number) => `test-rollback-${testId}`,
   dispatch: (nonce: string) => `test-dispatch-${nonce}`,
+  deployment: (queueId: number) => `deploy-${queueId}`,
+  deploymentRollback: (queueId: number) => `deploy-rollback-${queueId}`,
 } as const;
 
 // --- uyuniSync ---------------------------------------------------------------------------------------
@@ -141,6 +143,8 @@ export interface TestResult {
   failure: { phase: TestPhaseName; reason: string } | null;
   rollbackType: 'package' | 'snapshot' | null;
   rollbackVerified: boolean | null;
+  /** The production rollout's result, for an approved and deployed patch. */
+  deployment?: DeploymentResult;
 }
 
 export const testStatusQuery = defineQuery<TestStatusView>('status');
@@ -173,3 +177,51 @@ export const rejectSignal = defineSignal<[DecisionInput]>('reject');
 export const snoozeSignal = defineSignal<[DecisionInput]>('snooze');
 /** The API's race-free path: the validator refuses a decision when the test is not waiting for one. */
 export const decideUpdate = defineUpdate<DecisionResult, [DecisionInput & { decision: Decision }]>('decide');
+
+// --- production deployment -----------------------------------------------------------------------------
+
+/** The rollout policy (orchestrator_config deploy.*), fixed when the deployment starts. */
+export interface DeploymentPlanPolicy {
+  canarySize: number;
+  soakSeconds: number;
+  waveSize: number;
+  failureBudgetCount: number;
+  failureBudgetPercent: number;
+}
+
+export interface DeploymentInput {
+  queueId: number;
+  advisoryName: string;
+  errataId: number;
+  targetOs: string;
+  requiresReboot: boolean;
+  requestedBy: string;
+  policy: DeploymentPlanPolicy;
+  timing: TestTiming;
+}
+
+export interface DeploymentView {
+  queueId: number;
+  status: 'planning' | 'promoting' | 'halted' | 'completed';
+  targets: number;
+  waves: { wave: number; systems: number[]; state: 'pending' | 'running' | 'done' | 'skipped' }[];
+  applied: number;
+  failed: number;
+  budget: { count: number; percent: number; used: number; exceeded: boolean };
+  haltReason: string | null;
+}
+
+export interface DeploymentResult {
+  status: 'completed' | 'halted';
+  targets: number;
+  applied: number;
+  failed: number;
+  skipped: number;
+  haltReason: string | null;
+}
+
+export const deploymentStatusQuery = defineQuery<DeploymentView>('status');
+/** Stop starting new waves (a rollback asks for it); systems in flight finish their wave. */
+export const haltSignal = defineSignal<[{ by: string; reason: string }]>('halt');
+/** POST /api/v1/deployments: an approved test starts its productionDeployment child. */
+export const deployUpdate = defineUpdate<{ workflowId: string }, [{ by: string; policy: DeploymentPlanPolicy }]>('deploy');

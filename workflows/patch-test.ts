@@ -3,6 +3,8 @@ import {
   allHandlersFinished,
   CancellationScope,
   condition,
+  executeChild,
+  ParentClosePolicy,
   isCancellation,
   proxyActivities,
   setHandler,
@@ -15,6 +17,7 @@ import type { LeasedSystem, MetricsReading, PhaseVerdict } from '../activities/t
 import {
   approveSignal,
   decideUpdate,
+  deployUpdate,
   rejectSignal,
   rolledBackSignal,
   SA,
@@ -24,12 +27,16 @@ import {
   type Decision,
   type DecisionInput,
   type DecisionResult,
+  type DeploymentPlanPolicy,
+  workflowIds,
   type PatchTestInput,
   type PhaseView,
   type TestPhaseName,
   type TestResult,
   type TestStatusView,
 } from './messages.js';
+
+const productionDeploymentType = 'productionDeployment';
 
 const PHASES: TestPhaseName[] = ['lease', 'snapshot', 'patch', 'reboot', 'validate', 'services', 'rollback', 'verify_rollback'];
 
@@ -127,6 +134,16 @@ export async function patchTest(input: PatchTestInput): Promise<TestResult> {
       await applyDecision({ ...d, decision }, d.source ?? 'cli');
     });
   }
+  // After approval, POST /api/v1/deployments starts the production rollout (the validator answers 409 otherwise).
+  let deployment: { by: string; policy: DeploymentPlanPolicy } | null = null;
+  setHandler(deployUpdate, (d) => {
+    deployment = d;
+    return { workflowId: workflowIds.deployment(input.queueId) };
+  }, {
+    validator: (_d) => {
+      if (view.status !== 'approved' || deployment) throw new Error(`queue item ${input.queueId} is ${view.status}${deployment ? ' and already deploying' : ''}, not approved`);
+    },
+  });
   setHandler(rolledBackSignal, (s) => {
     rolledBack = s;
     approvalOpen = false;
@@ -249,7 +266,24 @@ export async function patchTest(input: PatchTestInput): Promise<TestResult> {
     }
     const status = (decided as DecisionInput & { decision: Decision }).decision === 'approve' ? 'approved' : 'rejected';
     setStatus(status);
-    return { ...passed, status };
+    if (status === 'rejected') return { ...passed, status };
+    // Approved: wait for the rollout to be started (or the item to be rolled back), then run it as a child.
+    await condition(() => deployment !== null || rolledBack !== null);
+    if (!deployment) {
+      setStatus('rolled_back');
+      return { ...passed, status: 'rolled_back' };
+    }
+    const go = deployment as { by: string; policy: DeploymentPlanPolicy };
+    const rollout = await executeChild(productionDeploymentType, {
+      workflowId: workflowIds.deployment(input.queueId),
+      args: [{
+        queueId: input.queueId, advisoryName: info.advisoryName, errataId: info.uyuniErrataId, targetOs: info.targetOs,
+        requiresReboot: info.requiresReboot, requestedBy: go.by, policy: go.policy, timing: input.timing,
+      }],
+      // A rollout in progress must not die with its parent.
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+    });
+    return { ...passed, status: 'approved', deployment: rollout };
   };
 
   try {

@@ -26,6 +26,7 @@ export const openapi = fp(
           { name: 'queue', description: 'the patch test queue and Success Score' },
           { name: 'tests', description: 'the test engine: start, follow, roll back; test systems' },
           { name: 'approvals', description: 'decisions on patches that passed their test' },
+          { name: 'deployments', description: 'production rollouts in waves, failure budget, rollback' },
           { name: 'config', description: 'runtime settings: score weights, thresholds, approval and wave policy' },
         ],
       },

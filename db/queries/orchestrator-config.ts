@@ -40,3 +40,16 @@ export async function approvalPolicy(db: Executor, fallback: { reminderHours: nu
   const days = positive(rows.expiry_days) ? rows.expiry_days : fallback.expiryDays;
   return { reminderSeconds: Math.round(hours * 3600), expirySeconds: Math.round(days * 86400) };
 }
+
+/** The rollout policy: orchestrator_config's deploy.* (seeded by the first migration). */
+export async function deploymentPolicy(db: Executor) {
+  const rows = await configSection(db, 'deploy.');
+  const num = (v: unknown, fallback: number) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : fallback);
+  return {
+    canarySize: Math.round(num(rows.canary_size, 1)),
+    soakSeconds: Math.round(num(rows.soak_minutes, 30) * 60),
+    waveSize: Math.max(1, Math.round(num(rows.wave_size, 10))),
+    failureBudgetCount: Math.round(num(rows.failure_budget_count, 2)),
+    failureBudgetPercent: num(rows.failure_budget_percent, 10),
+  };
+}

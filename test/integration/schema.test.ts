@@ -24,7 +24,7 @@ const COLUMNS = {
   test_systems: ['system_id', 'name', 'os', 'group_name', 'minion_id', 'last_seen_at', 'leased_by', 'leased_run_id', 'leased_at', 'quarantined', 'quarantine_reason', 'quarantined_at', 'created_at', 'updated_at'],
   patch_test_phases: ['id', 'test_id', 'phase', 'status', 'started_at', 'completed_at', 'duration_ms', 'details', 'error'],
   patch_approvals: ['id', 'queue_id', 'test_id', 'workflow_id', 'decision', 'decided_by', 'reason', 'snooze_until', 'evidence', 'source', 'request_id', 'decided_at'],
-  patch_deployments: ['id', 'queue_id', 'workflow_id', 'system_id', 'system_name', 'group_name', 'wave', 'status', 'uyuni_action_id', 'pre_versions', 'services', 'error', 'started_at', 'completed_at', 'created_at', 'updated_at'],
+  patch_deployments: ['id', 'queue_id', 'workflow_id', 'system_id', 'system_name', 'group_name', 'wave', 'status', 'uyuni_action_id', 'pre_versions', 'services', 'error', 'started_at', 'completed_at', 'created_at', 'updated_at', 'patched'],
   patch_rollbacks: ['id', 'queue_id', 'scope', 'test_id', 'deployment_id', 'system_id', 'rollback_type', 'status', 'requested_by', 'reason', 'details', 'error', 'idempotency_key', 'started_at', 'completed_at'],
   orchestrator_notifications: ['id', 'event_type', 'channel', 'recipient', 'subject', 'payload', 'queue_id', 'status', 'attempts', 'last_error', 'dedupe_key', 'sent_at', 'created_at', 'updated_at'],
   orchestrator_config: ['key', 'value', 'description', 'updated_by', 'updated_at'],

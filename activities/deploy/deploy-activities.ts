@@ -1,0 +1,242 @@
+import { activityInfo, cancellationSignal, heartbeat, sleep } from '@temporalio/activity';
+import type { Updateable } from 'kysely';
+import type { PatchDeploymentsTable } from '../../db/database.js';
+import type { ActivityDeps } from '../index.js';
+import { json } from '../../db/json.js';
+import { chunk } from '../../domain/chunks.js';
+import { isTestGroup, osFromGroup } from '../../domain/os.js';
+import type { QueueStatus } from '../../domain/queue-status.js';
+import type { DeploymentPlanPolicy, TestTiming } from '../../workflows/messages.js';
+import { toApplicationFailure as saltFailure } from '../salt/failure.js';
+import { loadTestSettings } from '../test/settings.js';
+import { UyuniInvalidErrataError } from '../uyuni/errors.js';
+import { toApplicationFailure as uyuniFailure } from '../uyuni/failure.js';
+
+// The side effects of productionDeployment. Each production system is one patch_deployments row (keyed by
+// workflow and system) that carries what a retry needs: the action id before polling, and the versions
+// before the patch for a rollback. An activity that finds its row finished returns the recorded outcome.
+
+export interface DeployTarget {
+  systemId: number;
+  name: string;
+  minion: string;
+  wave: number;
+}
+
+export interface SystemOutcome {
+  systemId: number;
+  status: 'applied' | 'failed';
+  patched: boolean;
+  error: string | null;
+}
+
+const mapError = (err: unknown): unknown => {
+  const a = uyuniFailure(err);
+  return a !== err ? a : saltFailure(err);
+};
+async function guarded<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw mapError(err);
+  }
+}
+const workflowId = () => {
+  const w = activityInfo().workflowExecution;
+  if (!w) throw new Error('deployment activities run inside a workflow');
+  return w.workflowId;
+};
+
+async function moveQueue(db: ActivityDeps['db'], queueId: number, path: QueueStatus[]): Promise<void> {
+  for (const status of path) {
+    const item = await db.selectFrom('patch_test_queue').select('status').where('id', '=', queueId).executeTakeFirstOrThrow();
+    if (item.status === status) continue;
+    await db.updateTable('patch_test_queue').set({ status }).where('id', '=', queueId).execute();
+  }
+}
+
+export function createDeployActivities(deps: Pick<ActivityDeps, 'db' | 'uyuni' | 'salt' | 'config' | 'log' | 'temporal'>) {
+  const { db, uyuni, salt, config } = deps;
+
+  return {
+    /** Targets: production systems (non-test groups of the OS) the advisory is relevant to; canary, then waves. */
+    async planDeployment(input: { queueId: number; advisoryName: string; targetOs: string; policy: DeploymentPlanPolicy }): Promise<DeployTarget[]> {
+      const wf = workflowId();
+      const existing = await db.selectFrom('patch_deployments').selectAll().where('workflow_id', '=', wf).orderBy('wave').orderBy('system_id').execute();
+      if (existing.length) {
+        return existing.map((r) => ({ systemId: r.system_id, name: r.system_name, minion: (r.services as { minion?: string } | null)?.minion ?? r.system_name, wave: r.wave }));
+      }
+      const affected = new Set((await guarded(() => uyuni.listAffectedSystems(input.advisoryName))).map((s) => s.id));
+      const groups = (await guarded(() => uyuni.listAllGroups())).filter(
+        (g) => !isTestGroup(g.name, config.uyuni.testGroupPrefix) && osFromGroup(g.name) === input.targetOs,
+      );
+      const systems = new Map<number, { name: string; minion: string; group: string }>();
+      for (const g of groups) {
+        for (const s of await guarded(() => uyuni.listSystems(g.name))) {
+          if (affected.has(s.id) && !systems.has(s.id)) systems.set(s.id, { name: s.profileName, minion: s.minionId ?? s.hostname ?? s.profileName, group: g.name });
+        }
+      }
+      const ids = [...systems.keys()].sort((a, b) => a - b);
+      const canary = ids.slice(0, Math.max(0, input.policy.canarySize));
+      const waves = [canary, ...chunk(ids.slice(canary.length), Math.max(1, input.policy.waveSize))].filter((w) => w.length);
+      const targets = waves.flatMap((w, wave) => w.map((systemId) => ({ systemId, name: systems.get(systemId)!.name, minion: systems.get(systemId)!.minion, wave })));
+      await db.transaction().execute(async (trx) => {
+        if (targets.length) {
+          await trx
+            .insertInto('patch_deployments')
+            .values(targets.map((t) => ({
+              queue_id: input.queueId, workflow_id: wf, system_id: t.systemId, system_name: t.name, group_name: systems.get(t.systemId)!.group,
+              wave: t.wave, services: json({ minion: t.minion }),
+            })))
+            .onConflict((oc) => oc.columns(['workflow_id', 'system_id']).doNothing())
+            .execute();
+        }
+      });
+      await moveQueue(db, input.queueId, ['promoting']);
+      return targets;
+    },
+
+    /** Applies the erratum on one production system: UYUNI action (never twice), reboot when required, services. */
+    async deploySystem(input: { queueId: number; target: DeployTarget; errataId: number; advisoryName: string; requiresReboot: boolean; os: string; timing: TestTiming }): Promise<SystemOutcome> {
+      const wf = workflowId();
+      const { target } = input;
+      const row = await db.selectFrom('patch_deployments').selectAll().where('workflow_id', '=', wf).where('system_id', '=', target.systemId).executeTakeFirstOrThrow();
+      if (row.status === 'applied' || row.status === 'failed') return { systemId: target.systemId, status: row.status, patched: row.patched, error: row.error };
+      const update = (values: Updateable<PatchDeploymentsTable>) => db.updateTable('patch_deployments').set(values).where('id', '=', row.id).execute();
+      const fail = async (error: string, patched: boolean): Promise<SystemOutcome> => {
+        await update({ status: 'failed', error, completed_at: new Date(), patched });
+        return { systemId: target.systemId, status: 'failed', patched, error };
+      };
+      if (row.status === 'pending') await update({ status: 'applying', started_at: new Date() });
+
+      let preVersions = row.pre_versions;
+      if (!preVersions) {
+        const erratum = await db.selectFrom('errata_cache').select('packages').where('advisory_name', '=', input.advisoryName).executeTakeFirstOrThrow();
+        const names = new Set((erratum.packages ?? []).map((p) => p.name));
+        const installed = await guarded(() => salt.listPackages(target.minion, { signal: cancellationSignal() }));
+        preVersions = Object.fromEntries(Object.entries(installed).filter(([n]) => names.has(n)));
+        await update({ pre_versions: json(preVersions) });
+      }
+      const up = await guarded(() => salt.uptime(target.minion, { signal: cancellationSignal() }));
+      const bootBefore = up.kind === 'up' ? up.sinceT : 0;
+
+      let actionId = row.uyuni_action_id;
+      if (actionId === null) {
+        try {
+          [actionId = null] = await uyuni.scheduleApplyErrata([target.systemId], [input.errataId]);
+        } catch (err) {
+          if (!(err instanceof UyuniInvalidErrataError)) throw mapError(err);
+          const events = await guarded(() => uyuni.listSystemEvents(target.systemId));
+          actionId = events.filter((e) => e.actionType === 'Patch Update' && e.name.includes(input.advisoryName)).sort((a, b) => b.id - a.id)[0]?.id ?? null;
+          if (actionId === null) return fail(`UYUNI refused ${input.advisoryName}: ${(err as Error).message}`, false);
+        }
+        await update({ uyuni_action_id: actionId });
+      }
+      const deadline = Date.now() + input.timing.actionTimeoutSeconds * 1000;
+      for (;;) {
+        const event = await guarded(() => uyuni.getEventDetails(target.systemId, actionId as number));
+        if (event.status === 'Completed') break;
+        if (event.status === 'Failed') return fail(`UYUNI action ${actionId} failed: ${event.resultMsg ?? 'no message'}`, false);
+        if (Date.now() > deadline) return fail(`UYUNI action ${actionId} still ${event.status} after ${input.timing.actionTimeoutSeconds} s`, false);
+        heartbeat({ systemId: target.systemId, actionId });
+        await sleep(input.timing.pollSeconds * 1000);
+      }
+      await update({ patched: true });
+
+      if (input.requiresReboot) {
+        await update({ status: 'rebooting' });
+        const now = await guarded(() => salt.uptime(target.minion)).catch(() => ({ kind: 'no-answer' as const }));
+        if (now.kind === 'up' && now.sinceT <= bootBefore) await guarded(() => uyuni.scheduleReboot(target.systemId, new Date()));
+        const until = Date.now() + input.timing.rebootTimeoutSeconds * 1000;
+        let back = false;
+        while (Date.now() < until && !back) {
+          const u = await guarded(() => salt.uptime(target.minion)).catch(() => ({ kind: 'no-answer' as const }));
+          back = u.kind === 'up' && u.sinceT > bootBefore;
+          if (!back) {
+            heartbeat({ systemId: target.systemId, rebooting: true });
+            await sleep(input.timing.pollSeconds * 1000);
+          }
+        }
+        if (!back) return fail(`${target.name} did not come back from its reboot within ${input.timing.rebootTimeoutSeconds} s`, true);
+      }
+
+      await update({ status: 'verifying' });
+      const names = (await loadTestSettings(db, config)).criticalServices[input.os] ?? [];
+      const services = names.length ? await guarded(() => salt.serviceStatus(target.minion, names)) : {};
+      const stopped = Object.entries(services).filter(([, running]) => !running).map(([n]) => n);
+      await update({ services: json({ minion: target.minion, ...services }) });
+      if (stopped.length) return fail(`critical service(s) not running after the patch: ${stopped.join(', ')}`, true);
+      await update({ status: 'applied', completed_at: new Date() });
+      return { systemId: target.systemId, status: 'applied', patched: true, error: null };
+    },
+
+    /** The rollout's end: completed (promoting → prod_applied → completed), or halted; untouched systems skipped. */
+    async finishDeployment(input: { queueId: number; status: 'completed' | 'halted' }): Promise<number> {
+      const skipped = await db
+        .updateTable('patch_deployments')
+        .set({ status: 'skipped' })
+        .where('workflow_id', '=', workflowId())
+        .where('status', '=', 'pending')
+        .executeTakeFirst();
+      await moveQueue(db, input.queueId, input.status === 'completed' ? ['prod_applied', 'completed'] : ['halted']);
+      return Number(skipped.numUpdatedRows);
+    },
+
+    async deploymentRunning(input: { queueId: number }): Promise<boolean> {
+      return deps.temporal.workflow
+        .getHandle(`deploy-${input.queueId}`)
+        .describe()
+        .then((d) => d.status.name === 'RUNNING', () => false);
+    },
+
+    async patchedSystems(input: { queueId: number }): Promise<DeployTarget[]> {
+      const rows = await db
+        .selectFrom('patch_deployments')
+        .selectAll()
+        .where('queue_id', '=', input.queueId)
+        .where('patched', '=', true)
+        .where('status', '!=', 'rolled_back')
+        .orderBy('system_id')
+        .execute();
+      return rows.map((r) => ({ systemId: r.system_id, name: r.system_name, minion: (r.services as { minion?: string } | null)?.minion ?? r.system_name, wave: r.wave }));
+    },
+
+    /** Restores the versions from before the patch on one production system (package downgrade), verified. */
+    async rollbackProductionSystem(input: { queueId: number; target: DeployTarget; requestedBy: string; reason: string; timing: TestTiming }): Promise<{ ok: boolean; error: string | null }> {
+      const row = await db.selectFrom('patch_deployments').selectAll().where('queue_id', '=', input.queueId).where('system_id', '=', input.target.systemId).where('patched', '=', true).executeTakeFirstOrThrow();
+      const key = `deploy-${row.workflow_id}-${row.system_id}`;
+      await db
+        .insertInto('patch_rollbacks')
+        .values({ queue_id: input.queueId, scope: 'production', deployment_id: row.id, system_id: row.system_id, rollback_type: 'package', requested_by: input.requestedBy, reason: input.reason, idempotency_key: key })
+        .onConflict((oc) => oc.column('idempotency_key').doNothing())
+        .execute();
+      const restore = row.pre_versions ?? {};
+      const current = await guarded(() => salt.listPackages(input.target.minion, { signal: cancellationSignal() }));
+      const pins = Object.fromEntries(Object.entries(restore).filter(([n, v]) => current[n] !== v));
+      if (Object.keys(pins).length) {
+        await guarded(() =>
+          salt.installPinned(input.target.minion, pins, {
+            deadlineMs: input.timing.actionTimeoutSeconds * 1000, pollMs: input.timing.pollSeconds * 1000, onPoll: () => heartbeat(), signal: cancellationSignal(),
+          }),
+        );
+      }
+      const after = await guarded(() => salt.listPackages(input.target.minion));
+      const wrong = Object.entries(restore).filter(([n, v]) => after[n] !== v).map(([n, v]) => `${n} is ${after[n] ?? 'missing'}, expected ${v}`);
+      const ok = wrong.length === 0;
+      await db.updateTable('patch_deployments').set({ status: ok ? 'rolled_back' : 'rollback_failed', error: ok ? row.error : wrong.join('; ') }).where('id', '=', row.id).execute();
+      await db
+        .updateTable('patch_rollbacks')
+        .set({ status: ok ? 'succeeded' : 'failed', completed_at: new Date(), details: json({ pins }), error: ok ? null : wrong.join('; ') })
+        .where('idempotency_key', '=', key)
+        .execute();
+      return { ok, error: ok ? null : wrong.join('; ') };
+    },
+
+    async finishDeploymentRollback(input: { queueId: number }): Promise<void> {
+      const item = await db.selectFrom('patch_test_queue').select('status').where('id', '=', input.queueId).executeTakeFirstOrThrow();
+      if (['promoting', 'halted', 'prod_applied', 'completed'].includes(item.status)) {
+        await db.updateTable('patch_test_queue').set({ status: 'prod_rolled_back' }).where('id', '=', input.queueId).execute();
+      }
+    },
+  };
+}

@@ -1,0 +1,36 @@
+import { getExternalWorkflowHandle, proxyActivities, sleep } from '@temporalio/workflow';
+import type { Activities } from '../activities/index.js';
+import { haltSignal, workflowIds, type TestTiming } from './messages.js';
+
+export interface DeploymentRollbackInput {
+  queueId: number;
+  requestedBy: string;
+  reason: string;
+  timing: TestTiming;
+}
+
+/**
+ * Rolls a production deployment back, during or after the rollout (id deploy-rollback-<queueId>): halts the
+ * rollout if it still runs, waits for its wave to finish, then restores the versions from before the patch on
+ * exactly the systems UYUNI patched, each verified.
+ */
+export async function deploymentRollback(input: DeploymentRollbackInput): Promise<{ rolledBack: number; failed: number; errors: string[] }> {
+  const store = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: { maximumAttempts: 10 } });
+  const host = proxyActivities<Activities>({
+    startToCloseTimeout: `${input.timing.actionTimeoutSeconds + 120} seconds`,
+    heartbeatTimeout: `${Math.max(5, Math.ceil(input.timing.pollSeconds * 4))} seconds`,
+    retry: { initialInterval: '2 seconds', maximumAttempts: 6 },
+  });
+  await getExternalWorkflowHandle(workflowIds.deployment(input.queueId))
+    .signal(haltSignal, { by: input.requestedBy, reason: `rollback: ${input.reason}` })
+    .catch(() => undefined); // already finished
+  while (await store.deploymentRunning({ queueId: input.queueId })) await sleep(1_000);
+
+  const patched = await store.patchedSystems({ queueId: input.queueId });
+  const results = await Promise.all(
+    patched.map((target) => host.rollbackProductionSystem({ queueId: input.queueId, target, requestedBy: input.requestedBy, reason: input.reason, timing: input.timing })),
+  );
+  await store.finishDeploymentRollback({ queueId: input.queueId });
+  const errors = results.filter((r) => !r.ok).map((r) => r.error ?? 'unknown');
+  return { rolledBack: results.filter((r) => r.ok).length, failed: errors.length, errors };
+}

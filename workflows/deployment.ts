@@ -1,0 +1,80 @@
+import { condition, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import type { Activities } from '../activities/index.js';
+import type { DeployTarget, SystemOutcome } from '../activities/deploy/deploy-activities.js';
+import { deploymentStatusQuery, haltSignal, SA, type DeploymentInput, type DeploymentResult, type DeploymentView } from './messages.js';
+
+/**
+ * Rolls an approved patch out to production (id deploy-<queueId>, a child of patchTest): a canary wave, a
+ * soak, then waves; each system applied through UYUNI, rebooted when required, its services checked. The
+ * rollout halts when failures exceed the budget (count or percent), leaving the systems not reached untouched.
+ */
+export async function productionDeployment(input: DeploymentInput): Promise<DeploymentResult> {
+  const t = input.timing;
+  const store = proxyActivities<Activities>({ startToCloseTimeout: '2 minutes', retry: { initialInterval: '1 second', maximumAttempts: 10 } });
+  const host = proxyActivities<Activities>({
+    startToCloseTimeout: `${t.actionTimeoutSeconds + t.rebootTimeoutSeconds + 120} seconds`,
+    heartbeatTimeout: `${Math.max(5, Math.ceil(t.pollSeconds * 4))} seconds`,
+    retry: { initialInterval: '2 seconds', maximumInterval: '30 seconds', maximumAttempts: 6 },
+  });
+  const view: DeploymentView = {
+    queueId: input.queueId,
+    status: 'planning',
+    targets: 0,
+    waves: [],
+    applied: 0,
+    failed: 0,
+    budget: { count: input.policy.failureBudgetCount, percent: input.policy.failureBudgetPercent, used: 0, exceeded: false },
+    haltReason: null,
+  };
+  setHandler(deploymentStatusQuery, () => view);
+  setHandler(haltSignal, ({ by, reason }) => {
+    view.haltReason ??= `halted by ${by}: ${reason}`;
+  });
+
+  const targets: DeployTarget[] = await store.planDeployment({
+    queueId: input.queueId, advisoryName: input.advisoryName, targetOs: input.targetOs, policy: input.policy,
+  });
+  view.targets = targets.length;
+  const waveNumbers = [...new Set(targets.map((x) => x.wave))].sort((a, b) => a - b);
+  view.waves = waveNumbers.map((wave) => ({ wave, systems: targets.filter((x) => x.wave === wave).map((x) => x.systemId), state: 'pending' }));
+  view.status = 'promoting';
+  upsertSearchAttributes([{ key: SA.patchStatus, value: 'promoting' }]);
+
+  const overBudget = () =>
+    view.failed > input.policy.failureBudgetCount || (targets.length > 0 && (view.failed * 100) / targets.length > input.policy.failureBudgetPercent);
+
+  for (const wave of view.waves) {
+    if (view.haltReason) break;
+    wave.state = 'running';
+    const outcomes: SystemOutcome[] = await Promise.all(
+      targets
+        .filter((x) => x.wave === wave.wave)
+        .map((target) =>
+          host.deploySystem({
+            queueId: input.queueId, target, errataId: input.errataId, advisoryName: input.advisoryName, requiresReboot: input.requiresReboot,
+            os: input.targetOs, timing: t,
+          }),
+        ),
+    );
+    wave.state = 'done';
+    view.applied += outcomes.filter((o) => o.status === 'applied').length;
+    view.failed += outcomes.filter((o) => o.status === 'failed').length;
+    view.budget.used = view.failed;
+    if (overBudget()) {
+      view.budget.exceeded = true;
+      view.haltReason ??= `failure budget exceeded: ${view.failed} of ${targets.length} systems failed (budget ${input.policy.failureBudgetCount} or ${input.policy.failureBudgetPercent} %)`;
+      break;
+    }
+    // After the canary: soak, watching for a halt.
+    if (wave.wave === 0 && view.waves.length > 1 && input.policy.soakSeconds > 0) {
+      await condition(() => view.haltReason !== null, input.policy.soakSeconds * 1000);
+    }
+  }
+  for (const wave of view.waves) if (wave.state === 'pending') wave.state = 'skipped';
+
+  const status = view.haltReason ? 'halted' : 'completed';
+  const skipped = await store.finishDeployment({ queueId: input.queueId, status });
+  view.status = status;
+  upsertSearchAttributes([{ key: SA.patchStatus, value: status }]);
+  return { status, targets: targets.length, applied: view.applied, failed: view.failed, skipped, haltReason: view.haltReason };
+}

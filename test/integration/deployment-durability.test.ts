@@ -1,0 +1,131 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { freePort, startDevServer, type DevServer } from '../../lab/temporal-dev-server.js';
+import { testTiming } from '../../temporal/tests.js';
+import type { patchTest, uyuniSync } from '../../workflows/index.js';
+import { deploymentStatusQuery, testStatusQuery, workflowIds } from '../../workflows/messages.js';
+import { bearer, startTestApi, type TestApi } from '../support/api.js';
+import { isolatedDatabase, testConfig, uniqueTaskQueue } from '../support/context.js';
+import { startFullLab, type FullLab } from '../support/lab.js';
+
+// Durability of the long waits, on a Temporal dev server of its own that keeps its state in a file:
+// an approval wait of days survives a restart of the worker AND of the Temporal server; then the worker is
+// killed with SIGKILL in the middle of a production wave, and the rollout resumes without patching any system twice.
+describe('approval and rollout survive restarts', () => {
+  let lab: FullLab;
+  let api: TestApi;
+  let server: DevServer;
+  let worker: ChildProcess | undefined;
+  let env: Record<string, string>;
+  let dir: string;
+  let port: number;
+  const taskQueue = uniqueTaskQueue('durable');
+  const logs: string[] = [];
+
+  const startWorker = () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'worker.ts'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout?.on('data', (d: Buffer) => logs.push(d.toString()));
+    child.stderr?.on('data', (d: Buffer) => logs.push(d.toString()));
+    return child;
+  };
+  const kill = async (child: ChildProcess) => {
+    child.kill('SIGKILL');
+    if (child.exitCode === null && child.signalCode === null) await new Promise((r) => child.once('exit', r));
+  };
+  const withClient = async <T>(fn: (client: Client) => Promise<T>): Promise<T> => {
+    const connection = await Connection.connect({ address: server.address });
+    try {
+      return await fn(new Client({ connection }));
+    } finally {
+      await connection.close();
+    }
+  };
+  const waitFor = async (what: string, predicate: () => Promise<boolean>, timeoutMs = 90_000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await predicate().catch(() => false))) {
+      if (Date.now() > deadline) throw new Error(`${what} not reached; worker log:\n${logs.join('').slice(-3000)}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'spm-durable-'));
+    port = await freePort();
+    server = await startDevServer({ port, dbFilename: path.join(dir, 'temporal.db') });
+    lab = await startFullLab({ prodSystemsPerOs: 6, prodOverlap: 1, actionCompleteMs: 2_000 });
+    const DB_NAME = await isolatedDatabase('durable');
+    const config = testConfig({ DB_NAME, ...lab.env });
+    env = {
+      ...lab.env, DB_NAME, DB_HOST: config.db.host, DB_PORT: String(config.db.port), DB_USER: config.db.user,
+      TEMPORAL_ADDRESS: server.address, TEMPORAL_TASK_QUEUE: taskQueue, UYUNI_PASSWORD: 'lab-admin-password', UYUNI_SYNC_ON_START: 'false',
+      WORKER_METRICS_PORT: '0', WORKER_SHUTDOWN_GRACE_SECONDS: '0', WORKER_WORKFLOW_BUNDLE: inject('workflowBundlePath'), LOG_LEVEL: 'warn',
+      DOTENV_PATH: '/nonexistent', TEST_SETTLE_SECONDS: '1', TEST_METRICS_RANGE_SECONDS: '2', TEST_METRICS_WINDOW_SECONDS: '3',
+      TEST_POLL_SECONDS: '0.3', TEST_LEASE_WAIT_SECONDS: '1',
+    };
+    api = await startTestApi({ ...env });
+    worker = startWorker();
+    await withClient((client) =>
+      client.workflow.execute<typeof uyuniSync>('uyuniSync', { taskQueue, workflowId: `durable-sync-${taskQueue}`, args: [{ trigger: 'manual' }] }),
+    );
+    await api.app.inject({ method: 'PUT', url: '/api/v1/config/deploy.soak_minutes', headers: bearer('admin'), payload: { value: 0 } });
+    await api.app.inject({ method: 'PUT', url: '/api/v1/config/deploy.wave_size', headers: bearer('admin'), payload: { value: 5 } });
+    await new Promise((r) => setTimeout(r, 6_000)); // Prometheus scrapes the new exporters a few times
+  }, 180_000);
+
+  afterAll(async () => {
+    if (worker) await kill(worker);
+    await api?.close();
+    await lab?.close();
+    await server?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a days-long approval wait survives worker and server restarts; a SIGKILL mid-wave patches no system twice', async () => {
+    const e = lab.fleet.findErratum({ os: 'rhel', personality: 'none', relevantTo: 'test', rebootSuggested: false, kernel: false })!;
+    const queued = await api.app.inject({ method: 'POST', url: '/api/v1/queue', headers: bearer('operator'), payload: { advisories: [e.advisoryName] } });
+    expect(queued.statusCode, queued.body).toBe(201);
+    const queueId: number = queued.json().items[0].id;
+    await withClient((client) =>
+      client.workflow.start<typeof patchTest>('patchTest', {
+        taskQueue, workflowId: workflowIds.patchTest(queueId),
+        args: [{ queueId, requestedBy: 'durability', timing: testTiming(api.config), approval: { reminderSeconds: 86_400, expirySeconds: 3 * 86_400 } }],
+      }),
+    );
+    const status = () => withClient((c) => c.workflow.getHandle(workflowIds.patchTest(queueId)).query(testStatusQuery));
+    await waitFor('pending approval', async () => (await status()).status === 'pending_approval');
+
+    // Restart everything: the worker, then the Temporal server (same database file, same port).
+    await kill(worker!);
+    await server.stop();
+    server = await startDevServer({ port, dbFilename: path.join(dir, 'temporal.db') });
+    worker = startWorker();
+    await waitFor('the test still waiting after the restart', async () => (await status()).status === 'pending_approval');
+
+    // The API's own Temporal connection reconnects to the restarted server.
+    await waitFor('the approval accepted', async () => {
+      const res = await api.app.inject({ method: 'POST', url: `/api/v1/approvals/${queueId}/approve`, headers: bearer('approver'), payload: { reason: 'after the restart' } });
+      return res.statusCode === 200;
+    });
+    expect((await api.app.inject({ method: 'POST', url: '/api/v1/deployments', headers: bearer('operator'), payload: { queue_id: queueId } })).statusCode).toBe(202);
+
+    // Kill the worker while the first wave's actions are in flight.
+    const live = () => withClient((c) => c.workflow.getHandle(workflowIds.deployment(queueId)).query(deploymentStatusQuery));
+    await waitFor('a wave in flight', async () => {
+      const v = await live();
+      const applying = await api.db.selectFrom('patch_deployments').select('id').where('queue_id', '=', queueId).where('uyuni_action_id', 'is not', null).where('status', '=', 'applying').execute();
+      return v.waves.some((w) => w.state === 'running' && w.wave > 0) && applying.length > 0;
+    });
+    await kill(worker!);
+    worker = startWorker();
+
+    const result = await withClient((c) => c.workflow.getHandle<typeof patchTest>(workflowIds.patchTest(queueId)).result());
+    expect(result.status).toBe('approved');
+    expect(result.deployment).toMatchObject({ status: 'completed', targets: 6, applied: 6, failed: 0 });
+    for (const s of lab.fleet.systemsOf('rhel', 'prod')) expect(lab.fleet.applyCount(s.id, e.id), s.name).toBe(1);
+    expect(lab.uyuni.stats.count('system.scheduleApplyErrata')).toBe(7); // the test system + 6 production systems, once each
+  }, 300_000);
+});

@@ -1,4 +1,4 @@
-import { activityInfo, cancellationSignal, heartbeat, sleep } from '@temporalio/activity';
+import { activityInfo, cancellationSignal, heartbeat } from '@temporalio/activity';
 import type { Updateable } from 'kysely';
 import type { PatchDeploymentsTable } from '../../db/database.js';
 import type { ActivityDeps } from '../index.js';
@@ -9,8 +9,9 @@ import type { QueueStatus } from '../../domain/queue-status.js';
 import type { DeploymentPlanPolicy, TestTiming } from '../../workflows/messages.js';
 import { toApplicationFailure as saltFailure } from '../salt/failure.js';
 import { loadTestSettings } from '../test/settings.js';
-import { UyuniInvalidErrataError } from '../uyuni/errors.js';
 import { toApplicationFailure as uyuniFailure } from '../uyuni/failure.js';
+import { scheduleErratumOnce, waitForAction } from '../shared/errata-action.js';
+import { waitForBoot } from '../shared/reboot.js';
 
 // The side effects of productionDeployment. Each production system is one patch_deployments row (keyed by
 // workflow and system) that carries what a retry needs: the action id before polling, and the versions
@@ -122,41 +123,21 @@ export function createDeployActivities(deps: Pick<ActivityDeps, 'db' | 'uyuni' |
 
       let actionId = row.uyuni_action_id;
       if (actionId === null) {
-        try {
-          [actionId = null] = await uyuni.scheduleApplyErrata([target.systemId], [input.errataId]);
-        } catch (err) {
-          if (!(err instanceof UyuniInvalidErrataError)) throw mapError(err);
-          const events = await guarded(() => uyuni.listSystemEvents(target.systemId));
-          actionId = events.filter((e) => e.actionType === 'Patch Update' && e.name.includes(input.advisoryName)).sort((a, b) => b.id - a.id)[0]?.id ?? null;
-          if (actionId === null) return fail(`UYUNI refused ${input.advisoryName}: ${(err as Error).message}`, false);
-        }
+        const scheduled = await scheduleErratumOnce(uyuni, { systemId: target.systemId, errataId: input.errataId, advisoryName: input.advisoryName });
+        if ('refused' in scheduled) return fail(scheduled.refused, false);
+        actionId = scheduled.actionId;
         await update({ uyuni_action_id: actionId });
       }
-      const deadline = Date.now() + input.timing.actionTimeoutSeconds * 1000;
-      for (;;) {
-        const event = await guarded(() => uyuni.getEventDetails(target.systemId, actionId as number));
-        if (event.status === 'Completed') break;
-        if (event.status === 'Failed') return fail(`UYUNI action ${actionId} failed: ${event.resultMsg ?? 'no message'}`, false);
-        if (Date.now() > deadline) return fail(`UYUNI action ${actionId} still ${event.status} after ${input.timing.actionTimeoutSeconds} s`, false);
-        heartbeat({ systemId: target.systemId, actionId });
-        await sleep(input.timing.pollSeconds * 1000);
-      }
+      const outcome = await waitForAction(uyuni, { systemId: target.systemId, actionId }, { pollSeconds: input.timing.pollSeconds, timeoutSeconds: input.timing.actionTimeoutSeconds });
+      if (outcome.status === 'Failed') return fail(`UYUNI action ${actionId} failed: ${outcome.resultMsg ?? 'no message'}`, false);
+      if (outcome.status === 'TimedOut') return fail(`UYUNI action ${actionId} still ${outcome.lastStatus} after ${input.timing.actionTimeoutSeconds} s`, false);
       await update({ patched: true });
 
       if (input.requiresReboot) {
         await update({ status: 'rebooting' });
         const now = await guarded(() => salt.uptime(target.minion)).catch(() => ({ kind: 'no-answer' as const }));
         if (now.kind === 'up' && now.sinceT <= bootBefore) await guarded(() => uyuni.scheduleReboot(target.systemId, new Date()));
-        const until = Date.now() + input.timing.rebootTimeoutSeconds * 1000;
-        let back = false;
-        while (Date.now() < until && !back) {
-          const u = await guarded(() => salt.uptime(target.minion)).catch(() => ({ kind: 'no-answer' as const }));
-          back = u.kind === 'up' && u.sinceT > bootBefore;
-          if (!back) {
-            heartbeat({ systemId: target.systemId, rebooting: true });
-            await sleep(input.timing.pollSeconds * 1000);
-          }
-        }
+        const { back } = await waitForBoot(salt, target.minion, bootBefore, { timeoutSeconds: input.timing.rebootTimeoutSeconds, pollSeconds: input.timing.pollSeconds });
         if (!back) return fail(`${target.name} did not come back from its reboot within ${input.timing.rebootTimeoutSeconds} s`, true);
       }
 

@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { activityInfo, cancellationSignal, heartbeat, sleep } from '@temporalio/activity';
+import { activityInfo, cancellationSignal, heartbeat } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/config.js';
@@ -14,8 +14,9 @@ import { toApplicationFailure as prometheusFailure } from '../prometheus/failure
 import type { SaltClient } from '../salt/client.js';
 import { toApplicationFailure as saltFailure } from '../salt/failure.js';
 import type { UyuniClient } from '../uyuni/client.js';
-import { UyuniInvalidErrataError } from '../uyuni/errors.js';
 import { toApplicationFailure as uyuniFailure } from '../uyuni/failure.js';
+import { scheduleErratumOnce, waitForAction } from '../shared/errata-action.js';
+import { waitForBoot } from '../shared/reboot.js';
 import { loadTestSettings } from './settings.js';
 
 // The side effects of patchTest, one activity per phase. Each writes its patch_test_phases row when it
@@ -90,18 +91,6 @@ const pinsOf = (versions: Record<string, string>, names: string[]) =>
 export function createTestActivities(deps: TestDeps) {
   const { db, uyuni, salt, metrics, config, log } = deps;
   const signal = () => cancellationSignal();
-
-  /** Waits until the minion reports a boot after `bootBefore`; false when the deadline passes first. */
-  async function waitForBoot(minion: string, bootBefore: number, timeoutSeconds: number, pollSeconds: number): Promise<{ back: boolean; sinceT?: number }> {
-    const deadline = Date.now() + timeoutSeconds * 1000;
-    while (Date.now() < deadline) {
-      const up = await guarded(() => salt.uptime(minion, { signal: signal() })).catch(() => ({ kind: 'no-answer' as const }));
-      if (up.kind === 'up' && up.sinceT > bootBefore) return { back: true, sinceT: up.sinceT };
-      heartbeat({ waitingForBoot: minion });
-      await sleep(pollSeconds * 1000);
-    }
-    return { back: false };
-  }
 
   return {
     /** Marks the queue item as testing and opens its patch_tests row. */
@@ -262,46 +251,25 @@ export function createTestActivities(deps: TestDeps) {
       await phaseStarted(db, testId, 'patch', { advisory: input.advisoryName });
       let actionId = (await getTest(db, testId))?.uyuni_action_id ?? null;
       if (actionId === null) {
-        try {
-          [actionId = null] = await uyuni.scheduleApplyErrata([systemId], [input.errataId]);
-        } catch (err) {
-          if (!(err instanceof UyuniInvalidErrataError)) throw mapError(err);
-          actionId = await guarded(async () => {
-            const events = await uyuni.listSystemEvents(systemId);
-            const match = events
-              .filter((e) => e.actionType === 'Patch Update' && e.name.includes(input.advisoryName))
-              .sort((a, b) => b.id - a.id)[0];
-            return match?.id ?? null;
-          });
-          if (actionId === null) {
-            await phaseFinished(db, testId, 'patch', 'failed', {}, `UYUNI refused ${input.advisoryName} for system ${systemId} and shows no action for it`);
-            return { ok: false, reason: `UYUNI refused to schedule ${input.advisoryName}: ${(err as Error).message}`, actionId: null };
-          }
+        const scheduled = await scheduleErratumOnce(uyuni, { systemId, errataId: input.errataId, advisoryName: input.advisoryName });
+        if ('refused' in scheduled) {
+          await phaseFinished(db, testId, 'patch', 'failed', {}, scheduled.refused);
+          return { ok: false, reason: scheduled.refused, actionId: null };
         }
-        if (actionId === null) throw ApplicationFailure.nonRetryable('UYUNI returned no action id', 'UyuniProtocolError');
+        actionId = scheduled.actionId;
         await updateTest(db, testId, { uyuni_action_id: actionId });
       }
-      heartbeat({ actionId });
-      const deadline = Date.now() + input.timing.actionTimeoutSeconds * 1000;
-      for (;;) {
-        const event = await guarded(() => uyuni.getEventDetails(systemId, actionId as number));
-        if (event.status === 'Completed') {
-          await phaseFinished(db, testId, 'patch', 'passed', { actionId, resultMessage: event.resultMsg });
-          return { ok: true, actionId };
-        }
-        if (event.status === 'Failed') {
-          const reason = `UYUNI action ${actionId} failed: ${event.resultMsg ?? 'no message'}`;
-          await phaseFinished(db, testId, 'patch', 'failed', { actionId, resultMessage: event.resultMsg }, reason);
-          return { ok: false, reason, actionId };
-        }
-        if (Date.now() > deadline) {
-          const reason = `UYUNI action ${actionId} still ${event.status} after ${input.timing.actionTimeoutSeconds} s`;
-          await phaseFinished(db, testId, 'patch', 'failed', { actionId, status: event.status }, reason);
-          return { ok: false, reason, actionId };
-        }
-        heartbeat({ actionId, status: event.status });
-        await sleep(input.timing.pollSeconds * 1000);
+      const outcome = await waitForAction(uyuni, { systemId, actionId }, { pollSeconds: input.timing.pollSeconds, timeoutSeconds: input.timing.actionTimeoutSeconds });
+      if (outcome.status === 'Completed') {
+        await phaseFinished(db, testId, 'patch', 'passed', { actionId, resultMessage: outcome.resultMsg });
+        return { ok: true, actionId };
       }
+      const reason =
+        outcome.status === 'TimedOut'
+          ? `UYUNI action ${actionId} still ${outcome.lastStatus} after ${input.timing.actionTimeoutSeconds} s`
+          : `UYUNI action ${actionId} failed: ${outcome.resultMsg ?? 'no message'}`;
+      await phaseFinished(db, testId, 'patch', 'failed', { actionId, outcome }, reason);
+      return { ok: false, reason, actionId };
     },
 
     /** Reboots through UYUNI and proves it by the boot time; a host that never comes back fails the phase. */
@@ -314,7 +282,7 @@ export function createTestActivities(deps: TestDeps) {
       if (before.kind === 'up' && before.sinceT <= input.bootBefore) {
         await guarded(() => uyuni.scheduleReboot(system.systemId, new Date()));
       }
-      const result = await waitForBoot(system.minion, input.bootBefore, input.timing.rebootTimeoutSeconds, input.timing.pollSeconds);
+      const result = await waitForBoot(salt, system.minion, input.bootBefore, { timeoutSeconds: input.timing.rebootTimeoutSeconds, pollSeconds: input.timing.pollSeconds, signal: signal() });
       if (!result.back) {
         const reason = `${system.name} did not come back from its reboot within ${input.timing.rebootTimeoutSeconds} s`;
         await phaseFinished(db, testId, 'reboot', 'failed', { bootBefore: input.bootBefore }, reason);
@@ -391,7 +359,7 @@ export function createTestActivities(deps: TestDeps) {
           const up = await guarded(() => salt.uptime(system.minion, { signal: signal() }));
           const bootBefore = up.kind === 'up' ? up.sinceT : (input.bootBefore ?? 0);
           await guarded(() => uyuni.scheduleReboot(system.systemId, new Date()));
-          const boot = await waitForBoot(system.minion, bootBefore, input.timing.rebootTimeoutSeconds, input.timing.pollSeconds);
+          const boot = await waitForBoot(salt, system.minion, bootBefore, { timeoutSeconds: input.timing.rebootTimeoutSeconds, pollSeconds: input.timing.pollSeconds, signal: signal() });
           if (!boot.back) throw ApplicationFailure.nonRetryable(`${system.name} did not come back from the rollback reboot`, 'RebootHung');
           details = { undo, rebooted: true };
         } else {

@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,6 +10,7 @@ import { deploymentStatusQuery, testStatusQuery, workflowIds } from '../../workf
 import { bearer, startTestApi, type TestApi } from '../support/api.js';
 import { isolatedDatabase, testConfig, uniqueTaskQueue } from '../support/context.js';
 import { startFullLab, type FullLab } from '../support/lab.js';
+import { waitUntil, WorkerProcess } from '../support/worker-process.js';
 
 // Durability of the long waits, on a Temporal dev server of its own that keeps its state in a file:
 // an approval wait of days survives a restart of the worker AND of the Temporal server; then the worker is
@@ -19,23 +19,12 @@ describe('approval and rollout survive restarts', () => {
   let lab: FullLab;
   let api: TestApi;
   let server: DevServer;
-  let worker: ChildProcess | undefined;
+  let worker: WorkerProcess;
   let env: Record<string, string>;
   let dir: string;
   let port: number;
   const taskQueue = uniqueTaskQueue('durable');
-  const logs: string[] = [];
 
-  const startWorker = () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'worker.ts'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout?.on('data', (d: Buffer) => logs.push(d.toString()));
-    child.stderr?.on('data', (d: Buffer) => logs.push(d.toString()));
-    return child;
-  };
-  const kill = async (child: ChildProcess) => {
-    child.kill('SIGKILL');
-    if (child.exitCode === null && child.signalCode === null) await new Promise((r) => child.once('exit', r));
-  };
   const withClient = async <T>(fn: (client: Client) => Promise<T>): Promise<T> => {
     const connection = await Connection.connect({ address: server.address });
     try {
@@ -44,13 +33,7 @@ describe('approval and rollout survive restarts', () => {
       await connection.close();
     }
   };
-  const waitFor = async (what: string, predicate: () => Promise<boolean>, timeoutMs = 90_000) => {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await predicate().catch(() => false))) {
-      if (Date.now() > deadline) throw new Error(`${what} not reached; worker log:\n${logs.join('').slice(-3000)}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  };
+  const waitFor = (what: string, predicate: () => Promise<boolean>, timeoutMs = 90_000) => waitUntil(what, predicate, worker, timeoutMs);
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'spm-durable-'));
@@ -67,7 +50,8 @@ describe('approval and rollout survive restarts', () => {
       TEST_POLL_SECONDS: '0.3', TEST_LEASE_WAIT_SECONDS: '1',
     };
     api = await startTestApi({ ...env });
-    worker = startWorker();
+    worker = new WorkerProcess(env);
+    worker.start();
     await withClient((client) =>
       client.workflow.execute<typeof uyuniSync>('uyuniSync', { taskQueue, workflowId: `durable-sync-${taskQueue}`, args: [{ trigger: 'manual' }] }),
     );
@@ -77,7 +61,7 @@ describe('approval and rollout survive restarts', () => {
   }, 180_000);
 
   afterAll(async () => {
-    if (worker) await kill(worker);
+    await worker?.kill();
     await api?.close();
     await lab?.close();
     await server?.stop();
@@ -99,10 +83,10 @@ describe('approval and rollout survive restarts', () => {
     await waitFor('pending approval', async () => (await status()).status === 'pending_approval');
 
     // Restart everything: the worker, then the Temporal server (same database file, same port).
-    await kill(worker!);
+    await worker.kill();
     await server.stop();
     server = await startDevServer({ port, dbFilename: path.join(dir, 'temporal.db') });
-    worker = startWorker();
+    worker.start();
     await waitFor('the test still waiting after the restart', async () => (await status()).status === 'pending_approval');
 
     // The API's own Temporal connection reconnects to the restarted server.
@@ -119,8 +103,7 @@ describe('approval and rollout survive restarts', () => {
       const applying = await api.db.selectFrom('patch_deployments').select('id').where('queue_id', '=', queueId).where('uyuni_action_id', 'is not', null).where('status', '=', 'applying').execute();
       return v.waves.some((w) => w.state === 'running' && w.wave > 0) && applying.length > 0;
     });
-    await kill(worker!);
-    worker = startWorker();
+    await worker.restart();
 
     const result = await withClient((c) => c.workflow.getHandle<typeof patchTest>(workflowIds.patchTest(queueId)).result());
     expect(result.status).toBe('approved');

@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Erratum } from '../../lab/fleet/index.js';
@@ -8,6 +7,7 @@ import { testStatusQuery, workflowIds } from '../../workflows/messages.js';
 import { bearer, startTestApi, type TestApi } from '../support/api.js';
 import { isolatedDatabase, testConfig, uniqueTaskQueue } from '../support/context.js';
 import { startFullLab, type FullLab } from '../support/lab.js';
+import { waitUntil, WorkerProcess } from '../support/worker-process.js';
 
 // Durability: the worker is a real process, killed with SIGKILL while the test is in `patch` and again in
 // `validate`, then started again. The test finishes correctly and the lab applied the erratum exactly once.
@@ -16,28 +16,11 @@ describe('patchTest survives SIGKILL of its worker', () => {
   let api: TestApi;
   let connection: Connection;
   let client: Client;
-  let worker: ChildProcess | undefined;
+  let worker: WorkerProcess;
   let env: Record<string, string>;
   const taskQueue = uniqueTaskQueue('crash');
-  const logs: string[] = [];
 
-  const startWorker = () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'worker.ts'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout?.on('data', (d: Buffer) => logs.push(d.toString()));
-    child.stderr?.on('data', (d: Buffer) => logs.push(d.toString()));
-    return child;
-  };
-  const kill = async (child: ChildProcess) => {
-    child.kill('SIGKILL');
-    if (child.exitCode === null && child.signalCode === null) await new Promise((r) => child.once('exit', r));
-  };
-  const waitFor = async (what: string, predicate: () => Promise<boolean>, timeoutMs = 60_000) => {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await predicate())) {
-      if (Date.now() > deadline) throw new Error(`${what} not reached; worker log:\n${logs.join('').slice(-3000)}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  };
+  const waitFor = (what: string, predicate: () => Promise<boolean>, timeoutMs = 90_000) => waitUntil(what, predicate, worker, timeoutMs);
 
   beforeAll(async () => {
     // A slow patch action (4 s) and a 6 s settle give room to kill the worker inside each phase.
@@ -70,12 +53,13 @@ describe('patchTest survives SIGKILL of its worker', () => {
     api = await startTestApi({ ...env, TEMPORAL_TASK_QUEUE: taskQueue });
     connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
     client = new Client({ connection });
-    worker = startWorker();
+    worker = new WorkerProcess(env);
+    worker.start();
     await client.workflow.execute<typeof uyuniSync>('uyuniSync', { taskQueue, workflowId: `crash-sync-${taskQueue}`, args: [{ trigger: 'manual' }] });
   }, 120_000);
 
   afterAll(async () => {
-    if (worker) await kill(worker);
+    await worker?.kill();
     await connection?.close();
     await api?.close();
     await lab?.close();
@@ -99,13 +83,11 @@ describe('patchTest survives SIGKILL of its worker', () => {
       (await phase()) === 'patch' &&
       (await api.db.selectFrom('patch_tests').select('uyuni_action_id').where('queue_id', '=', queueId).executeTakeFirst())?.uyuni_action_id != null,
     );
-    await kill(worker!);
-    worker = startWorker();
+    await worker.restart();
 
     // 2. in `validate` (its settle wait)
     await waitFor('validate phase', async () => (await phase()) === 'validate', 120_000);
-    await kill(worker);
-    worker = startWorker();
+    await worker.restart();
 
     const result = await handle.result();
     expect(result).toMatchObject({ status: 'passed', failure: null });

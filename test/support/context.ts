@@ -6,6 +6,7 @@ import { loadConfig, type Config } from '../../config/config.js';
 import { createLogger } from '../../config/logger.js';
 import { createDb, type Db } from '../../db/connection.js';
 import { createDatabase } from './postgres.js';
+import { sql } from 'kysely';
 
 /** The configuration a test process uses: the run's database and Temporal server, plus overrides. */
 export function testConfig(overrides: Record<string, string> = {}): Readonly<Config> {
@@ -49,5 +50,14 @@ export async function nativeConnection(): Promise<NativeConnection> {
 export async function isolatedDatabase(label: string): Promise<string> {
   const name = `${inject('templateDatabase').replace(/_template$/, '')}_${label}_${randomUUID().slice(0, 6)}`;
   await createDatabase(name, inject('templateDatabase'));
+  // Workflow ids come from row ids (patch-test-<queueId>, deploy-<queueId>) and every file shares one Temporal
+  // namespace: start each database's ids in a range of its own so files never reuse each other's workflow ids.
+  const base = (1 + Math.floor(Math.random() * 20_000)) * 100_000;
+  const db = testDb(testConfig({ DB_NAME: name }));
+  try {
+    await sql`select setval(c.oid::regclass, ${base}) from pg_class c where c.relkind = 'S'`.execute(db);
+  } finally {
+    await db.destroy();
+  }
   return name;
 }

@@ -82,9 +82,11 @@ async function main(): Promise<void> {
     deps,
     ...(config.worker.workflowBundle ? { workflowBundle: { codePath: config.worker.workflowBundle } } : {}),
   });
-  const schedule = await ensureSyncSchedule(client, config);
-  log.info({ scheduleId: 'uyuni-sync', everyMinutes: config.uyuni.pollIntervalMinutes, schedule }, 'sync schedule in place');
-  log.info({ scheduleId: 'test-dispatch', autoDispatch: config.test.autoDispatch, schedule: await ensureDispatchSchedule(client, config) }, 'auto-dispatch');
+  if (config.worker.manageSchedules) {
+    const schedule = await ensureSyncSchedule(client, config);
+    log.info({ scheduleId: 'uyuni-sync', everyMinutes: config.uyuni.pollIntervalMinutes, schedule }, 'sync schedule in place');
+    log.info({ scheduleId: 'test-dispatch', autoDispatch: config.test.autoDispatch, schedule: await ensureDispatchSchedule(client, config) }, 'auto-dispatch');
+  }
   log.info(
     {
       taskQueue: config.temporal.taskQueue,
@@ -95,7 +97,7 @@ async function main(): Promise<void> {
     'worker started',
   );
   const running = worker.run();
-  if (config.uyuni.syncOnStart) {
+  if (config.uyuni.syncOnStart && config.worker.manageSchedules) {
     await triggerScheduledSync(client).catch((err: unknown) => log.warn({ err }, 'could not trigger the first sync'));
   }
   try {

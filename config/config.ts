@@ -49,7 +49,7 @@ export interface Config {
   /** Fallbacks for orchestrator_config's approval.reminder_hours / approval.expiry_days. */
   approval: { reminderHours: number; expiryDays: number };
 
-  worker: { metricsPort: number; shutdownGraceMs: number; maxConcurrentActivities: number; maxCachedWorkflows: number; workflowBundle?: string };
+  worker: { metricsPort: number; shutdownGraceMs: number; maxConcurrentActivities: number; maxCachedWorkflows: number; workflowBundle?: string; manageSchedules: boolean };
   health: { required: string[] };
 }
 
@@ -215,6 +215,7 @@ export function loadConfig(raw: Record<string, string | undefined> = readEnviron
       shutdownGraceMs: e.WORKER_SHUTDOWN_GRACE_SECONDS * 1000,
       maxConcurrentActivities: e.WORKER_MAX_CONCURRENT_ACTIVITIES,
       maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
+      manageSchedules: e.WORKER_MANAGE_SCHEDULES,
       ...(e.WORKER_WORKFLOW_BUNDLE ? { workflowBundle: e.WORKER_WORKFLOW_BUNDLE } : {}),
     },
     health: { required },

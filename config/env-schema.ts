@@ -91,6 +91,7 @@ export const EnvSchema = Type.Object({
   WORKER_METRICS_PORT: Int(9464, 0, 65535, 'port of the worker /metrics (Temporal SDK metrics); 0 = off'),
   WORKER_SHUTDOWN_GRACE_SECONDS: Int(30, 0, 3600, 'time in-flight activities get on shutdown'),
   WORKER_MAX_CONCURRENT_ACTIVITIES: Int(100, 1, 10_000, 'activity slots of the worker'),
+  WORKER_MANAGE_SCHEDULES: Bool(true, 'the worker creates or updates the uyuni-sync and test-dispatch Schedules at start'),
   WORKER_WORKFLOW_BUNDLE: OptStr('prebuilt workflow bundle (npm run build:workflows); empty = bundle workflows/ at start'),
   WORKER_MAX_CACHED_WORKFLOWS: Int(500, 0, 100_000, 'sticky workflow cache size'),
 

@@ -29,7 +29,8 @@ describe('approval of a passed test', () => {
     const handle: WorkflowHandle<typeof patchTest> = await tw.client.workflow.start<typeof patchTest>('patchTest', {
       taskQueue: tw.taskQueue, workflowId: workflowIds.patchTest(queueId), args: [{ queueId, requestedBy: 'test', timing: testTiming(tw.config), approval }],
     });
-    await until(handle, (v) => v.status === 'pending_approval');
+    const v = await until(handle, (x) => ['pending_approval', 'failed', 'rolled_back'].includes(x.status));
+    if (v.status !== 'pending_approval') throw new Error(`the test did not pass: ${JSON.stringify(v.failure)} ${JSON.stringify(v.phases)}`);
     return { queueId, handle };
   };
   const until = async (handle: WorkflowHandle<typeof patchTest>, ok: (v: Awaited<ReturnType<typeof view>>) => boolean) => {
@@ -68,7 +69,8 @@ describe('approval of a passed test', () => {
 
     const [first, second] = await Promise.all([decide(queueId, 'approve', { reason: 'tested clean' }), decide(queueId, 'approve', { reason: 'me too' })]);
     expect([first.statusCode, second.statusCode].sort()).toEqual([200, 409]);
-    expect((await handle.result()).status).toBe('approved');
+    // approved: the test now waits for POST /api/v1/deployments (see deployment.test.ts)
+    await until(handle, (v) => v.status === 'approved');
     expect(await queueStatus(queueId)).toBe('approved');
     const rows = await tw.db.selectFrom('patch_approvals').selectAll().where('queue_id', '=', queueId).execute();
     expect(rows).toHaveLength(1);
@@ -101,7 +103,8 @@ describe('approval of a passed test', () => {
     const reminders = await tw.db.selectFrom('orchestrator_notifications').selectAll().where('queue_id', '=', queueId).where('event_type', '=', 'approval_reminder').execute();
     expect(reminders.length).toBeGreaterThanOrEqual(1);
     expect((await decide(queueId, 'approve')).statusCode).toBe(200);
-    expect((await handle.result()).status).toBe('approved');
+    await until(handle, (v) => v.status === 'approved');
+    expect(await queueStatus(queueId)).toBe('approved');
   });
 
   it('reminders while pending, then expiry', async () => {

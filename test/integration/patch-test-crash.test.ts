@@ -37,6 +37,7 @@ describe('patchTest survives SIGKILL of its worker', () => {
       TEMPORAL_TASK_QUEUE: taskQueue,
       UYUNI_PASSWORD: 'lab-admin-password',
       UYUNI_SYNC_ON_START: 'false',
+      WORKER_MANAGE_SCHEDULES: 'false', // the run's other files own the shared namespace's Schedules
       UYUNI_RETRY_INITIAL_SECONDS: '0.2',
       WORKER_METRICS_PORT: '0',
       WORKER_SHUTDOWN_GRACE_SECONDS: '0',

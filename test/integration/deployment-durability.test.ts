@@ -110,6 +110,9 @@ describe('approval and rollout survive restarts', () => {
     expect(result.status).toBe('approved');
     expect(result.deployment).toMatchObject({ status: 'completed', targets: 6, applied: 6, failed: 0 });
     for (const s of lab.fleet.systemsOf('rhel', 'prod')) expect(lab.fleet.applyCount(s.id, e.id), s.name).toBe(1);
-    expect(lab.uyuni.stats.count('system.scheduleApplyErrata')).toBe(7); // the test system + 6 production systems, once each
+    // A retried activity may call scheduleApplyErrata again when the kill came between UYUNI's answer and the
+    // row update; UYUNI refuses it (fault 2600) and the action it already has is adopted: applied once, above.
+    expect(lab.uyuni.stats.count('system.scheduleApplyErrata')).toBeGreaterThanOrEqual(7);
+    expect(lab.fleet.applyRecords().filter((r) => r.erratumId === e.id && r.applied > 1)).toEqual([]);
   }, 300_000);
 });

@@ -18,7 +18,3 @@ export function osFromGroup(groupName: string): TargetOs | null {
 export function isTestGroup(groupName: string, prefix = 'test-'): boolean {
   return groupName.startsWith(prefix);
 }
-
-export function isTargetOs(value: string): value is TargetOs {
-  return (TARGET_OSES as readonly string[]).includes(value);
-}

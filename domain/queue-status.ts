@@ -59,7 +59,3 @@ export const ACTIVE_QUEUE_STATUSES: readonly QueueStatus[] = [
 export function canTransition(from: QueueStatus, to: QueueStatus): boolean {
   return from === to || QUEUE_TRANSITIONS[from].includes(to);
 }
-
-export function isQueueStatus(value: string): value is QueueStatus {
-  return (QUEUE_STATUSES as readonly string[]).includes(value);
-}

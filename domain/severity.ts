@@ -21,5 +21,3 @@ export function mapSeverity(advisoryType: string, uyuniSeverity?: string | null)
   if (own) return own;
   return advisoryType === 'Security Advisory' ? 'Medium' : 'Low';
 }
-
-export const severityRank = (s: Severity): number => SEVERITIES.indexOf(s) + 1;

@@ -3,8 +3,6 @@
 import { defineSearchAttributeKey } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 
-export const TASK_QUEUE_DEFAULT = 'spm-orchestrator';
-
 /** Custom search attributes: make `temporal workflow list --query` and the Web UI filters useful. */
 export const SA = {
   patchStatus: defineSearchAttributeKey('PatchStatus', 'KEYWORD'),

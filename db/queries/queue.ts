@@ -1,3 +1,4 @@
+import { ACTIVE_QUEUE_STATUSES } from '../../domain/queue-status.js';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../database.js';
 import { json } from '../json.js';
@@ -55,7 +56,7 @@ export function findActiveItems(db: Executor, pairs: { advisoryName: string; tar
     .selectFrom('patch_test_queue')
     .select(['id', 'advisory_name', 'target_os', 'status'])
     .where((eb) => eb.or(pairs.map((p) => eb.and([eb('advisory_name', '=', p.advisoryName), eb('target_os', '=', p.targetOs)]))))
-    .where(sql<boolean>`status in ('queued', 'testing', 'passed', 'pending_approval', 'snoozed', 'approved', 'promoting', 'prod_applied', 'halted')`)
+    .where('status', 'in', ACTIVE_QUEUE_STATUSES)
     .execute();
 }
 

@@ -27,10 +27,6 @@ export function listTestSystems(db: Executor) {
   return db.selectFrom('test_systems').selectAll().orderBy('os').orderBy('system_id').execute();
 }
 
-export function getTestSystem(db: Executor, systemId: number) {
-  return db.selectFrom('test_systems').selectAll().where('system_id', '=', systemId).executeTakeFirst();
-}
-
 /** The lease this workflow already holds (a retried activity finds it). */
 export function leaseHeldBy(db: Executor, workflowId: string) {
   return db.selectFrom('test_systems').selectAll().where('leased_by', '=', workflowId).executeTakeFirst();
@@ -76,16 +72,4 @@ export function releaseTestSystem(db: Executor, systemId: number) {
     .where('system_id', '=', systemId)
     .returningAll()
     .executeTakeFirst();
-}
-
-export function freeSystemCount(db: Executor, os: string, candidates: number[]) {
-  return db
-    .selectFrom('test_systems')
-    .select(sql<number>`count(*)::integer`.as('n'))
-    .where('os', '=', os)
-    .where('leased_by', 'is', null)
-    .where('quarantined', '=', false)
-    .where(sql<boolean>`system_id = any(${candidates}::integer[])`)
-    .executeTakeFirstOrThrow()
-    .then((r) => r.n);
 }

@@ -58,7 +58,3 @@ export function phasesOf(db: Executor, testId: number) {
     .orderBy('id')
     .execute();
 }
-
-export function latestTestOfQueue(db: Executor, queueId: number) {
-  return db.selectFrom('patch_tests').selectAll().where('queue_id', '=', queueId).orderBy('started_at', 'desc').orderBy('id', 'desc').limit(1).executeTakeFirst();
-}

@@ -1,5 +1,7 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 import type { QueueStatus } from '../domain/queue-status.js';
+import type { KernelState, PackageInventory } from '../domain/package-inventory.js';
+import type { Severity } from '../domain/severity.js';
 
 // The typed view of the schema the migrations create. test/integration/db-schema.test.ts compares it with
 // information_schema, so a migration that drifts from these types fails the suite.
@@ -41,7 +43,7 @@ export interface SyncError {
   message: string;
 }
 
-export type Severity = 'Critical' | 'High' | 'Medium' | 'Low';
+export type { Severity };
 
 export interface ErrataPackage {
   id: number;
@@ -98,6 +100,8 @@ export interface PatchTestQueueTable {
   severity_rank: Generated<number>;
   /** The queueing request that created the row (idempotent retries). */
   request_id: string | null;
+  /** Why the item is in its status, when that needs saying (untestable, inconclusive, a failed rollback). */
+  status_reason: string | null;
 }
 
 export interface QueueCountsTable {
@@ -130,7 +134,7 @@ export interface PatchRiskProfileTable {
   computed_at: Timestamp;
 }
 
-export type TestStatus = 'running' | 'passed' | 'failed' | 'rolled_back' | 'cancelled';
+export type TestStatus = 'running' | 'passed' | 'failed' | 'rolled_back' | 'inconclusive' | 'cancelled';
 
 export interface PatchTestsTable {
   id: Generated<number>;
@@ -162,6 +166,12 @@ export interface PatchTestsTable {
   restore_point: NullableJson<Record<string, string>>;
   test_system_ip: string | null;
   test_system_minion: string | null;
+  /** Every installed package before the patch (name → versions): what the rollback restores. */
+  inventory_before: NullableJson<PackageInventory>;
+  /** The boot default and running kernel before the patch. */
+  kernel_before: NullableJson<KernelState>;
+  /** What a failure is blamed on: only `patch` counts in an erratum's failure history. */
+  failure_cause: 'patch' | 'test_system' | 'unknown' | null;
 }
 
 export interface TestSystemsTable {
@@ -242,6 +252,43 @@ export interface PatchDeploymentsTable {
   updated_at: Timestamp;
   /** UYUNI completed the erratum on the system (what a rollback must undo). */
   patched: Generated<boolean>;
+  inventory_before: NullableJson<PackageInventory>;
+  kernel_before: NullableJson<KernelState>;
+}
+
+export type OperatorActionSource = 'api' | 'cli' | 'dashboard' | 'system';
+
+/** Every human action, recorded before it takes effect; refused ones with why. */
+export interface OperatorActionsTable {
+  id: Generated<number>;
+  queue_id: number | null;
+  workflow_id: string | null;
+  action: string;
+  actor: string;
+  source: OperatorActionSource;
+  status: 'recorded' | 'refused' | 'failed';
+  reason: string | null;
+  refusal: string | null;
+  details: DefaultedJson<JsonValue>;
+  request_id: string | null;
+  created_at: Timestamp;
+}
+
+export type DeploymentRunStatus = 'requested' | 'promoting' | 'halted' | 'completed' | 'rolling_back' | 'rolled_back' | 'rollback_failed';
+
+/** One production rollout, written when a person requests it. */
+export interface DeploymentsTable {
+  id: Generated<number>;
+  queue_id: number;
+  workflow_id: string;
+  requested_by: string;
+  request_id: string;
+  source: string;
+  policy: Json<JsonValue>;
+  status: ColumnType<DeploymentRunStatus, DeploymentRunStatus | undefined, DeploymentRunStatus>;
+  halt_reason: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
 }
 
 export interface PatchRollbacksTable {
@@ -395,6 +442,8 @@ export interface Database {
   patch_rollbacks: PatchRollbacksTable;
   orchestrator_notifications: OrchestratorNotificationsTable;
   orchestrator_config: OrchestratorConfigTable;
+  operator_actions: OperatorActionsTable;
+  deployments: DeploymentsTable;
   v_queue_details: QueueDetailsView;
   v_pending_approvals: PendingApprovalsView;
   v_daily_stats: DailyStatsView;

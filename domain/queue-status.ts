@@ -7,6 +7,8 @@ export const QUEUE_STATUSES = [
   'passed',
   'failed',
   'rolled_back',
+  'inconclusive',
+  'untestable',
   'pending_approval',
   'snoozed',
   'approved',
@@ -17,15 +19,19 @@ export const QUEUE_STATUSES = [
   'halted',
   'completed',
   'prod_rolled_back',
+  'prod_rollback_failed',
   'cancelled',
 ] as const;
 
 export type QueueStatus = (typeof QUEUE_STATUSES)[number];
 
 export const QUEUE_TRANSITIONS: Readonly<Record<QueueStatus, readonly QueueStatus[]>> = {
-  queued: ['testing', 'cancelled'],
-  // back to queued when a test is cancelled before anything was applied
-  testing: ['passed', 'failed', 'rolled_back', 'queued', 'cancelled'],
+  // untestable: no test system of its OS can test it any more (re-checked after each sync)
+  queued: ['testing', 'cancelled', 'untestable'],
+  // back to queued when a test is cancelled before anything was applied; inconclusive when it could not be judged
+  testing: ['passed', 'failed', 'rolled_back', 'queued', 'cancelled', 'inconclusive'],
+  inconclusive: ['queued', 'cancelled'],
+  untestable: ['queued', 'cancelled'],
   failed: ['rolled_back', 'queued'],
   rolled_back: ['queued'],
   // a forced manual rollback is possible until the patch is approved
@@ -33,10 +39,12 @@ export const QUEUE_TRANSITIONS: Readonly<Record<QueueStatus, readonly QueueStatu
   pending_approval: ['approved', 'rejected', 'snoozed', 'expired', 'rolled_back'],
   snoozed: ['pending_approval', 'approved', 'rejected', 'expired'],
   approved: ['promoting'],
-  promoting: ['prod_applied', 'halted', 'prod_rolled_back'],
-  halted: ['promoting', 'prod_rolled_back'],
-  prod_applied: ['completed', 'prod_rolled_back'],
-  completed: ['prod_rolled_back'],
+  // a production rollback that did not restore everything says so (prod_rollback_failed), never prod_rolled_back
+  promoting: ['prod_applied', 'halted', 'prod_rolled_back', 'prod_rollback_failed'],
+  halted: ['promoting', 'prod_rolled_back', 'prod_rollback_failed'],
+  prod_applied: ['completed', 'prod_rolled_back', 'prod_rollback_failed'],
+  completed: ['prod_rolled_back', 'prod_rollback_failed'],
+  prod_rollback_failed: ['prod_rolled_back'],
   expired: ['queued'],
   rejected: [],
   cancelled: ['queued'],
@@ -54,6 +62,9 @@ export const ACTIVE_QUEUE_STATUSES: readonly QueueStatus[] = [
   'promoting',
   'prod_applied',
   'halted',
+  'inconclusive',
+  'untestable',
+  'prod_rollback_failed',
 ];
 
 export function canTransition(from: QueueStatus, to: QueueStatus): boolean {

@@ -1,4 +1,5 @@
-import type { Severity } from '../db/database.js';
+/** The queue's severity scale (the seed's), most severe first. */
+export type Severity = 'Critical' | 'High' | 'Medium' | 'Low';
 
 export const SEVERITIES: readonly Severity[] = ['Critical', 'High', 'Medium', 'Low'];
 

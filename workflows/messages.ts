@@ -115,7 +115,7 @@ export interface TestStatusView {
   testId: number | null;
   advisoryName: string | null;
   targetOs: string | null;
-  status: 'testing' | 'passed' | 'failed' | 'rolled_back' | 'pending_approval' | 'snoozed' | 'approved' | 'rejected' | 'expired';
+  status: PatchStatusValue;
   phase: TestPhaseName | 'approval' | 'done';
   testSystem: { id: number; name: string } | null;
   waitingForSystem: boolean;
@@ -123,6 +123,20 @@ export interface TestStatusView {
   failure: { phase: TestPhaseName; reason: string } | null;
   phases: PhaseView[];
   approval: ApprovalView | null;
+  /** Signals and Updates this workflow refused (the last 20): who asked for what, and why it was refused. */
+  refusals: Refusal[];
+}
+
+/** The PatchStatus search attribute's values: the queue item's status as the workflow knows it. */
+export type PatchStatusValue =
+  | 'testing' | 'passed' | 'failed' | 'rolled_back' | 'inconclusive' | 'pending_approval' | 'snoozed' | 'approved' | 'rejected'
+  | 'expired' | 'promoting' | 'prod_applied' | 'completed' | 'halted' | 'prod_rolled_back';
+
+export interface Refusal {
+  at: string;
+  action: string;
+  by: string;
+  why: string;
 }
 
 export interface ApprovalView {
@@ -222,4 +236,12 @@ export const deploymentStatusQuery = defineQuery<DeploymentView>('status');
 /** Stop starting new waves (a rollback asks for it); systems in flight finish their wave. */
 export const haltSignal = defineSignal<[{ by: string; reason: string }]>('halt');
 /** POST /api/v1/deployments: an approved test starts its productionDeployment child. */
-export const deployUpdate = defineUpdate<{ workflowId: string }, [{ by: string; policy: DeploymentPlanPolicy }]>('deploy');
+export const deployUpdate = defineUpdate<{ workflowId: string }, [DeployRequest]>('deploy');
+
+export interface DeployRequest {
+  by: string;
+  policy: DeploymentPlanPolicy;
+  /** Makes the request's record idempotent. */
+  requestId?: string;
+  source?: 'api' | 'cli' | 'dashboard';
+}

@@ -1,6 +1,6 @@
 import { ApplicationFailure, CancellationScope, getExternalWorkflowHandle, proxyActivities, sleep } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import type { LeasedSystem } from '../activities/test/test-activities.js';
+import type { LeasedSystem } from '../activities/patch-test/index.js';
 import { rolledBackSignal, workflowIds, type TestTiming } from './messages.js';
 
 export interface TestRollbackInput {

@@ -2,7 +2,9 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Db } from '../../db/connection.js';
 import { json } from '../../db/json.js';
 import type { QueueStatus } from '../../domain/queue-status.js';
-import type { Decision } from '../../workflows/messages.js';
+import type { OperatorActionSource } from '../../db/database.js';
+import type { Decision, DeploymentPlanPolicy } from '../../workflows/messages.js';
+import { recordOrRefuse } from '../store/db-failure.js';
 
 // The database side of a person's decision on a passed test: the queue status, a patch_approvals row with
 // who, when, why and the evidence it was based on, and notification rows for pending items and reminders.
@@ -44,12 +46,16 @@ export function createApprovalActivities({ db }: { db: Db }) {
       });
     },
 
-    /** Idempotent by request id: a retried activity finds the row it wrote. */
+    /**
+     * A person's decision, written before the workflow acts on it: the queue status, a patch_approvals row with
+     * the evidence, and an operator_actions row, in one transaction. Idempotent by request id (a retried
+     * activity finds the row it wrote); a write PostgreSQL refuses for good fails at once, non-retryable.
+     */
     async recordDecision(input: {
       testId: number; queueId: number; workflowId: string; decision: Decision; by: string; reason: string | null;
       until: string | null; requestId: string; source: 'api' | 'cli' | 'dashboard';
     }): Promise<number> {
-      return db.transaction().execute(async (trx) => {
+      return recordOrRefuse(`the ${input.decision} decision`, () => db.transaction().execute(async (trx) => {
         const done = await trx.selectFrom('patch_approvals').select('id').where('request_id', '=', input.requestId).executeTakeFirst();
         if (done) return done.id;
         const item = await trx.selectFrom('patch_test_queue').select('status').where('id', '=', input.queueId).forUpdate().executeTakeFirstOrThrow();
@@ -70,8 +76,49 @@ export function createApprovalActivities({ db }: { db: Db }) {
           })
           .returning('id')
           .executeTakeFirstOrThrow();
+        await trx
+          .insertInto('operator_actions')
+          .values({
+            queue_id: input.queueId, workflow_id: input.workflowId, action: input.decision, actor: input.by, source: input.source, status: 'recorded',
+            reason: input.reason, details: json({ approval_id: row.id, until: input.until }), request_id: input.requestId,
+          })
+          .execute();
         return row.id;
-      });
+      }));
+    },
+
+    /** A signal or Update the workflow refused: who asked for what, and why not (best effort, for the audit trail). */
+    async recordRefusal(input: { queueId: number; workflowId: string; action: string; by: string; why: string; input: unknown; source: OperatorActionSource }): Promise<void> {
+      await db
+        .insertInto('operator_actions')
+        .values({
+          queue_id: input.queueId, workflow_id: input.workflowId, action: input.action, actor: input.by || 'unknown', source: input.source,
+          status: 'refused', refusal: input.why, details: json({ input: input.input }),
+        })
+        .execute();
+    },
+
+    /** A person asked for the production rollout: recorded (deployments + operator_actions) before it starts. */
+    async recordDeploymentRequest(input: { queueId: number; workflowId: string; by: string; policy: DeploymentPlanPolicy; requestId: string; source: OperatorActionSource }): Promise<number> {
+      return recordOrRefuse('the deployment request', () => db.transaction().execute(async (trx) => {
+        const done = await trx.selectFrom('deployments').select('id').where('request_id', '=', input.requestId).executeTakeFirst();
+        if (done) return done.id;
+        const item = await trx.selectFrom('patch_test_queue').select('status').where('id', '=', input.queueId).forUpdate().executeTakeFirstOrThrow();
+        if (item.status !== 'approved') throw ApplicationFailure.nonRetryable(`queue item ${input.queueId} is ${item.status}, not approved`, 'NotApproved');
+        const row = await trx
+          .insertInto('deployments')
+          .values({ queue_id: input.queueId, workflow_id: input.workflowId, requested_by: input.by, request_id: input.requestId, source: input.source, policy: json(input.policy) })
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        await trx
+          .insertInto('operator_actions')
+          .values({
+            queue_id: input.queueId, workflow_id: input.workflowId, action: 'deploy', actor: input.by, source: input.source, status: 'recorded',
+            details: json({ deployment_id: row.id, policy: input.policy }), request_id: input.requestId,
+          })
+          .execute();
+        return row.id;
+      }));
     },
 
     /** The snooze is over: pending again, with a reminder. */

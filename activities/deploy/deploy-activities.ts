@@ -8,7 +8,7 @@ import { isTestGroup, osFromGroup } from '../../domain/os.js';
 import type { QueueStatus } from '../../domain/queue-status.js';
 import type { DeploymentPlanPolicy, TestTiming } from '../../workflows/messages.js';
 import { toApplicationFailure as saltFailure } from '../salt/failure.js';
-import { loadTestSettings } from '../test/settings.js';
+import { loadTestSettings } from '../patch-test/settings.js';
 import { toApplicationFailure as uyuniFailure } from '../uyuni/failure.js';
 import { scheduleErratumOnce, waitForAction } from '../shared/errata-action.js';
 import { waitForBoot } from '../shared/reboot.js';

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { getQueueRow } from '../../../db/queries/queue.js';
 import { decideUpdate, workflowIds, type Decision } from '../../../workflows/messages.js';
-import { badRequest, conflict, notFound } from '../../errors.js';
+import { badRequest, notFound } from '../../errors.js';
+import { updateFailure } from '../../services/workflow-refusal.js';
 import { errorResponses } from '../../schemas/common.js';
 
 const Loose = Type.Object({}, { additionalProperties: true });
@@ -52,7 +52,7 @@ export const approvalRoutes: FastifyPluginAsyncTypebox = async (app) => {
           ),
           response: {
             200: Type.Object({ queue_id: Type.Integer(), decision: Type.String(), status: Type.String(), approval_id: Type.Integer() }),
-            ...errorResponses(400, 401, 403, 404, 409),
+            ...errorResponses(400, 401, 403, 404, 409, 503),
           },
         },
       },
@@ -69,11 +69,7 @@ export const approvalRoutes: FastifyPluginAsyncTypebox = async (app) => {
           request.log.info({ queueId: id, decision, by: request.actor?.name }, 'approval decision');
           return { queue_id: id, decision: result.decision, status: result.status, approval_id: result.approvalId };
         } catch (err) {
-          if (err instanceof WorkflowUpdateFailedError || err instanceof WorkflowNotFoundError || (err as Error).name === 'WorkflowUpdateFailedError') {
-            const cause = (err as Error & { cause?: Error }).cause?.message ?? (err as Error).message;
-            throw conflict(`queue item ${id} is not waiting for a decision (${item.status}): ${cause}`, { status: item.status });
-          }
-          throw err;
+          throw updateFailure(err, `queue item ${id} (${item.status})`);
         }
       },
     );

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { deploymentPolicy } from '../../../db/queries/orchestrator-config.js';
 import { getQueueRow } from '../../../db/queries/queue.js';
@@ -5,6 +6,7 @@ import { testTiming } from '../../../temporal/tests.js';
 import type { deploymentRollback } from '../../../workflows/index.js';
 import { deploymentStatusQuery, deployUpdate, workflowIds, type DeploymentView } from '../../../workflows/messages.js';
 import { conflict, notFound } from '../../errors.js';
+import { updateFailure } from '../../services/workflow-refusal.js';
 import { errorResponses } from '../../schemas/common.js';
 
 const Loose = Type.Object({}, { additionalProperties: true });
@@ -20,7 +22,7 @@ export const deploymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['deployments'],
         summary: 'Roll an approved patch out to production (canary, soak, waves, failure budget); 409 unless approved',
         body: Type.Object({ queue_id: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }),
-        response: { 202: Type.Object({ queue_id: Type.Integer(), workflow_id: Type.String(), policy: Loose }), ...errorResponses(400, 401, 403, 404, 409) },
+        response: { 202: Type.Object({ queue_id: Type.Integer(), workflow_id: Type.String(), policy: Loose }), ...errorResponses(400, 401, 403, 404, 409, 503) },
       },
     },
     async (request, reply) => {
@@ -30,11 +32,13 @@ export const deploymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (item.status !== 'approved') throw conflict(`queue item ${id} is ${item.status}; only an approved patch can be deployed`, { status: item.status });
       const policy = await deploymentPolicy(app.db);
       try {
-        const r = await app.temporal.client.workflow.getHandle(workflowIds.patchTest(id)).executeUpdate(deployUpdate, { args: [{ by: request.actor?.name ?? 'api', policy }] });
+        const r = await app.temporal.client.workflow
+          .getHandle(workflowIds.patchTest(id))
+          .executeUpdate(deployUpdate, { args: [{ by: request.actor?.name ?? 'api', policy, requestId: randomUUID(), source: 'api' }] });
         request.log.info({ queueId: id, by: request.actor?.name, policy }, 'deployment started');
         return reply.status(202).send({ queue_id: id, workflow_id: r.workflowId, policy });
       } catch (err) {
-        throw conflict(`queue item ${id} cannot be deployed now: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`);
+        throw updateFailure(err, `queue item ${id} cannot be deployed now`);
       }
     },
   );

@@ -1,0 +1,80 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { getTest, phaseFinished, phaseStarted, updateTest } from '../../db/queries/tests.js';
+import { acquireLease, leaseHeldBy, quarantine, releaseLease } from '../../db/queries/test-systems.js';
+import { guarded, workflowOf } from './support.js';
+import type { TestDeps, LeasedSystem } from './types.js';
+
+// Test-system leases: one test per system (SKIP LOCKED), leases of dead workflows taken back, quarantine.
+
+export function createLeaseActivities(deps: TestDeps) {
+  const { db, uyuni, log } = deps;
+
+  return {
+    /**
+     * Leases a free test system of the OS the advisory is relevant to, or null when none is free. Leases left
+     * by workflows that are no longer running (terminated, timed out) are taken back first.
+     */
+    async acquireTestSystem(input: { testId: number; os: string; candidates: number[] }): Promise<LeasedSystem | null> {
+      const { workflowId, runId } = workflowOf();
+      await phaseStarted(db, input.testId, 'lease', { os: input.os, candidates: input.candidates.length });
+      let lease = await leaseHeldBy(db, workflowId);
+      if (!lease) {
+        const held = await db
+          .selectFrom('test_systems')
+          .select(['system_id', 'leased_by', 'leased_run_id'])
+          .where('os', '=', input.os)
+          .where('leased_by', 'is not', null)
+          .execute();
+        for (const h of held) {
+          const running = await deps.temporal.workflow
+            .getHandle(h.leased_by as string, h.leased_run_id ?? undefined)
+            .describe()
+            .then((d) => d.status.name === 'RUNNING', () => false);
+          if (!running) {
+            log.warn({ systemId: h.system_id, holder: h.leased_by }, 'taking back the lease of a test that is not running');
+            await releaseLease(db, h.leased_by as string);
+          }
+        }
+        lease = await acquireLease(db, { os: input.os, candidates: input.candidates, workflowId, runId });
+      }
+      if (!lease) return null;
+      const network = await guarded(() => uyuni.getNetwork(lease.system_id));
+      const system: LeasedSystem = { systemId: lease.system_id, name: lease.name, minion: lease.minion_id ?? lease.name, ip: network.ip };
+      await updateTest(db, input.testId, {
+        test_system_id: system.systemId,
+        test_system_name: system.name,
+        test_system_minion: system.minion,
+        test_system_ip: system.ip,
+      });
+      await db.updateTable('patch_test_queue').set({ test_system_id: system.systemId }).where('workflow_id', '=', workflowId).execute();
+      await phaseFinished(db, input.testId, 'lease', 'passed', { system });
+      return system;
+    },
+
+    /** A forced rollback leases the very system the test ran on (null while another test holds it). */
+    async leaseSystemOfTest(input: { testId: number }): Promise<(LeasedSystem & { os: string }) | null> {
+      const { workflowId, runId } = workflowOf();
+      const test = await getTest(db, input.testId);
+      if (!test?.test_system_id || !test.test_system_minion || !test.test_system_ip) {
+        throw ApplicationFailure.nonRetryable(`test ${input.testId} ran on no known system`, 'NothingToRollBack');
+      }
+      const os = (await db.selectFrom('test_systems').select('os').where('system_id', '=', test.test_system_id).executeTakeFirstOrThrow()).os;
+      const lease = (await leaseHeldBy(db, workflowId)) ?? (await acquireLease(db, { os, candidates: [test.test_system_id], workflowId, runId }));
+      if (!lease) return null;
+      return { systemId: test.test_system_id, name: test.test_system_name ?? lease.name, minion: test.test_system_minion, ip: test.test_system_ip, os };
+    },
+
+    async waitingForTestSystem(input: { testId: number; os: string }): Promise<void> {
+      await phaseStarted(db, input.testId, 'lease', { os: input.os, waiting: `no free ${input.os} test system yet` });
+    },
+
+    async releaseTestSystem(): Promise<boolean> {
+      return releaseLease(db, workflowOf().workflowId);
+    },
+
+    async quarantineTestSystem(input: { systemId: number; reason: string }): Promise<void> {
+      await quarantine(db, input.systemId, input.reason);
+      log.warn(input, 'test system quarantined');
+    },
+  };
+}

@@ -1,0 +1,42 @@
+import { getTest, phaseFinished, phaseStarted, updateTest } from '../../db/queries/tests.js';
+import { scheduleErratumOnce, waitForAction } from '../shared/errata-action.js';
+import type { TestDeps, PhaseVerdict } from './types.js';
+
+// The patch phase: the erratum applied through UYUNI, never twice.
+
+export function createPatchActivities(deps: TestDeps) {
+  const { db, uyuni } = deps;
+
+  return {
+    /**
+     * Applies the erratum through UYUNI and waits for the action. Never applies twice: the action id is kept
+     * before polling, and UYUNI refuses (2600) an erratum that is already scheduled or no longer relevant,
+     * in which case the existing action is adopted.
+     */
+    async patchPhase(input: { testId: number; systemId: number; errataId: number; advisoryName: string; timing: { pollSeconds: number; actionTimeoutSeconds: number } }): Promise<PhaseVerdict & { actionId: number | null }> {
+      const { testId, systemId } = input;
+      await phaseStarted(db, testId, 'patch', { advisory: input.advisoryName });
+      let actionId = (await getTest(db, testId))?.uyuni_action_id ?? null;
+      if (actionId === null) {
+        const scheduled = await scheduleErratumOnce(uyuni, { systemId, errataId: input.errataId, advisoryName: input.advisoryName });
+        if ('refused' in scheduled) {
+          await phaseFinished(db, testId, 'patch', 'failed', {}, scheduled.refused);
+          return { ok: false, reason: scheduled.refused, actionId: null };
+        }
+        actionId = scheduled.actionId;
+        await updateTest(db, testId, { uyuni_action_id: actionId });
+      }
+      const outcome = await waitForAction(uyuni, { systemId, actionId }, { pollSeconds: input.timing.pollSeconds, timeoutSeconds: input.timing.actionTimeoutSeconds });
+      if (outcome.status === 'Completed') {
+        await phaseFinished(db, testId, 'patch', 'passed', { actionId, resultMessage: outcome.resultMsg });
+        return { ok: true, actionId };
+      }
+      const reason =
+        outcome.status === 'TimedOut'
+          ? `UYUNI action ${actionId} still ${outcome.lastStatus} after ${input.timing.actionTimeoutSeconds} s`
+          : `UYUNI action ${actionId} failed: ${outcome.resultMsg ?? 'no message'}`;
+      await phaseFinished(db, testId, 'patch', 'failed', { actionId, outcome }, reason);
+      return { ok: false, reason, actionId };
+    },
+  };
+}

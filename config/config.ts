@@ -207,6 +207,7 @@ export function loadConfig(raw: Record<string, string | undefined> = readEnviron
       actionTimeoutSeconds: e.TEST_ACTION_TIMEOUT_SECONDS,
       rebootTimeoutSeconds: e.TEST_REBOOT_TIMEOUT_SECONDS,
       leaseWaitSeconds: e.TEST_LEASE_WAIT_SECONDS,
+      baselineTimeoutSeconds: e.TEST_BASELINE_TIMEOUT_SECONDS,
       autoDispatch: e.TEST_AUTO_DISPATCH,
     },
     approval: { reminderHours: e.APPROVAL_REMINDER_HOURS, expiryDays: e.APPROVAL_EXPIRY_DAYS },

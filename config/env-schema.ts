@@ -85,6 +85,7 @@ export const EnvSchema = Type.Object({
   TEST_REBOOT_TIMEOUT_SECONDS: Int(900, 10, 86400, 'longest a test system may take to come back from a reboot'),
   TEST_LEASE_WAIT_SECONDS: Int(15, 1, 3600, 'how often a test waiting for a free test system looks again'),
   TEST_AUTO_DISPATCH: Bool(false, 'start queued tests whenever a test system is free'),
+  TEST_BASELINE_TIMEOUT_SECONDS: Int(900, 10, 86400, 'longest wait for a test system to settle before its baseline; then the test is inconclusive'),
   APPROVAL_REMINDER_HOURS: Num(24, 0.0001, 8760, 'hours between reminders while a passed patch waits for a decision'),
   APPROVAL_EXPIRY_DAYS: Num(14, 0.00001, 3650, 'days after which an undecided approval expires'),
 

@@ -1,6 +1,6 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 import type { QueueStatus } from '../domain/queue-status.js';
-import type { KernelState, PackageInventory } from '../domain/package-inventory.js';
+import type { InventoryChanges, KernelState, PackageInventory } from '../domain/package-inventory.js';
 import type { Severity } from '../domain/severity.js';
 
 // The typed view of the schema the migrations create. test/integration/db-schema.test.ts compares it with
@@ -172,6 +172,8 @@ export interface PatchTestsTable {
   kernel_before: NullableJson<KernelState>;
   /** What a failure is blamed on: only `patch` counts in an erratum's failure history. */
   failure_cause: 'patch' | 'test_system' | 'unknown' | null;
+  /** What the patch changed (upgraded, added, removed), read from the inventory right after it. */
+  inventory_changes: NullableJson<InventoryChanges>;
 }
 
 export interface TestSystemsTable {
@@ -254,6 +256,7 @@ export interface PatchDeploymentsTable {
   patched: Generated<boolean>;
   inventory_before: NullableJson<PackageInventory>;
   kernel_before: NullableJson<KernelState>;
+  inventory_changes: NullableJson<InventoryChanges>;
 }
 
 export type OperatorActionSource = 'api' | 'cli' | 'dashboard' | 'system';

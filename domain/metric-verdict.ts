@@ -14,6 +14,10 @@ export interface MetricThresholds {
   cpuDelta: number;
   /** Largest allowed memory rise, in percentage points. */
   memoryDelta: number;
+  /** Highest allowed CPU % after the patch, whatever it was before (a busy system stays failed). */
+  cpuCeiling?: number;
+  /** Highest allowed memory % after the patch: 90 % does not pass because it was 88 % before. */
+  memoryCeiling?: number;
 }
 
 export interface MetricVerdict {
@@ -21,6 +25,9 @@ export interface MetricVerdict {
   memoryDelta: number;
   cpuExceeded: boolean;
   memoryExceeded: boolean;
+  /** The level after the patch is above its ceiling. */
+  cpuAboveCeiling: boolean;
+  memoryAboveCeiling: boolean;
   passed: boolean;
   /** One line per exceeded metric; empty when passed. */
   reasons: string[];
@@ -50,6 +57,8 @@ export function compareMetrics(before: MetricReading, after: MetricReading, thre
   const memoryDelta = round(after.memoryPercent - before.memoryPercent);
   const cpuExceeded = cpuDelta > thresholds.cpuDelta;
   const memoryExceeded = memoryDelta > thresholds.memoryDelta;
+  const cpuAboveCeiling = thresholds.cpuCeiling !== undefined && round(after.cpuPercent) > thresholds.cpuCeiling;
+  const memoryAboveCeiling = thresholds.memoryCeiling !== undefined && round(after.memoryPercent) > thresholds.memoryCeiling;
   const reasons: string[] = [];
   if (cpuExceeded) {
     reasons.push(
@@ -61,5 +70,8 @@ export function compareMetrics(before: MetricReading, after: MetricReading, thre
       `memory rose ${show(memoryDelta)} pp (${show(before.memoryPercent)}% → ${show(after.memoryPercent)}%), above the ${show(thresholds.memoryDelta)} pp threshold`,
     );
   }
-  return { cpuDelta, memoryDelta, cpuExceeded, memoryExceeded, passed: !cpuExceeded && !memoryExceeded, reasons };
+  if (cpuAboveCeiling) reasons.push(`cpu is at ${show(after.cpuPercent)}% after the patch, above the ${show(thresholds.cpuCeiling as number)}% ceiling`);
+  if (memoryAboveCeiling) reasons.push(`memory is at ${show(after.memoryPercent)}% after the patch, above the ${show(thresholds.memoryCeiling as number)}% ceiling`);
+  const passed = !cpuExceeded && !memoryExceeded && !cpuAboveCeiling && !memoryAboveCeiling;
+  return { cpuDelta, memoryDelta, cpuExceeded, memoryExceeded, cpuAboveCeiling, memoryAboveCeiling, passed, reasons };
 }

@@ -112,3 +112,27 @@ export function inventoryDifferences(expected: PackageInventory, actual: Package
   }
   return out;
 }
+
+/**
+ * The inventory `current` would have with `changes` (one patch's changes, recorded when it was applied)
+ * undone, or the conflicts that make that impossible: a package the patch upgraded has been changed again
+ * since (by a later patch on the same system), so putting the old version back would undo more than this
+ * patch. Used both right after a failed test (then the result is the inventory from before the patch) and
+ * for a patch that stayed on a test system while other tests ran after it.
+ */
+export function revertedInventory(current: PackageInventory, changes: InventoryChanges): { inventory: PackageInventory; conflicts: string[] } {
+  const inventory: PackageInventory = Object.fromEntries(Object.entries(current).map(([n, v]) => [n, [...v]]));
+  const conflicts: string[] = [];
+  const set = (name: string, versions: string[]) => {
+    if (versions.length) inventory[name] = [...new Set(versions)].sort();
+    else delete inventory[name];
+  };
+  for (const u of changes.upgraded) {
+    const now = inventory[u.name] ?? [];
+    if (now.length === 1 && now[0] === u.to) set(u.name, [u.from]);
+    else if (!(now.length === 1 && now[0] === u.from)) conflicts.push(`${u.name} is ${now.join(', ') || 'not installed'} now; the patch had changed it from ${u.from} to ${u.to}`);
+  }
+  for (const a of changes.added) set(a.name, (inventory[a.name] ?? []).filter((v) => v !== a.version));
+  for (const r of changes.removed) set(r.name, [...(inventory[r.name] ?? []), r.version]);
+  return { inventory, conflicts };
+}

@@ -84,6 +84,8 @@ export interface TestTiming {
   rebootTimeoutSeconds: number;
   /** How often a test waiting for a free test system looks again. */
   leaseWaitSeconds: number;
+  /** Longest wait for the test system to be at rest before the baseline (then: inconclusive). */
+  baselineTimeoutSeconds: number;
 }
 
 /** How a passed test waits for a person (orchestrator_config approval.*). */
@@ -129,7 +131,7 @@ export interface TestStatusView {
 
 /** The PatchStatus search attribute's values: the queue item's status as the workflow knows it. */
 export type PatchStatusValue =
-  | 'testing' | 'passed' | 'failed' | 'rolled_back' | 'inconclusive' | 'pending_approval' | 'snoozed' | 'approved' | 'rejected'
+  | 'testing' | 'passed' | 'failed' | 'rolled_back' | 'inconclusive' | 'untestable' | 'pending_approval' | 'snoozed' | 'approved' | 'rejected'
   | 'expired' | 'promoting' | 'prod_applied' | 'completed' | 'halted' | 'prod_rolled_back';
 
 export interface Refusal {
@@ -151,12 +153,14 @@ export interface ApprovalView {
 
 export interface TestResult {
   testId: number;
-  status: 'passed' | 'failed' | 'rolled_back' | 'approved' | 'rejected' | 'expired';
+  status: 'passed' | 'failed' | 'rolled_back' | 'inconclusive' | 'untestable' | 'approved' | 'rejected' | 'expired';
   failure: { phase: TestPhaseName; reason: string } | null;
   rollbackType: 'package' | 'snapshot' | null;
   rollbackVerified: boolean | null;
   /** The production rollout's result, for an approved and deployed patch. */
   deployment?: DeploymentResult;
+  /** A rejected or expired patch undone on its test system: verified, or why not. */
+  undone?: { ok: boolean; reason?: string };
 }
 
 export const testStatusQuery = defineQuery<TestStatusView>('status');

@@ -3,7 +3,7 @@ import { ApprovalDesk, type ApprovalOutcome } from './approval.js';
 import { SA, testStatusQuery, type PatchTestInput, type TestResult } from './messages.js';
 import { Promotion } from './promotion.js';
 import { testActivities } from './test-proxies.js';
-import { runTest } from './test-run.js';
+import { runTest, undoPassedPatch } from './test-run.js';
 import { TestView } from './test-view.js';
 
 /**
@@ -43,6 +43,12 @@ export async function patchTest(input: PatchTestInput): Promise<TestResult> {
       );
     }
     throw err;
+  }
+  if (outcome === 'rejected' || outcome === 'expired') {
+    // Not deployed: the patch must not stay on the test system.
+    const undone = await undoPassedPatch({ input, acts, view, info }, { reason: `the patch was ${outcome}` });
+    view.state.phase = 'done';
+    return { ...tested, status: outcome, undone };
   }
   view.state.phase = 'done';
   if (outcome !== 'approved') return { ...tested, status: outcome };

@@ -29,6 +29,18 @@ export function testActivities(t: TestTiming) {
       heartbeatTimeout,
       retry: { initialInterval: '2 seconds', maximumInterval: '30 seconds', maximumAttempts: 6 },
     }),
+    /** A rollback: the old versions installed, maybe a reboot onto the old kernel, the added packages removed. */
+    rollback: proxyActivities<Activities>({
+      startToCloseTimeout: seconds(t.actionTimeoutSeconds * 2 + t.rebootTimeoutSeconds + 120),
+      heartbeatTimeout,
+      retry: { initialInterval: '2 seconds', maximumInterval: '30 seconds', maximumAttempts: 4 },
+    }),
+    /** Waits (heartbeating) until the test system is at rest. */
+    baseline: proxyActivities<Activities>({
+      startToCloseTimeout: seconds(t.baselineTimeoutSeconds + t.metricsRangeSeconds + 60),
+      heartbeatTimeout: seconds(Math.max(30, t.metricsRangeSeconds * 2)),
+      retry: { initialInterval: '2 seconds', maximumInterval: '10 seconds', maximumAttempts: 4 },
+    }),
     metrics: proxyActivities<Activities>({
       startToCloseTimeout: seconds(t.metricsRangeSeconds + 60),
       retry: { initialInterval: '2 seconds', maximumInterval: '10 seconds', maximumAttempts: 4 },

@@ -1,7 +1,8 @@
-import { ApplicationFailure, CancellationScope, getExternalWorkflowHandle, proxyActivities, sleep } from '@temporalio/workflow';
-import type { Activities } from '../activities/index.js';
-import type { LeasedSystem } from '../activities/patch-test/index.js';
-import { rolledBackSignal, workflowIds, type TestTiming } from './messages.js';
+import { ApplicationFailure, getExternalWorkflowHandle, setHandler } from '@temporalio/workflow';
+import { rolledBackSignal, testStatusQuery, workflowIds, type TestTiming } from './messages.js';
+import { testActivities } from './test-proxies.js';
+import { undoPassedPatch } from './test-run.js';
+import { TestView } from './test-view.js';
 
 export interface TestRollbackInput {
   testId: number;
@@ -12,37 +13,25 @@ export interface TestRollbackInput {
 }
 
 /**
- * A forced rollback of a test that passed (POST /api/v1/tests/<id>/rollback): lease the same test system,
- * roll back by the seed's rule, verify, and tell the test's workflow (if it still waits) that it is rolled back.
+ * A forced rollback of a test that passed (POST /api/v1/tests/<id>/rollback, id test-rollback-<testId>): the
+ * same undo as for a rejected patch — lease the same test system, undo this patch's changes, verify the whole
+ * inventory — then tell the test's workflow (if it still waits for a decision) that the item is rolled back.
  */
-export async function testRollback(input: TestRollbackInput): Promise<{ verified: boolean; rollbackType: string }> {
-  const store = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: { maximumAttempts: 10 } });
-  const action = proxyActivities<Activities>({
-    startToCloseTimeout: `${input.timing.rebootTimeoutSeconds * 2 + 120} seconds`,
-    heartbeatTimeout: `${Math.max(5, input.timing.pollSeconds * 4)} seconds`,
-    retry: { initialInterval: '2 seconds', maximumAttempts: 6 },
-  });
-  let system: (LeasedSystem & { os: string }) | null = null;
-  try {
-    for (;;) {
-      system = await store.leaseSystemOfTest({ testId: input.testId });
-      if (system) break;
-      await sleep(input.timing.leaseWaitSeconds * 1000);
-    }
-    const rb = await action.rollbackPhase({
-      testId: input.testId, queueId: input.queueId, system, requestedBy: input.requestedBy, reason: input.reason, timing: input.timing,
-    });
-    if (!rb.ok) {
-      await store.finishForcedRollback({ testId: input.testId, queueId: input.queueId, verified: false, reason: rb.reason ?? 'rollback failed' });
-      throw ApplicationFailure.nonRetryable(`rollback of test ${input.testId} failed: ${rb.reason}`, 'RollbackFailed');
-    }
-    const verified = await store.verifyRollbackPhase({ testId: input.testId, system, os: system.os });
-    await store.finishForcedRollback({ testId: input.testId, queueId: input.queueId, verified: verified.ok, reason: input.reason });
-    await getExternalWorkflowHandle(workflowIds.patchTest(input.queueId))
-      .signal(rolledBackSignal, { by: input.requestedBy, reason: input.reason })
-      .catch(() => undefined); // the test's workflow has already finished
-    return { verified: verified.ok, rollbackType: rb.rollbackType };
-  } finally {
-    await CancellationScope.nonCancellable(() => store.releaseTestSystem());
-  }
+export async function testRollback(input: TestRollbackInput): Promise<{ verified: boolean; rollbackType: string | null; reason?: string }> {
+  const acts = testActivities(input.timing);
+  const view = new TestView(input.queueId);
+  setHandler(testStatusQuery, () => view.state);
+  const info = await acts.store.describeTest({ testId: input.testId });
+  Object.assign(view.state, { testId: info.testId, advisoryName: info.advisoryName, targetOs: info.targetOs, phase: 'rollback', status: 'passed' });
+  const undone = await undoPassedPatch(
+    { input: { queueId: input.queueId, requestedBy: input.requestedBy, timing: input.timing }, acts, view, info },
+    { reason: input.reason, requestedBy: input.requestedBy },
+  );
+  await acts.store.finishForcedRollback({ testId: input.testId, queueId: input.queueId, verified: undone.ok, reason: undone.ok ? input.reason : (undone.reason ?? 'rollback failed') });
+  if (!undone.ok) throw ApplicationFailure.nonRetryable(`rollback of test ${input.testId} failed: ${undone.reason}`, 'RollbackFailed');
+  view.setStatus('rolled_back');
+  await getExternalWorkflowHandle(workflowIds.patchTest(input.queueId))
+    .signal(rolledBackSignal, { by: input.requestedBy, reason: input.reason })
+    .catch(() => undefined); // the test's workflow has already finished
+  return { verified: true, rollbackType: view.state.rollbackType };
 }

@@ -1,3 +1,4 @@
+import { createBaselineActivities } from './baseline.js';
 import { createLeaseActivities } from './lease.js';
 import { createLifecycleActivities } from './lifecycle.js';
 import { createPatchActivities } from './patch.js';
@@ -8,6 +9,8 @@ import { createSnapshotActivities } from './snapshot.js';
 import type { TestDeps } from './types.js';
 import { createValidateActivities } from './validate.js';
 
+export type { BaselineOutcome } from './baseline.js';
+export type { RollbackResult } from './rollback.js';
 export type { LeasedSystem, MetricsReading, PhaseVerdict, TestDeps, TestInfo } from './types.js';
 
 // The side effects of patchTest, one file per phase. Each activity writes its patch_test_phases row when it
@@ -17,6 +20,7 @@ export function createTestActivities(deps: TestDeps) {
   return {
     ...createLifecycleActivities(deps),
     ...createLeaseActivities(deps),
+    ...createBaselineActivities(deps),
     ...createSnapshotActivities(deps),
     ...createPatchActivities(deps),
     ...createRebootActivities(deps),

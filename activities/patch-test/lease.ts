@@ -9,6 +9,26 @@ import type { TestDeps, LeasedSystem } from './types.js';
 export function createLeaseActivities(deps: TestDeps) {
   const { db, uyuni, log } = deps;
 
+  /** Leases left by workflows that are no longer running (terminated, timed out) are taken back. */
+  const reclaimStaleLeases = async (os: string) => {
+    const held = await db
+      .selectFrom('test_systems')
+      .select(['system_id', 'leased_by', 'leased_run_id'])
+      .where('os', '=', os)
+      .where('leased_by', 'is not', null)
+      .execute();
+    for (const h of held) {
+      const running = await deps.temporal.workflow
+        .getHandle(h.leased_by as string, h.leased_run_id ?? undefined)
+        .describe()
+        .then((d) => d.status.name === 'RUNNING', () => false);
+      if (!running) {
+        log.warn({ systemId: h.system_id, holder: h.leased_by }, 'taking back the lease of a test that is not running');
+        await releaseLease(db, h.leased_by as string);
+      }
+    }
+  };
+
   return {
     /**
      * Leases a free test system of the OS the advisory is relevant to, or null when none is free. Leases left
@@ -19,22 +39,7 @@ export function createLeaseActivities(deps: TestDeps) {
       await phaseStarted(db, input.testId, 'lease', { os: input.os, candidates: input.candidates.length });
       let lease = await leaseHeldBy(db, workflowId);
       if (!lease) {
-        const held = await db
-          .selectFrom('test_systems')
-          .select(['system_id', 'leased_by', 'leased_run_id'])
-          .where('os', '=', input.os)
-          .where('leased_by', 'is not', null)
-          .execute();
-        for (const h of held) {
-          const running = await deps.temporal.workflow
-            .getHandle(h.leased_by as string, h.leased_run_id ?? undefined)
-            .describe()
-            .then((d) => d.status.name === 'RUNNING', () => false);
-          if (!running) {
-            log.warn({ systemId: h.system_id, holder: h.leased_by }, 'taking back the lease of a test that is not running');
-            await releaseLease(db, h.leased_by as string);
-          }
-        }
+        await reclaimStaleLeases(input.os);
         lease = await acquireLease(db, { os: input.os, candidates: input.candidates, workflowId, runId });
       }
       if (!lease) return null;
@@ -51,17 +56,27 @@ export function createLeaseActivities(deps: TestDeps) {
       return system;
     },
 
-    /** A forced rollback leases the very system the test ran on (null while another test holds it). */
-    async leaseSystemOfTest(input: { testId: number }): Promise<(LeasedSystem & { os: string }) | null> {
+    /**
+     * Leases the very system a test ran on, to undo its patch there: `busy` while another test holds it,
+     * `quarantined` when an operator must look at it first (nothing is undone on a host nobody trusts).
+     */
+    async leaseSystemOfTest(input: { testId: number }): Promise<
+      { state: 'leased'; system: LeasedSystem & { os: string } } | { state: 'busy' } | { state: 'quarantined'; reason: string }
+    > {
       const { workflowId, runId } = workflowOf();
       const test = await getTest(db, input.testId);
       if (!test?.test_system_id || !test.test_system_minion || !test.test_system_ip) {
         throw ApplicationFailure.nonRetryable(`test ${input.testId} ran on no known system`, 'NothingToRollBack');
       }
-      const os = (await db.selectFrom('test_systems').select('os').where('system_id', '=', test.test_system_id).executeTakeFirstOrThrow()).os;
-      const lease = (await leaseHeldBy(db, workflowId)) ?? (await acquireLease(db, { os, candidates: [test.test_system_id], workflowId, runId }));
-      if (!lease) return null;
-      return { systemId: test.test_system_id, name: test.test_system_name ?? lease.name, minion: test.test_system_minion, ip: test.test_system_ip, os };
+      const row = await db.selectFrom('test_systems').select(['os', 'quarantined', 'quarantine_reason']).where('system_id', '=', test.test_system_id).executeTakeFirstOrThrow();
+      let lease = await leaseHeldBy(db, workflowId);
+      if (!lease) {
+        if (row.quarantined) return { state: 'quarantined', reason: row.quarantine_reason ?? 'quarantined' };
+        await reclaimStaleLeases(row.os);
+        lease = await acquireLease(db, { os: row.os, candidates: [test.test_system_id], workflowId, runId });
+      }
+      if (!lease) return { state: 'busy' };
+      return { state: 'leased', system: { systemId: test.test_system_id, name: test.test_system_name ?? lease.name, minion: test.test_system_minion, ip: test.test_system_ip, os: row.os } };
     },
 
     async waitingForTestSystem(input: { testId: number; os: string }): Promise<void> {

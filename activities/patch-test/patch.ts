@@ -1,11 +1,24 @@
+import { cancellationSignal } from '@temporalio/activity';
+import { json } from '../../db/json.js';
 import { getTest, phaseFinished, phaseStarted, updateTest } from '../../db/queries/tests.js';
+import { diffInventory, type InventoryChanges } from '../../domain/package-inventory.js';
 import { scheduleErratumOnce, waitForAction } from '../shared/errata-action.js';
+import { guarded } from './support.js';
 import type { TestDeps, PhaseVerdict } from './types.js';
 
 // The patch phase: the erratum applied through UYUNI, never twice.
 
 export function createPatchActivities(deps: TestDeps) {
-  const { db, uyuni } = deps;
+  const { db, uyuni, salt } = deps;
+
+  const recordChanges = async (testId: number, minion: string): Promise<InventoryChanges | null> => {
+    const before = (await getTest(db, testId))?.inventory_before;
+    if (!before) return null;
+    const after = await guarded(() => salt.listInventory(minion, { signal: cancellationSignal() }));
+    const changes = diffInventory(before, after);
+    await updateTest(db, testId, { inventory_changes: json(changes) });
+    return changes;
+  };
 
   return {
     /**
@@ -13,7 +26,7 @@ export function createPatchActivities(deps: TestDeps) {
      * before polling, and UYUNI refuses (2600) an erratum that is already scheduled or no longer relevant,
      * in which case the existing action is adopted.
      */
-    async patchPhase(input: { testId: number; systemId: number; errataId: number; advisoryName: string; timing: { pollSeconds: number; actionTimeoutSeconds: number } }): Promise<PhaseVerdict & { actionId: number | null }> {
+    async patchPhase(input: { testId: number; systemId: number; minion: string; errataId: number; advisoryName: string; timing: { pollSeconds: number; actionTimeoutSeconds: number } }): Promise<PhaseVerdict & { actionId: number | null }> {
       const { testId, systemId } = input;
       await phaseStarted(db, testId, 'patch', { advisory: input.advisoryName });
       let actionId = (await getTest(db, testId))?.uyuni_action_id ?? null;
@@ -27,8 +40,11 @@ export function createPatchActivities(deps: TestDeps) {
         await updateTest(db, testId, { uyuni_action_id: actionId });
       }
       const outcome = await waitForAction(uyuni, { systemId, actionId }, { pollSeconds: input.timing.pollSeconds, timeoutSeconds: input.timing.actionTimeoutSeconds });
+      // What the action changed (upgraded, added, removed), from the whole inventory: what a rollback undoes,
+      // now or later (a rejected patch is undone after other tests ran on the system).
+      const changes = outcome.status === 'TimedOut' ? null : await recordChanges(testId, input.minion);
       if (outcome.status === 'Completed') {
-        await phaseFinished(db, testId, 'patch', 'passed', { actionId, resultMessage: outcome.resultMsg });
+        await phaseFinished(db, testId, 'patch', 'passed', { actionId, resultMessage: outcome.resultMsg, changes });
         return { ok: true, actionId };
       }
       const reason =

@@ -5,11 +5,20 @@ import { configSection } from '../../db/queries/orchestrator-config.js';
 export interface TestSettings {
   cpuDelta: number;
   memoryDelta: number;
+  /** Highest CPU / memory % allowed after a patch, whatever the baseline. */
+  cpuCeiling: number;
+  memoryCeiling: number;
+  /** A test system is at rest when CPU / memory move at most this much (pp) across the baseline window. */
+  baselineCpuSpread: number;
+  baselineMemorySpread: number;
   /** Services that must run after a patch, per OS. */
   criticalServices: Record<string, string[]>;
 }
 
 const DEFAULT_SERVICES: Record<string, string[]> = { ubuntu: ['ssh', 'cron'], rhel: ['sshd', 'crond'], debian: ['ssh', 'cron'] };
+
+/** Used when orchestrator_config has no row (the migration seeds these values). */
+const DEFAULTS = { cpuCeiling: 90, memoryCeiling: 90, baselineCpuSpread: 5, baselineMemorySpread: 3 };
 
 const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
 
@@ -29,6 +38,10 @@ export async function loadTestSettings(db: Db, config: Readonly<Config>): Promis
   return {
     cpuDelta: isNumber(rows.cpu_delta_threshold) ? rows.cpu_delta_threshold : config.testThresholds.cpuDelta,
     memoryDelta: isNumber(rows.memory_delta_threshold) ? rows.memory_delta_threshold : config.testThresholds.memoryDelta,
+    cpuCeiling: isNumber(rows.cpu_ceiling_percent) ? rows.cpu_ceiling_percent : DEFAULTS.cpuCeiling,
+    memoryCeiling: isNumber(rows.memory_ceiling_percent) ? rows.memory_ceiling_percent : DEFAULTS.memoryCeiling,
+    baselineCpuSpread: isNumber(rows.baseline_cpu_spread) ? rows.baseline_cpu_spread : DEFAULTS.baselineCpuSpread,
+    baselineMemorySpread: isNumber(rows.baseline_memory_spread) ? rows.baseline_memory_spread : DEFAULTS.baselineMemorySpread,
     criticalServices,
   };
 }

@@ -21,9 +21,10 @@ export function createValidateActivities(deps: TestDeps) {
         metrics.snapshot(instance, { rangeSeconds: input.timing.metricsRangeSeconds }, { window: `${input.timing.metricsWindowSeconds}s` }),
       );
       const settings = await loadTestSettings(db, config);
-      const verdict = compareMetrics(input.baseline, after, { cpuDelta: settings.cpuDelta, memoryDelta: settings.memoryDelta });
+      const thresholds = { cpuDelta: settings.cpuDelta, memoryDelta: settings.memoryDelta, cpuCeiling: settings.cpuCeiling, memoryCeiling: settings.memoryCeiling };
+      const verdict = compareMetrics(input.baseline, after, thresholds);
       await updateTest(db, testId, { metrics_after: json(after), cpu_delta: verdict.cpuDelta, memory_delta: verdict.memoryDelta });
-      const details = { before: input.baseline, after, thresholds: { cpu: settings.cpuDelta, memory: settings.memoryDelta }, ...verdict };
+      const details = { before: input.baseline, after, thresholds: { cpu: settings.cpuDelta, memory: settings.memoryDelta, cpuCeiling: settings.cpuCeiling, memoryCeiling: settings.memoryCeiling }, ...verdict };
       await phaseFinished(db, testId, 'validate', verdict.passed ? 'passed' : 'failed', details, verdict.passed ? null : verdict.reasons.join('; '));
       return verdict.passed ? { ok: true } : { ok: false, reason: verdict.reasons.join('; ') };
     },

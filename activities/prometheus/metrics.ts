@@ -98,11 +98,14 @@ export class NodeMetrics {
     }
     const cpuMean = average(instance, queries.cpu, cpu, minSamples);
     const memoryMean = average(instance, queries.memory, memory, minSamples);
+    const points = (m: MatrixResult) => (m.result[0] as RangeSeries).values.map((v): [number, number] => [v.timestamp, v.value]);
     return {
       cpuPercent: cpuMean.mean,
       memoryPercent: memoryMean.mean,
       samples: Math.min(cpuMean.count, memoryMean.count),
       takenAt: new Date(end * 1000).toISOString(),
+      from: new Date(start * 1000).toISOString(),
+      series: { cpu: points(cpu), memory: points(memory) },
     };
   }
 

@@ -35,6 +35,10 @@ export interface NodeSnapshot {
   samples: number;
   /** End of the averaged range, ISO 8601. */
   takenAt: string;
+  /** Start of the averaged range, ISO 8601. */
+  from?: string;
+  /** The points averaged, [epoch seconds, value] (the evidence a verdict was based on). */
+  series?: { cpu: [number, number][]; memory: [number, number][] };
 }
 
 /** Either n points `intervalSeconds` apart, or a range sampled every `stepSeconds` (default range/10). */

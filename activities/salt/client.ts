@@ -11,7 +11,9 @@ import { firstReturn, isRecord, parseAsyncJob, parseFullReturn, parseJob } from 
 import {
   toBoolean,
   toGrains,
+  toCommandResult,
   toPackageChanges,
+  toPackageInventory,
   toPackageVersion,
   toPackageVersions,
   toSnapshotNumber,
@@ -22,9 +24,11 @@ import {
 import { TokenCache } from './session.js';
 import { SaltCallStats, type SaltClientStats } from './stats.js';
 import { SaltTransport, type SaltRequest } from './transport.js';
+import type { PackageInventory, PackageVersion } from '../../domain/package-inventory.js';
 import type {
   AsyncJob,
   CallOptions,
+  CommandResult,
   Grains,
   InstallPinnedOptions,
   JobOutcome,
@@ -192,6 +196,59 @@ export class SaltClient {
       ...(wait.signal === undefined ? {} : { signal: wait.signal }),
     });
     this.logger.info({ minion, fun, jid: job.jid, packages: entries.length }, 'salt pinned install published');
+    const outcome = await this.waitForJob(job.jid, { ...wait, minions: [minion] });
+    const result = outcome.results[minion] ?? { kind: 'no-answer' };
+    return toPackageChanges(fun, this.unwrap(minion, fun, result, job.jid));
+  }
+
+  /**
+   * Every installed package with all its versions (`pkg.list_pkgs versions_as_list=True`): install-only
+   * packages such as RPM kernels have several. The inventory a rollback restores and is verified against.
+   */
+  async listInventory(minion: string, options: CallOptions = {}): Promise<PackageInventory> {
+    const fun = 'pkg.list_pkgs';
+    return toPackageInventory(fun, await this.oneOk(minion, fun, { ...options, kwarg: { versions_as_list: true } }));
+  }
+
+  /**
+   * pkg.install of exact versions, several versions of one name allowed (an install-only kernel put back
+   * beside another). Same path as installPinned: local_async + waitForJob.
+   */
+  async installVersions(minion: string, packages: readonly PackageVersion[], options: InstallPinnedOptions): Promise<PackageChanges> {
+    return this.packageJob(minion, 'pkg.install', packages, options);
+  }
+
+  /**
+   * pkg.remove of exact versions (`pkgs=[{name: version}]`: yumpkg removes `name-version` of a multi-version
+   * package, aptpkg removes the name). Package managers refuse to remove the running kernel: that is a
+   * SaltExecutionError, with nothing removed.
+   */
+  async removePackages(minion: string, packages: readonly PackageVersion[], options: InstallPinnedOptions): Promise<PackageChanges> {
+    return this.packageJob(minion, 'pkg.remove', packages, options);
+  }
+
+  /** cmd.run_all: the command's exit code, stdout and stderr (a non-zero exit is an answer, not an error). */
+  async runCommand(minion: string, command: string, options: CallOptions & { timeoutSeconds?: number } = {}): Promise<CommandResult> {
+    const fun = 'cmd.run_all';
+    const { timeoutSeconds, ...call } = options;
+    const kwarg: Record<string, unknown> = { python_shell: false, ...(timeoutSeconds === undefined ? {} : { timeout: timeoutSeconds }) };
+    const result = await this.one(minion, fun, { ...callOptions(call), arg: [command], kwarg });
+    // cmd.run_all reports the command's own exit code as the job's retcode: the dict is the answer either way.
+    if (result.kind === 'error' && isRecord(result.ret) && 'retcode' in result.ret) return toCommandResult(fun, result.ret);
+    return toCommandResult(fun, this.unwrap(minion, fun, result));
+  }
+
+  private async packageJob(minion: string, fun: 'pkg.install' | 'pkg.remove', packages: readonly PackageVersion[], options: InstallPinnedOptions): Promise<PackageChanges> {
+    if (packages.length === 0) throw new TypeError(`${fun} needs at least one package`);
+    for (const p of packages) {
+      if (p.name === '' || typeof p.version !== 'string' || p.version === '') throw new TypeError(`${fun}: "${p.name}" needs a name and a version`);
+    }
+    const { refresh, ...wait } = options;
+    const job = await this.started(minion, fun, {
+      kwarg: { pkgs: packages.map((p) => ({ [p.name]: p.version })), ...(refresh === undefined || fun === 'pkg.remove' ? {} : { refresh }) },
+      ...(wait.signal === undefined ? {} : { signal: wait.signal }),
+    });
+    this.logger.info({ minion, fun, jid: job.jid, packages: packages.length }, 'salt package job published');
     const outcome = await this.waitForJob(job.jid, { ...wait, minions: [minion] });
     const result = outcome.results[minion] ?? { kind: 'no-answer' };
     return toPackageChanges(fun, this.unwrap(minion, fun, result, job.jid));

@@ -3,7 +3,8 @@
 // than letting `undefined` travel into a verdict.
 import { SaltProtocolError } from './errors.js';
 import { isRecord } from './results.js';
-import type { Grains, PackageChanges, PackageVersions, SnapperSnapshot, SnapperUndoCounts, UptimeResult } from './types.js';
+import { toInventory, type PackageInventory } from '../../domain/package-inventory.js';
+import type { CommandResult, Grains, PackageChanges, PackageVersions, SnapperSnapshot, SnapperUndoCounts, UptimeResult } from './types.js';
 
 function wrong(fun: string, what: string): SaltProtocolError {
   return new SaltProtocolError(`unexpected return: ${what}`, { fun });
@@ -18,6 +19,24 @@ export function toPackageVersions(fun: string, ret: unknown): PackageVersions {
     out[name] = version;
   }
   return out;
+}
+
+/** pkg.list_pkgs versions_as_list=True → `{name: [versions]}` (a plain string is accepted too: older minions). */
+export function toPackageInventory(fun: string, ret: unknown): PackageInventory {
+  if (!isRecord(ret)) throw wrong(fun, 'expected {name: [versions]}');
+  const raw: Record<string, string | string[]> = {};
+  for (const [name, versions] of Object.entries(ret)) {
+    if (typeof versions === 'string') raw[name] = versions;
+    else if (Array.isArray(versions) && versions.every((v) => typeof v === 'string')) raw[name] = versions as string[];
+    else throw wrong(fun, `versions of ${name} are not a list of strings`);
+  }
+  return toInventory(raw);
+}
+
+/** cmd.run_all → `{pid, retcode, stdout, stderr}`. */
+export function toCommandResult(fun: string, ret: unknown): CommandResult {
+  if (!isRecord(ret) || typeof ret.retcode !== 'number') throw wrong(fun, 'expected {retcode, stdout, stderr}');
+  return { retcode: ret.retcode, stdout: typeof ret.stdout === 'string' ? ret.stdout : '', stderr: typeof ret.stderr === 'string' ? ret.stderr : '' };
 }
 
 /** pkg.version with one name → a string, `""` when not installed (returned as null). */

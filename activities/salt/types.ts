@@ -115,6 +115,13 @@ export interface InstallPinnedOptions extends Omit<WaitForJobOptions, 'minions'>
   refresh?: boolean;
 }
 
+/** cmd.run_all's answer. */
+export interface CommandResult {
+  retcode: number;
+  stdout: string;
+  stderr: string;
+}
+
 export type UptimeResult =
   | { kind: 'up'; seconds: number; /** Boot time, epoch seconds. */ sinceT: number; sinceIso: string }
   | { kind: 'no-answer' };

@@ -1,5 +1,6 @@
 import { heartbeat, sleep } from '@temporalio/activity';
 import type { SaltClient } from '../salt/client.js';
+import type { UyuniClient } from '../uyuni/client.js';
 
 /**
  * Waits until the minion reports a boot after `bootBefore` (Salt `status.uptime`): the proof that a reboot
@@ -19,4 +20,22 @@ export async function waitForBoot(
     await sleep(timing.pollSeconds * 1000);
   }
   return { back: false };
+}
+
+/**
+ * Reboots a system through UYUNI (system.scheduleReboot) and waits for the proof (a later boot time). Only
+ * schedules when the host still runs the boot it had (`bootBefore`, or the one it reports now), so a retried
+ * activity does not reboot it twice.
+ */
+export async function rebootThroughUyuni(
+  uyuni: Pick<UyuniClient, 'scheduleReboot'>,
+  salt: SaltClient,
+  target: { systemId: number; minion: string },
+  timing: { timeoutSeconds: number; pollSeconds: number; signal?: AbortSignal; bootBefore?: number },
+): Promise<{ back: boolean; sinceT?: number; bootBefore: number }> {
+  const now = await salt.uptime(target.minion, timing.signal ? { signal: timing.signal } : {}).catch(() => ({ kind: 'no-answer' as const }));
+  const bootBefore = timing.bootBefore ?? (now.kind === 'up' ? now.sinceT : 0);
+  if (now.kind === 'up' && now.sinceT <= bootBefore) await uyuni.scheduleReboot(target.systemId, new Date());
+  const result = await waitForBoot(salt, target.minion, bootBefore, timing);
+  return { ...result, bootBefore };
 }

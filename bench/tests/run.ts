@@ -20,7 +20,7 @@ const PICKUP_MS = 100;
 const COMPLETE_MS = 300;
 const TIMING: TestTiming = {
   settleSeconds: 2, metricsRangeSeconds: 2, metricsWindowSeconds: 2, pollSeconds: 0.2,
-  actionTimeoutSeconds: 60, rebootTimeoutSeconds: 30, leaseWaitSeconds: 1,
+  actionTimeoutSeconds: 60, rebootTimeoutSeconds: 30, leaseWaitSeconds: 1, baselineTimeoutSeconds: 30,
 };
 const SIMULATED_MS = TIMING.settleSeconds * 1000 + PICKUP_MS + COMPLETE_MS;
 const DB = 'spm_bench_tests';

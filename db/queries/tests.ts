@@ -23,15 +23,28 @@ export async function updateTest(db: Executor, id: number, values: Updateable<Pa
   await db.updateTable('patch_tests').set(values).where('id', '=', id).execute();
 }
 
-/** A phase row, written when the phase starts (running) and again when it ends; a retry rewrites it. */
+/**
+ * A phase row, written when the phase starts (running) and again when it ends; a retry rewrites it. A phase
+ * that had ended (skipped after a pass, then run when the patch is rejected) starts over: its start time too.
+ */
 export async function phaseStarted(db: Executor, testId: number, phase: TestPhase, details: unknown = {}): Promise<void> {
-  await db
-    .insertInto('patch_test_phases')
-    .values({ test_id: testId, phase, status: 'running', details: json(details) })
-    .onConflict((oc) =>
-      oc.columns(['test_id', 'phase']).doUpdateSet({ status: 'running', completed_at: null, duration_ms: null, error: null }),
-    )
-    .execute();
+  await sql`
+    insert into patch_test_phases as p (test_id, phase, status, details)
+    values (${testId}, ${phase}, 'running', ${json(details)}::jsonb)
+    on conflict (test_id, phase) do update set status = 'running', completed_at = null, duration_ms = null, error = null,
+      started_at = case when p.status = 'running' then p.started_at else now() end,
+      details = case when p.status = 'running' then p.details else excluded.details end`.execute(db);
+}
+
+/** Phases still `running` when their test ended did not finish: they are closed as failed, with why. */
+export async function closeRunningPhases(db: Executor, testId: number, why: string): Promise<number> {
+  const r = await db
+    .updateTable('patch_test_phases')
+    .set({ status: 'failed', completed_at: new Date(), error: why })
+    .where('test_id', '=', testId)
+    .where('status', '=', 'running')
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows);
 }
 
 export async function phaseFinished(

@@ -119,8 +119,10 @@ export const testRoutes: FastifyPluginAsyncTypebox = async (app) => {
         throw conflict(`test ${test.id} is ${test.status}: only a passed test leaves a patch to roll back`, { status: test.status });
       }
       const queue = await getQueueRow(app.db, test.queue_id);
-      if (!queue || !['passed', 'pending_approval', 'snoozed'].includes(queue.status)) {
-        throw conflict(`queue item ${test.queue_id} is ${queue?.status ?? 'gone'}: the patch has moved on past its test`);
+      // Waiting for a decision, or rejected / expired and not yet undone on its test system (e.g. it was quarantined).
+      const undoable = queue && (['passed', 'pending_approval', 'snoozed'].includes(queue.status) || (['rejected', 'expired'].includes(queue.status) && test.rollback_verified !== true));
+      if (!undoable) {
+        throw conflict(`queue item ${test.queue_id} is ${queue?.status ?? 'gone'}${test.rollback_verified ? ' and its patch was already undone on the test system' : ': the patch has moved on past its test'}`);
       }
       const workflowId = workflowIds.testRollback(test.id);
       const handle = await app.temporal.client.workflow

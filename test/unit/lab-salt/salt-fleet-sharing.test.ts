@@ -33,7 +33,7 @@ const relevantIds = async (sid: number) => (await rpc.call<Array<{ id: number }>
 
 /** Applies an erratum through UYUNI's XML-RPC and lets the action finish. */
 async function applyThroughUyuni(sys: LabSystem, e: Erratum): Promise<void> {
-  const [aid] = await rpc.call<number[]>('system.scheduleApplyErrata', [sk, [sys.id], [e.id]]);
+  const [aid] = await rpc.call<number[]>('system.scheduleApplyErrata', [sk, [sys.id], [e.id], true]);
   clock.advance(1000);
   const ev = await rpc.call<{ status: string }>('system.getEventDetails', [sk, sys.id, aid]);
   expect(ev.status).toBe('Completed');

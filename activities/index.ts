@@ -40,6 +40,7 @@ export function createActivityDeps(base: { config: Readonly<Config>; db: Db; log
     ...(config.uyuni.caFile ? { caFile: config.uyuni.caFile } : {}),
     timeZone: config.uyuni.timeZone,
     maxConnections: config.uyuni.syncWorkers,
+    allowModules: config.uyuni.allowModules,
     logger: base.log.child({ component: 'uyuni' }),
   });
   const salt = new SaltClient({

@@ -34,6 +34,8 @@ export interface Config {
     timeZone: string;
     testGroupPrefix: string;
     syncOnStart: boolean;
+    /** allowModules of every scheduling call that takes it (UYUNI_ALLOW_MODULES). */
+    allowModules: boolean;
     retry: { maximumAttempts: number; initialIntervalMs: number };
   };
   db: { connectionString?: string; host: string; port: number; database: string; user: string; password: string; poolMax: number };
@@ -159,6 +161,7 @@ export function loadConfig(raw: Record<string, string | undefined> = readEnviron
       timeZone: e.UYUNI_TIMEZONE,
       testGroupPrefix: e.UYUNI_TEST_GROUP_PREFIX,
       syncOnStart: e.UYUNI_SYNC_ON_START,
+      allowModules: e.UYUNI_ALLOW_MODULES,
       retry: { maximumAttempts: e.UYUNI_RETRY_MAX_ATTEMPTS, initialIntervalMs: Math.round(e.UYUNI_RETRY_INITIAL_SECONDS * 1000) },
     },
     db: {

@@ -34,6 +34,10 @@ export const EnvSchema = Type.Object({
   UYUNI_RETRY_MAX_ATTEMPTS: Int(6, 1, 100, 'attempts of a failing UYUNI activity before the sync run fails'),
   UYUNI_RETRY_INITIAL_SECONDS: Num(2, 0.05, 300, 'first retry delay of a failing UYUNI activity (doubles each time, at most 60 s)'),
   UYUNI_SYNC_ON_START: Bool(true, 'the worker runs the uyuni-sync Schedule once right after it starts'),
+  UYUNI_ALLOW_MODULES: Bool(
+    true,
+    "pass allowModules=true when scheduling errata and package installs (without it UYUNI refuses every system with a modular channel, e.g. RHEL 8/9 AppStream, with fault 2107)",
+  ),
 
   DATABASE_URL: OptStr('postgres://user:password@host:port/db (secret; wins over DB_*)'),
   DB_HOST: Str('127.0.0.1', 'PostgreSQL host'),

@@ -43,7 +43,15 @@ function labels(value: unknown, where: string): Labels {
   return value as Labels;
 }
 
-/** Decodes a `status: success` body; the caller has already handled `status: error`. */
+/**
+ * Decodes a `status: success` body; the caller has already handled `status: error`.
+ *
+ * Empty results: a vector or matrix with no series is `[]` on current Prometheus but `null` on 2.0.x and on
+ * Prometheus-compatible query frontends (Go's encoding/json of a nil slice); both are an empty list here. A
+ * scalar or string always holds a value (Go structs, never nil), so `null` there stays a protocol error. A
+ * matrix series without `values` (null, or omitted when it has native-histogram points only, Prometheus ≥ 2.40)
+ * has no float points. An empty result is no data for the checks that read it, never a value.
+ */
 export function decodeQueryResult(body: Record<string, unknown>): QueryResult {
   const data = body.data;
   if (!isRecord(data)) throw new PrometheusProtocolError('success envelope without data');
@@ -51,20 +59,22 @@ export function decodeQueryResult(body: Record<string, unknown>): QueryResult {
   const { resultType, result } = data;
   switch (resultType) {
     case 'vector': {
-      if (!Array.isArray(result)) throw new PrometheusProtocolError('vector result is not a list');
-      const samples: InstantSample[] = result.map((entry: unknown, index) => {
+      if (result !== null && !Array.isArray(result)) throw new PrometheusProtocolError('vector result is not a list');
+      const samples: InstantSample[] = (result ?? []).map((entry: unknown, index) => {
         if (!isRecord(entry)) throw new PrometheusProtocolError(`vector[${index}] is not an object`);
         return { metric: labels(entry.metric, `vector[${index}]`), ...sample(entry.value, `vector[${index}].value`) };
       });
       return { resultType, result: samples, warnings };
     }
     case 'matrix': {
-      if (!Array.isArray(result)) throw new PrometheusProtocolError('matrix result is not a list');
-      const series: RangeSeries[] = result.map((entry: unknown, index) => {
-        if (!isRecord(entry) || !Array.isArray(entry.values)) throw new PrometheusProtocolError(`matrix[${index}] has no values`);
+      if (result !== null && !Array.isArray(result)) throw new PrometheusProtocolError('matrix result is not a list');
+      const series: RangeSeries[] = (result ?? []).map((entry: unknown, index) => {
+        if (!isRecord(entry)) throw new PrometheusProtocolError(`matrix[${index}] is not an object`);
+        const values = entry.values ?? [];
+        if (!Array.isArray(values)) throw new PrometheusProtocolError(`matrix[${index}].values is not a list`);
         return {
           metric: labels(entry.metric, `matrix[${index}]`),
-          values: entry.values.map((v: unknown, at) => sample(v, `matrix[${index}].values[${at}]`)),
+          values: values.map((v: unknown, at) => sample(v, `matrix[${index}].values[${at}]`)),
         };
       });
       return { resultType, result: series, warnings };

@@ -3,7 +3,7 @@
 // uses. A plain library (no Temporal, no global config): everything comes in through the options.
 // Per-minion helpers target one exact id (`tgt_type: list`), unwrap its result and throw
 // SaltNoAnswerError / SaltExecutionError, except where "no answer" is itself an answer (ping, uptime).
-import { SaltAuthError, SaltExecutionError, SaltHttpError, SaltNoAnswerError, SaltProtocolError } from './errors.js';
+import { SaltAuthError, SaltExecutionError, SaltFunctionUnavailableError, SaltHttpError, SaltNoAnswerError, SaltProtocolError } from './errors.js';
 import { silentLogger, type SaltLogger } from './logger.js';
 import { pollJob } from './poll.js';
 import { SaltRedactor } from './redact.js';
@@ -295,11 +295,14 @@ export class SaltClient {
     return toUptime(fun, this.unwrap(minion, fun, result));
   }
 
-  /** Whether the snapper module loaded on the minion (btrfs root, dbus, snapperd): a cheap list call answers. */
+  /**
+   * Whether the snapper module loaded on the minion (btrfs root, python3-dbus, snapperd): a cheap list call
+   * answers. False for every form of "function unavailable" (parseFunctionUnavailable); any other failure throws.
+   */
   async snapperAvailable(minion: string, options: CallOptions = {}): Promise<boolean> {
     const fun = 'snapper.list_snapshots';
     const result = await this.one(minion, fun, { ...options, kwarg: { config: 'root' } });
-    if (result.kind === 'error' && result.reason === 'unavailable') return false;
+    if (result.kind === 'error' && result.unavailable !== undefined) return false;
     this.unwrap(minion, fun, result);
     return true;
   }
@@ -428,11 +431,12 @@ export class SaltClient {
         return result.ret;
       case 'no-answer':
         throw new SaltNoAnswerError(minion, fun, jid === undefined ? {} : { jid });
-      case 'error':
-        throw new SaltExecutionError(minion, fun, result.message.slice(0, ERROR_DETAIL_CHARS), {
-          ...(result.retcode === undefined ? {} : { retcode: result.retcode }),
-          reason: result.reason,
-        });
+      case 'error': {
+        const detail = result.message.slice(0, ERROR_DETAIL_CHARS);
+        const retcode = result.retcode === undefined ? {} : { retcode: result.retcode };
+        if (result.unavailable !== undefined) throw new SaltFunctionUnavailableError(minion, fun, detail, result.unavailable, retcode);
+        throw new SaltExecutionError(minion, fun, detail, { ...retcode, reason: result.reason });
+      }
     }
   }
 

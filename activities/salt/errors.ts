@@ -2,6 +2,7 @@
 // `type` (a literal, so minification can't change it) and `retryable`, which is all the activity
 // layer needs to build a Temporal ApplicationFailure. Messages are built from already-redacted
 // text: the client passes anything the server or a minion sent through its Redactor first.
+import type { FunctionUnavailable } from './types.js';
 
 export type SaltErrorType =
   | 'SaltAuthError'
@@ -9,6 +10,7 @@ export type SaltErrorType =
   | 'SaltTimeoutError'
   | 'SaltTransportError'
   | 'SaltExecutionError'
+  | 'SaltFunctionUnavailableError'
   | 'SaltNoAnswerError'
   | 'SaltProtocolError';
 
@@ -82,8 +84,9 @@ export class SaltTransportError extends SaltError {
 
 /**
  * Why a minion-side call failed: `failed` is an `"ERROR: ..."` string or a non-zero retcode,
- * `unavailable` is `"'x.y' is not available."` (unknown function, or a module whose __virtual__
- * refused to load, e.g. snapper without dbus), `invalid-arguments` is "Passed invalid arguments".
+ * `unavailable` is Salt saying the function cannot run there (unknown function, a module whose
+ * __virtual__ refused to load, e.g. snapper without dbus, a missing command; results.ts
+ * parseFunctionUnavailable), `invalid-arguments` is "Passed invalid arguments".
  */
 export type SaltExecutionReason = 'failed' | 'unavailable' | 'invalid-arguments';
 
@@ -109,6 +112,24 @@ export class SaltExecutionError extends SaltError {
     // better (e.g. a dpkg lock) can say so.
     this.retryable = options.retryable ?? false;
   }
+}
+
+/**
+ * The function cannot run on that minion (reason `unavailable`): what Salt named and why, so a caller can
+ * fall back (snapper unavailable → the package restore point). `isSaltFunctionUnavailable` tests for it.
+ */
+export class SaltFunctionUnavailableError extends SaltExecutionError {
+  override readonly type: SaltErrorType = 'SaltFunctionUnavailableError';
+  readonly unavailable: FunctionUnavailable;
+
+  constructor(minion: string, fun: string, detail: string, unavailable: FunctionUnavailable, options: { retcode?: number } = {}) {
+    super(minion, fun, detail, { ...options, reason: 'unavailable', retryable: false });
+    this.unavailable = unavailable;
+  }
+}
+
+export function isSaltFunctionUnavailable(error: unknown): error is SaltFunctionUnavailableError {
+  return error instanceof SaltFunctionUnavailableError;
 }
 
 /**

@@ -7,6 +7,7 @@ import {
   isSaltError,
   SaltAuthError,
   SaltExecutionError,
+  SaltFunctionUnavailableError,
   SaltHttpError,
   SaltNoAnswerError,
   SaltTimeoutError,
@@ -24,6 +25,8 @@ export interface SaltFailureDetails {
   phase?: string;
   code?: string;
   timeoutMs?: number;
+  /** For SaltFunctionUnavailableError: the module Salt named, the form, and its reason. */
+  unavailable?: { module: string; function?: string; form: string; detail?: string };
 }
 
 export function saltFailureDetails(error: SaltError): SaltFailureDetails {
@@ -34,6 +37,7 @@ export function saltFailureDetails(error: SaltError): SaltFailureDetails {
     details.reason = error.reason;
     if (error.retcode !== undefined) details.retcode = error.retcode;
   }
+  if (error instanceof SaltFunctionUnavailableError) details.unavailable = { ...error.unavailable };
   if (error instanceof SaltNoAnswerError) {
     details.minion = error.minion;
     if (error.jid !== undefined) details.jid = error.jid;

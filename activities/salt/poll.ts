@@ -53,9 +53,11 @@ export async function pollJob(
       pollError = error;
       logger.warn({ jid, poll: polls, errorType: error.type }, 'salt job poll failed; polling on');
     }
-    const expected = options.minions ?? job?.minions ?? [];
-    const returned = expected.filter((m) => job?.results[m] !== undefined);
-    const pending = expected.filter((m) => job?.results[m] === undefined);
+    // Without the caller's list the job's own `Minions` say who must answer; a job cache that lost the job's
+    // load does not know, so such a job is never complete before the deadline.
+    const expected = options.minions ?? (job?.cacheError === undefined ? (job?.minions ?? []) : undefined);
+    const returned = (expected ?? Object.keys(job?.results ?? {})).filter((m) => job?.results[m] !== undefined);
+    const pending = (expected ?? []).filter((m) => job?.results[m] === undefined);
     if (onPoll !== undefined) {
       await onPoll({
         jid,
@@ -66,7 +68,7 @@ export async function pollJob(
         ...(isSaltError(pollError) ? { pollError: pollError.type } : {}),
       });
     }
-    const complete = pollError === undefined && pending.length === 0;
+    const complete = pollError === undefined && expected !== undefined && pending.length === 0;
     const remaining = deadline - Date.now();
     if (complete || remaining <= 0) {
       // The last poll failed and there is no time left to try again: say why, not "no answer".

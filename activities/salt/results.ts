@@ -4,21 +4,63 @@
 // Minion-side failures arrive as values, not HTTP errors (reference §1.4), so they are detected here.
 import type { SaltExecutionReason } from './errors.js';
 import { SaltProtocolError } from './errors.js';
-import type { AsyncJob, MinionResult, MinionResults, SaltJob } from './types.js';
+import type { AsyncJob, FunctionUnavailable, MinionResult, MinionResults, SaltJob } from './types.js';
 
-const NOT_AVAILABLE = /^'[^']+' is not available\./;
 const INVALID_ARGUMENTS = /^Passed invalid arguments/;
 const ERROR_PREFIX = /^ERROR/;
 
 export const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/** `"'x.y' is not available."` and the sys.doc variant (`{ "x.y": "'x.y' is not available." }`). */
-function unavailableText(ret: unknown, fun: string): string | undefined {
-  if (typeof ret === 'string') return NOT_AVAILABLE.test(ret) ? ret : undefined;
-  if (isRecord(ret)) {
-    const entry = ret[fun];
-    if (typeof entry === 'string' && NOT_AVAILABLE.test(entry)) return entry;
+// The loader's words for a function it cannot run (salt/loader/lazy.py missing_fun_string, salt/minion.py
+// _thread_return): the module or function it names, and a reason when there is one.
+const NOT_AVAILABLE = /^'([^']+)' is not available\.(?: Possible reasons: '([\s\S]*)')?$/;
+const VIRTUAL_FALSE = /^'([^']+)' __virtual__ returned False(?:: ([\s\S]*))?$/;
+const COMMAND_MISSING = /^Command required for '([^']+)' not found: ([\s\S]*)$/;
+// CommandExecutionError / SaltInvocationError wrappers around the same text.
+const WRAPPER = /^ERROR(?: executing '[^']+')?: /;
+
+const moduleOf = (fun: string): string => fun.split('.')[0] ?? fun;
+
+/**
+ * Whether `text` says that `fun` cannot be run on this minion, in any of Salt's forms: `'<fun>' is not
+ * available.` (unknown function, module absent; the loader may append `Possible reasons: '<error>'`),
+ * `'<module>' __virtual__ returned False[: <reason>]` (the module refused to load, e.g. snapper without
+ * python3-dbus), `Command required for '<fun>' not found: <error>`; bare or inside `ERROR: ` /
+ * `ERROR executing '<fun>': `. The named function or module must be the one called (`fun` '' = unknown, any
+ * name): a missing dependency named inside some other error is a failure of the call, not its absence.
+ */
+export function parseFunctionUnavailable(fun: string, text: string): FunctionUnavailable | undefined {
+  const bare = text.replace(WRAPPER, '');
+  const calledModule = fun === '' ? undefined : moduleOf(fun);
+  let match = NOT_AVAILABLE.exec(bare);
+  if (match) {
+    const named = match[1] as string;
+    if (fun !== '' && named !== fun) return undefined;
+    return { module: moduleOf(named), function: named, form: 'not-available', ...(match[2] ? { detail: match[2] } : {}) };
+  }
+  match = VIRTUAL_FALSE.exec(bare);
+  if (match) {
+    const named = match[1] as string;
+    if (calledModule !== undefined && named !== calledModule) return undefined;
+    return { module: named, form: 'virtual', ...(match[2] ? { detail: match[2] } : {}) };
+  }
+  match = COMMAND_MISSING.exec(bare);
+  if (match) {
+    const named = match[1] as string;
+    if (fun !== '' && named !== fun) return undefined;
+    return { module: moduleOf(named), function: named, form: 'command-missing', detail: match[2] as string };
+  }
+  return undefined;
+}
+
+/** The string form, or the sys.doc variant (`{ "<fun>": "<missing text>", <neighbours' docs> }`). */
+function unavailableIn(ret: unknown, fun: string): { text: string; unavailable: FunctionUnavailable } | undefined {
+  const texts = typeof ret === 'string' ? [ret] : isRecord(ret) ? (fun === '' ? Object.values(ret) : [ret[fun]]) : [];
+  for (const text of texts) {
+    if (typeof text !== 'string') continue;
+    const unavailable = parseFunctionUnavailable(fun, text);
+    if (unavailable !== undefined) return { text, unavailable };
   }
   return undefined;
 }
@@ -33,8 +75,8 @@ function describe(ret: unknown): string {
 }
 
 /**
- * Classifies one minion's return. Failure is: not available, invalid arguments, an `ERROR...`
- * string, a non-zero retcode, or `success: false` (job cache entries carry it).
+ * Classifies one minion's return. Failure is: unavailable (parseFunctionUnavailable, whatever the retcode),
+ * invalid arguments, an `ERROR...` string, a non-zero retcode, or `success: false` (job cache entries carry it).
  */
 export function classifyReturn(
   fun: string,
@@ -43,19 +85,24 @@ export function classifyReturn(
   success: boolean | undefined,
   redact: (text: string) => string,
 ): MinionResult {
-  const error = (reason: SaltExecutionReason, text: string): MinionResult => ({
+  const error = (reason: SaltExecutionReason, text: string, unavailable?: FunctionUnavailable): MinionResult => ({
     kind: 'error',
     message: redact(text),
     retcode,
     reason,
     ret,
+    ...(unavailable === undefined ? {} : { unavailable }),
   });
-  const unavailable = unavailableText(ret, fun);
-  if (unavailable !== undefined) return error('unavailable', unavailable);
+  const missing = unavailableIn(ret, fun);
+  if (missing !== undefined) return error('unavailable', missing.text, redactUnavailable(missing.unavailable, redact));
   if (typeof ret === 'string' && INVALID_ARGUMENTS.test(ret)) return error('invalid-arguments', ret);
   if (typeof ret === 'string' && ERROR_PREFIX.test(ret)) return error('failed', ret);
   if ((retcode !== undefined && retcode !== 0) || success === false) return error('failed', describe(ret));
   return { kind: 'ok', ret, retcode: retcode ?? 0 };
+}
+
+function redactUnavailable(u: FunctionUnavailable, redact: (text: string) => string): FunctionUnavailable {
+  return u.detail === undefined ? u : { ...u, detail: redact(u.detail) };
 }
 
 function optionalInt(value: unknown): number | undefined {
@@ -101,7 +148,13 @@ export function parseAsyncJob(body: unknown, fun: string): AsyncJob {
 
 /**
  * `GET /jobs/<jid>`: `info[0]` describes the job (`Minions` expected, `Result` with retcodes),
- * `return[0]` maps the minions that returned so far. An unknown jid has `info[0].Error`.
+ * `return[0]` maps the minions that returned so far.
+ *
+ * `info[0].Error` ("Cannot contact returner or no job with this jid", salt/runners/jobs.py) only says the
+ * job cache has no *load* for the jid: Function, Target and Minions are unknown. The returns come from a
+ * separate read (`get_jid`) and can be there all the same, so they win: the job is parsed from them, with
+ * `cacheError` set and no expected-minion list. An Error with no returns at all is a retryable
+ * SaltProtocolError: the returner may be unreachable, or not have the job yet; a poll goes on until its deadline.
  */
 export function parseJob(body: unknown, jid: string, redact: (text: string) => string): SaltJob {
   const name = '/jobs';
@@ -109,9 +162,7 @@ export function parseJob(body: unknown, jid: string, redact: (text: string) => s
   const infoList = isRecord(body) ? body.info : undefined;
   const info = Array.isArray(infoList) ? (infoList[0] as unknown) : undefined;
   if (!isRecord(info)) throw new SaltProtocolError(`job ${jid}: response has no info[0]`, { fun: name });
-  if (typeof info.Error === 'string') {
-    throw new SaltProtocolError(`job ${jid} unknown to the job cache: ${redact(info.Error)}`, { fun: name });
-  }
+  const cacheError = typeof info.Error === 'string' ? redact(info.Error) : undefined;
   const fun = typeof info.Function === 'string' ? info.Function : undefined;
   const minions = Array.isArray(info.Minions) ? info.Minions.filter((m): m is string => typeof m === 'string') : [];
   const detail = isRecord(info.Result) ? info.Result : {};
@@ -129,6 +180,9 @@ export function parseJob(body: unknown, jid: string, redact: (text: string) => s
       redact,
     );
   }
+  if (cacheError !== undefined && Object.keys(results).length === 0) {
+    throw new SaltProtocolError(`job ${jid} unknown to the job cache: ${cacheError}`, { fun: name, retryable: true });
+  }
   return {
     jid,
     fun,
@@ -137,5 +191,6 @@ export function parseJob(body: unknown, jid: string, redact: (text: string) => s
     startTime: typeof info.StartTime === 'string' ? info.StartTime : undefined,
     minions,
     results,
+    ...(cacheError === undefined ? {} : { cacheError }),
   };
 }

@@ -31,7 +31,25 @@ export type MinionResult =
       reason: SaltExecutionReason;
       /** The raw return, e.g. a state run's per-state results when retcode is 2. */
       ret: unknown;
+      /** With reason `unavailable`: what Salt said cannot be loaded, and why. */
+      unavailable?: FunctionUnavailable;
     };
+
+/**
+ * A function the minion cannot run (reference §1.4; salt/loader/lazy.py): `not-available` = the function is
+ * unknown (module absent, or loaded without it), `virtual` = the module's __virtual__ refused to load (e.g.
+ * snapper without python3-dbus or without snapperd), `command-missing` = the function needs a command that is
+ * not installed. Not retryable: it stays so until someone installs what is missing.
+ */
+export interface FunctionUnavailable {
+  /** The module Salt named (`snapper`). */
+  module: string;
+  /** The function, when Salt named it (`snapper.list_snapshots`). */
+  function?: string;
+  form: 'not-available' | 'virtual' | 'command-missing';
+  /** The reason Salt gave, when it gave one (redacted). */
+  detail?: string;
+}
 
 export type MinionResults = Record<string, MinionResult>;
 
@@ -66,10 +84,15 @@ export interface SaltJob {
   target: unknown;
   targetType: string | undefined;
   startTime: string | undefined;
-  /** `info[0].Minions`: the minions expected to return. */
+  /** `info[0].Minions`: the minions expected to return (empty when `cacheError` is set: unknown). */
   minions: string[];
   /** Only minions that have returned so far. */
   results: MinionResults;
+  /**
+   * `info[0].Error` when the job cache has the returns but no load for the jid: Function, Target and the
+   * expected minions are unknown, `results` are real.
+   */
+  cacheError?: string;
 }
 
 export interface JobProgress {

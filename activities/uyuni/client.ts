@@ -34,6 +34,7 @@ import type {
   EventDetails,
   PackageNevra,
   ScheduleApplyErrataOptions,
+  ScheduleOptions,
   SystemDetails,
   SystemErrata,
   SystemEvent,
@@ -64,6 +65,12 @@ export interface UyuniClientOptions {
   maxConnections?: number;
   /** Optional auth.login duration in seconds (must not exceed the server's session lifetime). */
   sessionDurationSec?: number;
+  /**
+   * `allowModules` of every scheduling call that takes it (scheduleApplyErrata, schedulePackageInstall*),
+   * unless a call says otherwise. Default true: UYUNI's own default (false) refuses every package action on
+   * a system with a modular channel — every RHEL 8/9 with AppStream — with fault 2107.
+   */
+  allowModules?: boolean;
   logger?: UyuniLogger;
 }
 
@@ -82,6 +89,7 @@ export class UyuniClient {
   readonly #user: string;
   readonly #password: string;
   readonly #sessionDurationSec: number | undefined;
+  private readonly allowModules: boolean;
   private readonly timeZone: string;
   private readonly decoder: 'fast' | 'reference';
   private readonly logger: UyuniLogger;
@@ -98,6 +106,7 @@ export class UyuniClient {
     this.#user = options.user;
     this.#password = options.password;
     this.#sessionDurationSec = options.sessionDurationSec;
+    this.allowModules = options.allowModules ?? true;
     this.redactor.addSecret(options.password);
     this.timeZone = options.timeZone ?? 'UTC';
     assertTimeZone(this.timeZone);
@@ -207,25 +216,22 @@ export class UyuniClient {
 
   /**
    * Returns the created action ids; they don't say which system got which (Salt groups systems with
-   * identical errata sets into one action). Without `earliest` the server schedules for "now".
+   * identical errata sets into one action). Always the overload with `earliest` and `allowModules` (#4, or
+   * #5 when `onlyRelevant` is given); `earliest` defaults to now, a maintenance window passes its start.
+   * Faults: 2600 UyuniInvalidErrataError (not relevant or already scheduled), 2107
+   * UyuniModulesNotAllowedError (modular channel with allowModules off).
    */
   async scheduleApplyErrata(
     sids: readonly number[],
     errataIds: readonly number[],
     earliest?: Date,
-    options?: ScheduleApplyErrataOptions,
+    options: ScheduleApplyErrataOptions = {},
   ): Promise<number[]> {
     const method = 'system.scheduleApplyErrata';
     assertIds(method, 'sids', sids);
     assertIds(method, 'errataIds', errataIds);
-    let params: XmlRpcParam[];
-    if (options !== undefined && (options.allowModules !== undefined || options.onlyRelevant !== undefined)) {
-      params = [sids, errataIds, earliest ?? new Date(), options.allowModules ?? false, options.onlyRelevant ?? true];
-    } else if (earliest !== undefined) {
-      params = [sids, errataIds, earliest];
-    } else {
-      params = [sids, errataIds];
-    }
+    const params: XmlRpcParam[] = [sids, errataIds, earliest ?? new Date(), this.modulesAllowed(options)];
+    if (options.onlyRelevant !== undefined) params.push(options.onlyRelevant);
     const r = this.reader(method);
     return r.array(await this.call(method, ...params)).map((id, index) => r.int(id, `result[${index}]`));
   }
@@ -236,15 +242,15 @@ export class UyuniClient {
     return this.reader(method).int(await this.call(method, sid, earliest));
   }
 
-  /** Single-system overload: returns one action id. */
-  async schedulePackageInstall(sid: number, packageIds: readonly number[], earliest: Date): Promise<number> {
+  /** Single-system overload with allowModules: returns one action id. Faults as scheduleApplyErrata (2107). */
+  async schedulePackageInstall(sid: number, packageIds: readonly number[], earliest: Date, options: ScheduleOptions = {}): Promise<number> {
     const method = 'system.schedulePackageInstall';
     assertIds(method, 'sid', [sid]);
     assertIds(method, 'packageIds', packageIds);
-    return this.reader(method).int(await this.call(method, sid, packageIds, earliest));
+    return this.reader(method).int(await this.call(method, sid, packageIds, earliest, this.modulesAllowed(options)));
   }
 
-  async schedulePackageInstallByNevra(sid: number, nevras: readonly PackageNevra[], earliest: Date): Promise<number> {
+  async schedulePackageInstallByNevra(sid: number, nevras: readonly PackageNevra[], earliest: Date, options: ScheduleOptions = {}): Promise<number> {
     const method = 'system.schedulePackageInstallByNevra';
     assertIds(method, 'sid', [sid]);
     const wire = nevras.map((p) => ({
@@ -254,7 +260,7 @@ export class UyuniClient {
       package_release: p.release,
       package_arch: p.arch,
     }));
-    return this.reader(method).int(await this.call(method, sid, wire, earliest));
+    return this.reader(method).int(await this.call(method, sid, wire, earliest, this.modulesAllowed(options)));
   }
 
   // ---- outcome polling --------------------------------------------------------------------------
@@ -307,6 +313,10 @@ export class UyuniClient {
   }
 
   // ---- internals --------------------------------------------------------------------------------
+
+  private modulesAllowed(options: ScheduleOptions): boolean {
+    return options.allowModules ?? this.allowModules;
+  }
 
   private reader(method: string): WireReader {
     return new WireReader(method, this.timeZone);

@@ -14,6 +14,7 @@ export type UyuniErrorType =
   | 'UyuniAuthError'
   | 'UyuniNotFoundError'
   | 'UyuniInvalidErrataError'
+  | 'UyuniModulesNotAllowedError'
   | 'UyuniProgrammingError';
 
 export abstract class UyuniError extends Error {
@@ -153,6 +154,16 @@ export class UyuniInvalidErrataError extends UyuniFault {
   override readonly retryable: boolean = false;
 }
 
+/**
+ * 2107 (ModulesNotAllowedException): a target system is subscribed to a modular channel (RHEL 8/9 AppStream)
+ * and the call did not pass `allowModules=true`. The same call fails the same way until the caller passes it,
+ * so it is not retryable. UYUNI's text is the web UI's `packagelist.jsp.modulespresent` warning.
+ */
+export class UyuniModulesNotAllowedError extends UyuniFault {
+  override readonly type: UyuniErrorType = 'UyuniModulesNotAllowedError';
+  override readonly retryable: boolean = false;
+}
+
 export function isUyuniError(error: unknown): error is UyuniError {
   return error instanceof UyuniError;
 }
@@ -179,6 +190,8 @@ export function classifyFault(
       return new UyuniAuthError(faultCode, text, method);
     case 2600:
       return new UyuniInvalidErrataError(faultCode, text, method);
+    case 2107:
+      return new UyuniModulesNotAllowedError(faultCode, text, method);
     case 2700:
       return new UyuniNotFoundError('action', undefined, faultCode, text, method);
     case 2201:

@@ -17,6 +17,7 @@ export {
   UyuniFault,
   UyuniHttpError,
   UyuniInvalidErrataError,
+  UyuniModulesNotAllowedError,
   UyuniNotFoundError,
   UyuniProgrammingError,
   UyuniProtocolError,

@@ -147,9 +147,16 @@ export interface PackageNevra {
   arch: string;
 }
 
-export interface ScheduleApplyErrataOptions {
-  /** Default false: a system on a modular channel then faults 2107. */
+/** Options of the scheduling calls that take UYUNI's `allowModules` (reference §3.4). */
+export interface ScheduleOptions {
+  /**
+   * Schedule even when a target is subscribed to a modular channel (every RHEL 8/9 with AppStream); without
+   * it UYUNI refuses with fault 2107 (UyuniModulesNotAllowedError). Default: the client's `allowModules`.
+   */
   allowModules?: boolean;
+}
+
+export interface ScheduleApplyErrataOptions extends ScheduleOptions {
   /** Default true: every errata must be applicable and not yet scheduled, else fault 2600. */
   onlyRelevant?: boolean;
 }

@@ -45,6 +45,8 @@ export interface OsSpec {
   readonly label: string;
   readonly criticalServices: readonly string[];
   readonly baseChannel: string;
+  /** Child channels with module metadata (AppStream) a system of this OS is subscribed to. */
+  readonly modularChannels: readonly string[];
   readonly sources: readonly SourceSpec[];
 }
 
@@ -400,6 +402,7 @@ export const OS_SPECS: Record<Os, OsSpec> = {
     label: 'Ubuntu 24.04',
     criticalServices: ['ssh', 'cron', 'nginx'],
     baseChannel: 'ubuntu-2404-amd64-main',
+    modularChannels: [],
     sources: UBUNTU_SOURCES,
   },
   rhel: {
@@ -409,6 +412,7 @@ export const OS_SPECS: Record<Os, OsSpec> = {
     label: 'RHEL 9',
     criticalServices: ['sshd', 'crond', 'httpd'],
     baseChannel: 'rhel9-baseos-x86_64',
+    modularChannels: ['rhel9-appstream-x86_64'],
     sources: RHEL_SOURCES,
   },
 };

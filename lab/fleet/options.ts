@@ -23,6 +23,11 @@ export interface FleetOptions {
   memoryLeakStepPercent?: number;
   /** Further climb per second afterwards. */
   memoryLeakPercentPerSecond?: number;
+  /**
+   * RHEL systems are subscribed to the AppStream channel with its module metadata, as every RHEL 8/9 is in
+   * the field (so UYUNI refuses them without allowModules). Default true.
+   */
+  modularAppStream?: boolean;
   /** Time source (epoch ms). Inject a manual clock in tests. */
   clock?: () => number;
 }
@@ -44,6 +49,7 @@ export const FLEET_DEFAULTS: Omit<ResolvedFleetOptions, 'clock'> = {
   cpuSpikePercent: 40,
   memoryLeakStepPercent: 10,
   memoryLeakPercentPerSecond: 1,
+  modularAppStream: true,
 };
 
 export const MAX_SYSTEMS = 10_000;

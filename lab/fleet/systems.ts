@@ -84,7 +84,9 @@ export function generateSystems(opts: ResolvedFleetOptions, catalog: ErrataCatal
         relevant = [...fromTest, ...sampleDistinct(rng, pool, opts.relevantPerSystem - fromTest.length, new Set(fromTest), buf)];
       }
       const baseRelevant = Int32Array.from(relevant).sort();
-      systems.push(makeSystem(rng, { id, host, os, stage, group: name, index: i, ip: loopbackAddress(systems.length), baseRelevant, spec }));
+      systems.push(
+        makeSystem(rng, { id, host, os, stage, group: name, index: i, ip: loopbackAddress(systems.length), baseRelevant, spec, modular: opts.modularAppStream }),
+      );
       systemIds.push(id);
     }
     groups.push({
@@ -125,6 +127,7 @@ interface SystemSeed {
   ip: string;
   baseRelevant: Int32Array;
   spec: (typeof OS_SPECS)[Os];
+  modular: boolean;
 }
 
 function makeSystem(rng: Rng, s: SystemSeed): LabSystem {
@@ -148,6 +151,7 @@ function makeSystem(rng: Rng, s: SystemSeed): LabSystem {
     memoryBaseline: round1(20 + rng.next() * 40),
     criticalServices: s.spec.criticalServices,
     baseChannel: s.spec.baseChannel,
+    modularChannels: s.modular ? s.spec.modularChannels : [],
     baseRelevant: s.baseRelevant,
     bootTimeSec,
     lastCheckinMs: GENESIS_MS - rng.int(30, 3600) * 1000,

@@ -111,6 +111,11 @@ export interface LabSystem {
   readonly memoryBaseline: number;
   readonly criticalServices: readonly string[];
   readonly baseChannel: string;
+  /**
+   * Subscribed channels that carry module metadata (RHEL 8/9 AppStream). UYUNI refuses errata and package
+   * actions on such a system unless the call passes allowModules=true (fault 2107).
+   */
+  readonly modularChannels: readonly string[];
   /** Sorted erratum ids relevant at generation time; installed versions derive from it. */
   readonly baseRelevant: Int32Array;
   // ---- mutable state ----

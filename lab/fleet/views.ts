@@ -33,6 +33,7 @@ export function systemView(fleet: Fleet, s: LabSystem) {
     ip: s.ip,
     minionId: s.minionId,
     btrfs: s.btrfs,
+    modularChannels: [...s.modularChannels],
     up: s.up,
     hung: s.hung,
     hangOnReboot: s.hangOnReboot,

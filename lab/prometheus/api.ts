@@ -19,7 +19,16 @@ export interface PrometheusApiOptions {
   targetLabels?: Record<string, string>;
   /** Path prefix, '' by default (so `/api/v1/query`). */
   prefix?: string;
+  /**
+   * How an empty vector or matrix is written: `list` (`"result":[]`, current Prometheus) or `null`
+   * (`"result":null`, Prometheus 2.0.x and Prometheus-compatible query frontends). Default `list`; changeable
+   * at run time with `PUT <prefix>/lab/mode {"emptyResult":"null"}`.
+   */
+  emptyResult?: EmptyResultMode;
 }
+
+export type EmptyResultMode = 'list' | 'null';
+const EMPTY_RESULT_MODES: readonly EmptyResultMode[] = ['list', 'null'];
 
 const MAX_POINTS = 11_000;
 
@@ -48,6 +57,8 @@ export function registerPrometheusApi(app: FastifyInstance, opts: PrometheusApiO
     ...(opts.targetLabels ? { targetLabels: opts.targetLabels } : {}),
   };
   const prefix = opts.prefix ?? '';
+  const mode = { emptyResult: opts.emptyResult ?? 'list' };
+  const written = <T>(result: T[]): T[] | null => (result.length === 0 && mode.emptyResult === 'null' ? null : result);
   if (!app.hasContentTypeParser('application/x-www-form-urlencoded')) {
     app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, body));
   }
@@ -62,7 +73,7 @@ export function registerPrometheusApi(app: FastifyInstance, opts: PrometheusApiO
       if (p.timeout !== undefined) parseStep(p.timeout, 'timeout');
       const q = parseQuery(p.query);
       const result = evaluate(src, q, fleetMsAt(t)).map((s) => ({ metric: s.metric, value: [t, formatSampleValue(s.value)] }));
-      return { status: 'success', data: { resultType: 'vector', result } };
+      return { status: 'success', data: { resultType: 'vector', result: written(result) } };
     } catch (err) {
       if (err instanceof PromQlError) return badData(reply, err.message);
       throw err;
@@ -98,7 +109,7 @@ export function registerPrometheusApi(app: FastifyInstance, opts: PrometheusApiO
           entry.values.push([ts, formatSampleValue(s.value)]);
         }
       }
-      return { status: 'success', data: { resultType: 'matrix', result: [...series.values()] } };
+      return { status: 'success', data: { resultType: 'matrix', result: written([...series.values()]) } };
     } catch (err) {
       if (err instanceof PromQlError) return badData(reply, err.message);
       throw err;
@@ -109,8 +120,25 @@ export function registerPrometheusApi(app: FastifyInstance, opts: PrometheusApiO
   app.post(`${prefix}/api/v1/query`, instant);
   app.get(`${prefix}/api/v1/query_range`, range);
   app.post(`${prefix}/api/v1/query_range`, range);
+  app.get(`${prefix}/lab/mode`, async () => ({ ...mode }));
+  app.put(`${prefix}/lab/mode`, async (req, reply) => {
+    const body = (typeof req.body === 'string' ? safeJson(req.body) : req.body) as { emptyResult?: unknown } | undefined;
+    if (!EMPTY_RESULT_MODES.includes(body?.emptyResult as EmptyResultMode)) {
+      return reply.code(400).send({ error: `emptyResult must be one of ${EMPTY_RESULT_MODES.join(', ')}` });
+    }
+    mode.emptyResult = body?.emptyResult as EmptyResultMode;
+    return { ...mode };
+  });
   app.get(`${prefix}/-/healthy`, async (_req, reply) => reply.type('text/plain; charset=utf-8').send('Prometheus Server is Healthy.\n'));
   app.get(`${prefix}/-/ready`, async (_req, reply) => reply.type('text/plain; charset=utf-8').send('Prometheus Server is Ready.\n'));
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
 }
 
 function parseQuery(query: string) {

@@ -5,7 +5,7 @@
  */
 import { SaltHttpError } from './html-errors.js';
 import type { JobRunner } from './job-runner.js';
-import { jobInfo, jobReturns, jidToTime, type JobRecord } from './jobs.js';
+import { jobReturns, jidToTime, listJob, type JobRecord } from './jobs.js';
 
 export const SALT_CLIENTS = ['local', 'local_async', 'local_batch', 'local_subset', 'runner', 'runner_async', 'ssh', 'wheel', 'wheel_async'] as const;
 const ENABLED = new Set(['local', 'local_async', 'runner']);
@@ -54,8 +54,8 @@ function runnerCall(runner: JobRunner, chunk: Chunk): unknown {
       return job ? jobReturns(job) : {};
     }
     case 'jobs.list_job': {
-      const job = jid ? runner.jobs.get(jid) : undefined;
-      return job ? jobInfo(job) : { jid, Error: 'Cannot contact returner or no job with this jid' };
+      const id = jid ?? '';
+      return listJob(runner.jobs.get(id), id, runner.jobFaults.take(id));
     }
     case 'jobs.active': {
       const out: Record<string, unknown> = {};

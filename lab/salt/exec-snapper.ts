@@ -136,13 +136,13 @@ function deleteSnapshot(ctx: ExecContext): Record<string, unknown> {
 }
 
 export const snapperFunctions: readonly ExecFunction[] = [
-  { name: 'snapper.create_snapshot', btrfsOnly: true, run: createSnapshot },
-  { name: 'snapper.list_snapshots', btrfsOnly: true, run: listSnapshots },
-  { name: 'snapper.undo', btrfsOnly: true, duration: 'snapperMs', run: undo },
-  { name: 'snapper.delete_snapshot', btrfsOnly: true, run: deleteSnapshot },
+  { name: 'snapper.create_snapshot', optionalModule: 'snapper', run: createSnapshot },
+  { name: 'snapper.list_snapshots', optionalModule: 'snapper', run: listSnapshots },
+  { name: 'snapper.undo', optionalModule: 'snapper', duration: 'snapperMs', run: undo },
+  { name: 'snapper.delete_snapshot', optionalModule: 'snapper', run: deleteSnapshot },
   {
     name: 'snapper.list_configs',
-    btrfsOnly: true,
+    optionalModule: 'snapper',
     run: () => ({ root: { SUBVOLUME: '/', NUMBER_CLEANUP: 'yes', TIMELINE_CREATE: 'no' } }),
   },
 ];

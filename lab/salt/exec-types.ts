@@ -24,8 +24,8 @@ export interface ExecContext {
 export interface ExecFunction {
   readonly name: string;
   readonly duration?: DurationKey;
-  /** snapper needs a btrfs root (and dbus); elsewhere the module does not load. */
-  readonly btrfsOnly?: boolean;
+  /** Part of the optional snapper module: runs only where MinionModules says it loaded. */
+  readonly optionalModule?: 'snapper';
   /** Returns the minion's return value; throws the errors below for Salt's error strings. */
   run(ctx: ExecContext): unknown;
 }

@@ -7,3 +7,5 @@ export type { SaltStatsSnapshot } from './stats.js';
 export { jidFromMs, jidToTime } from './jobs.js';
 export { grainsOf, SALT_VERSION } from './grains.js';
 export { cherryPyErrorPage } from './html-errors.js';
+export { MinionModules, SNAPPER_MODULE_STATES, type SnapperModuleState } from './modules.js';
+export { JobCacheFaults, JOB_FAULT_KINDS, type JobFaultKind, type JobFaultSpec } from './faults.js';

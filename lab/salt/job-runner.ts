@@ -12,6 +12,8 @@ import { snapperFunctions } from './exec-snapper.js';
 import { CommandExecutionError, InvalidArgumentsError, notAvailable, type ExecContext, type ExecFunction } from './exec-types.js';
 import { grainsOf } from './grains.js';
 import { JobStore, type JobRecord, type MinionReturn } from './jobs.js';
+import { JobCacheFaults } from './faults.js';
+import type { MinionModules } from './modules.js';
 import type { SnapshotStore } from './snapshots.js';
 import type { SaltStats } from './stats.js';
 import { matchMinions } from './targeting.js';
@@ -46,6 +48,8 @@ export function saltFunctionNames(): string[] {
 
 export class JobRunner {
   readonly jobs = new JobStore();
+  /** Faults of the job cache as read through /jobs/<jid> and jobs.list_job. */
+  readonly jobFaults = new JobCacheFaults();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly byMinionId = new Map<string, LabSystem>();
   private closed = false;
@@ -55,6 +59,7 @@ export class JobRunner {
     private readonly snapshots: SnapshotStore,
     private readonly stats: SaltStats,
     private readonly durations: JobDurations,
+    readonly modules: MinionModules,
   ) {
     for (const s of fleet.systems) this.byMinionId.set(s.minionId, s);
   }
@@ -115,9 +120,10 @@ export class JobRunner {
   private execute(job: JobRecord, sys: LabSystem, def: ExecFunction | undefined, args: ReturnType<typeof parseCallArgs>): void {
     const after: { fn: () => void; delayMs: number }[] = [];
     let result: MinionReturn;
-    if (!def || (def.btrfsOnly && !sys.btrfs)) {
-      result = { ret: notAvailable(job.fun), retcode: 1, success: false };
-    } else {
+    const missing = !def ? notAvailable(job.fun) : def.optionalModule ? this.modules.unavailableText(sys, job.fun) : undefined;
+    if (missing !== undefined) {
+      result = { ret: missing, retcode: 1, success: false };
+    } else if (def) {
       const ctx: ExecContext = {
         fleet: this.fleet,
         system: sys,
@@ -134,6 +140,8 @@ export class JobRunner {
       } catch (err) {
         result = { ret: errorString(job.fun, err), retcode: 1, success: false };
       }
+    } else {
+      return;
     }
     job.returns.set(sys.minionId, result);
     for (const a of after) {

@@ -4,6 +4,8 @@
  * were down at publish time, or went down before finishing, never do (they stay missing from
  * `returns`, like a real job cache).
  */
+import type { JobFaultKind } from './faults.js';
+
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 export interface MinionReturn {
@@ -39,8 +41,9 @@ export function jidFromMs(ms: number): string {
   );
 }
 
-/** salt.utils.jid.jid_to_time: "2026, Jan 01 12:00:00.123456". */
+/** salt.utils.jid.jid_to_time: "2026, Jan 01 12:00:00.123456" ('' for a string that is not a jid). */
 export function jidToTime(jid: string): string {
+  if (!/^\d{20}$/.test(jid)) return '';
   const month = MONTHS[Number(jid.slice(4, 6)) - 1] ?? 'Jan';
   return `${jid.slice(0, 4)}, ${month} ${jid.slice(6, 8)} ${jid.slice(8, 10)}:${jid.slice(10, 12)}:${jid.slice(12, 14)}.${jid.slice(14, 20)}`;
 }
@@ -91,6 +94,26 @@ export function jobInfo(job: JobRecord): Record<string, unknown> {
       [...job.returns].map(([mid, r]) => [mid, { return: r.ret, retcode: r.retcode, success: r.success }]),
     ),
   };
+}
+
+/** salt/runners/jobs.py's text when the job cache has no load for a jid. */
+export const NO_SUCH_JOB = 'Cannot contact returner or no job with this jid';
+
+/**
+ * The jobs.list_job runner: the job's load formatted (or `Error` when the cache has none), its StartTime, and
+ * `Result` read separately from the returns — so a lost load (fault `loadMissing`) still has its returns.
+ */
+export function listJob(job: JobRecord | undefined, jid: string, fault?: JobFaultKind): Record<string, unknown> {
+  if (!job || fault === 'cacheUnreachable') return { jid, Error: NO_SUCH_JOB, StartTime: jidToTime(jid), Result: {} };
+  const info = jobInfo(job);
+  if (fault === 'loadMissing') return { jid, Error: NO_SUCH_JOB, StartTime: info.StartTime, Result: info.Result };
+  return info;
+}
+
+/** salt-api's Jobs.GET: `return[0]` is built from `info[0].Result` (each minion's `return`). */
+export function returnsFromResult(info: Record<string, unknown>): Record<string, unknown> {
+  const result = info.Result && typeof info.Result === 'object' ? (info.Result as Record<string, { return?: unknown }>) : {};
+  return Object.fromEntries(Object.entries(result).map(([mid, r]) => [mid, r.return]));
 }
 
 export function jobReturns(job: JobRecord): Record<string, unknown> {

@@ -6,7 +6,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { runLowstateChunk, SALT_CLIENTS } from './clients.js';
 import { SaltHttpError, sendHtmlError } from './html-errors.js';
 import type { JobRunner } from './job-runner.js';
-import { jobInfo, jobReturns, jidToTime } from './jobs.js';
+import { JOB_FAULT_KINDS, type JobFaultKind } from './faults.js';
+import { jidToTime, listJob, returnsFromResult } from './jobs.js';
+import { SNAPPER_MODULE_STATES, type SnapperModuleState } from './modules.js';
 import type { SaltStats } from './stats.js';
 import type { SaltToken, TokenStore } from './tokens.js';
 
@@ -119,9 +121,8 @@ export function registerSaltRoutes(app: FastifyInstance, deps: SaltRouteDeps): v
 
   app.get<{ Params: { jid: string } }>('/jobs/:jid', async (req) => {
     requireToken(deps, req);
-    const job = runner.jobs.get(req.params.jid);
-    if (!job) return { info: [{ jid: req.params.jid, Error: 'Cannot contact returner or no job with this jid' }], return: [{}] };
-    return { info: [jobInfo(job)], return: [jobReturns(job)] };
+    const info = listJob(runner.jobs.get(req.params.jid), req.params.jid, runner.jobFaults.take(req.params.jid));
+    return { info: [info], return: [returnsFromResult(info)] };
   });
 
   const minions = async (req: FastifyRequest<{ Params: { mid?: string } }>) => {
@@ -145,4 +146,41 @@ export function registerSaltRoutes(app: FastifyInstance, deps: SaltRouteDeps): v
     return { reset: true };
   });
   app.post('/lab/tokens/expire', () => ({ expired: tokens.expireAll() }));
+
+  // Job cache faults: {"kind":"loadMissing"|"cacheUnreachable","jid"?:"...","times"?:N|"always"}.
+  app.get('/lab/faults', () => ({ rules: runner.jobFaults.list() }));
+  app.post('/lab/faults', async (req, reply) => {
+    const b = (req.body ?? {}) as { kind?: unknown; jid?: unknown; times?: unknown };
+    if (!JOB_FAULT_KINDS.includes(b.kind as JobFaultKind)) return reply.code(400).send({ error: `kind must be one of ${JOB_FAULT_KINDS.join(', ')}` });
+    try {
+      const rule = runner.jobFaults.inject({
+        kind: b.kind as JobFaultKind,
+        ...(typeof b.jid === 'string' ? { jid: b.jid } : {}),
+        ...(typeof b.times === 'number' || b.times === 'always' ? { times: b.times } : {}),
+      });
+      return reply.code(201).send(rule);
+    } catch (err) {
+      return reply.code(400).send({ error: (err as Error).message });
+    }
+  });
+  app.delete('/lab/faults', () => ({ cleared: runner.jobFaults.clear() }));
+
+  // Optional modules per minion: {"state":"loaded"|"no-dbus"|"snapper-missing"|"no-system-bus"|"virtual-false"|"absent"}.
+  app.get<{ Params: { mid: string } }>('/lab/minions/:mid/modules', async (req, reply) => {
+    const sys = runner.system(req.params.mid);
+    if (!sys) return reply.code(404).send({ error: `no minion ${req.params.mid}` });
+    return { snapper: runner.modules.snapper(sys) };
+  });
+  app.put<{ Params: { mid: string } }>('/lab/minions/:mid/modules/snapper', async (req, reply) => {
+    const sys = runner.system(req.params.mid);
+    if (!sys) return reply.code(404).send({ error: `no minion ${req.params.mid}` });
+    const state = ((req.body ?? {}) as { state?: unknown }).state;
+    if (!SNAPPER_MODULE_STATES.includes(state as SnapperModuleState)) return reply.code(400).send({ error: `state must be one of ${SNAPPER_MODULE_STATES.join(', ')}` });
+    try {
+      runner.modules.setSnapper(sys, state as SnapperModuleState);
+    } catch (err) {
+      return reply.code(409).send({ error: (err as Error).message });
+    }
+    return { snapper: runner.modules.snapper(sys) };
+  });
 }

@@ -5,7 +5,9 @@
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Fleet, type FleetOptions } from '../fleet/index.js';
+import type { JobCacheFaults } from './faults.js';
 import { DEFAULT_JOB_DURATIONS, JobRunner, type JobDurations } from './job-runner.js';
+import { MinionModules } from './modules.js';
 import { registerSaltRoutes, type SaltCredentials } from './routes.js';
 import { SnapshotStore } from './snapshots.js';
 import { SaltStats } from './stats.js';
@@ -40,6 +42,10 @@ export interface SaltLabParts {
   readonly tokens: TokenStore;
   readonly snapshots: SnapshotStore;
   readonly runner: JobRunner;
+  /** Which optional modules (snapper) load on each minion. */
+  readonly modules: MinionModules;
+  /** Job cache faults for /jobs/<jid> (loadMissing, cacheUnreachable). */
+  readonly jobFaults: JobCacheFaults;
   /** Drops every token (a salt-api restart: RAM sessions are gone); returns how many. */
   expireTokens(): number;
 }
@@ -59,7 +65,8 @@ export function buildSaltLab(opts: SaltLabOptions = {}): SaltLabParts {
   const tokens = new TokenStore(clock, opts.tokenLifetimeSeconds ?? 43_200);
   const stats = new SaltStats();
   const snapshots = new SnapshotStore();
-  const runner = new JobRunner(fleet, snapshots, stats, { ...DEFAULT_JOB_DURATIONS, ...opts.jobDurations });
+  const modules = new MinionModules();
+  const runner = new JobRunner(fleet, snapshots, stats, { ...DEFAULT_JOB_DURATIONS, ...opts.jobDurations }, modules);
 
   const app = Fastify({ logger: opts.logger ?? false, forceCloseConnections: true, bodyLimit: 1024 * 1024 });
   // salt-api takes urlencoded bodies too (one command; `arg` may repeat).
@@ -79,7 +86,7 @@ export function buildSaltLab(opts: SaltLabOptions = {}): SaltLabParts {
   });
   app.addHook('onClose', async () => runner.close());
   registerSaltRoutes(app, { runner, tokens, stats, credentials, perms: DEFAULT_SALT_PERMS });
-  return { app, fleet, stats, tokens, snapshots, runner, expireTokens: () => tokens.expireAll() };
+  return { app, fleet, stats, tokens, snapshots, runner, modules, jobFaults: runner.jobFaults, expireTokens: () => tokens.expireAll() };
 }
 
 export async function startSaltLab(opts: SaltLabOptions = {}): Promise<SaltLab> {

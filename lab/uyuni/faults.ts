@@ -35,6 +35,13 @@ export const uyuniFaults = {
     unhandled(`Could not find server ${sid} for user ${login}`),
   patchNotFound: (advisory: string) => new RpcFault(-208, `${REDSTONE}The patch ${advisory} cannot be found.`),
   invalidErrata: () => new RpcFault(2600, `${REDSTONE}Invalid errata`),
+  // ModulesNotAllowedException: code 2107, text of the message key packagelist.jsp.modulespresent
+  // (@@PRODUCT_NAME@@ = Uyuni).
+  modulesNotAllowed: () =>
+    new RpcFault(
+      2107,
+      `${REDSTONE}At least one of the channels this system is subscribed to contains modules. If you have activated modules on this system, please refrain from using Uyuni for package operations. Instead, perform all package actions from the client using dnf.`,
+    ),
   invalidParameter: (message: string) => new RpcFault(1213, `${REDSTONE}${message}`),
   invalidPackage: (what: number | string) => new RpcFault(2300, `${REDSTONE}Invalid package: ${what}`),
   noSuchAction: (actionId: number) => unhandled(`Could not find action with id: ${actionId}`),

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { UyuniClient } from '../../activities/uyuni/client.js';
 import { decodeFast } from '../../activities/uyuni/decode-fast.js';
 import { decodeReference } from '../../activities/uyuni/decode-reference.js';
-import { UyuniAuthError, UyuniHttpError, UyuniProtocolError, UyuniTimeoutError } from '../../activities/uyuni/errors.js';
+import { UyuniAuthError, UyuniHttpError, UyuniModulesNotAllowedError, UyuniProtocolError, UyuniTimeoutError } from '../../activities/uyuni/errors.js';
 import { toApplicationFailure } from '../../activities/uyuni/failure.js';
 import { encodeMethodCall } from '../../lab/uyuni/codec.js';
 import { startUyuniLab, type UyuniLab } from '../../lab/uyuni/server.js';
@@ -81,6 +81,28 @@ describe('UYUNI client against the lab', () => {
     } finally {
       await bad.close();
     }
+  });
+
+  it('a modular RHEL system: the client passes allowModules, so the erratum and a package pin schedule; without it, fault 2107 is typed and final', async () => {
+    const [rhel] = lab.fleet.systemsOf('rhel', 'test');
+    expect(rhel!.modularChannels.length).toBeGreaterThan(0);
+    const picks = lab.fleet.findErrata({ os: 'rhel', personality: 'none', relevantTo: rhel!.id }, 2);
+    const strict = newClient({ allowModules: false });
+    try {
+      const err = await strict.scheduleApplyErrata([rhel!.id], [picks[0]!.id]).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(UyuniModulesNotAllowedError);
+      expect((err as UyuniModulesNotAllowedError).faultString).toMatch(/contains modules/);
+      expect(toApplicationFailure(err)).toMatchObject({ type: 'UyuniModulesNotAllowedError', nonRetryable: true });
+      expect(lab.fleet.systemActions(rhel!.id)).toHaveLength(0);
+    } finally {
+      await strict.close();
+    }
+    const [actionId] = await client.scheduleApplyErrata([rhel!.id], [picks[0]!.id]);
+    expect(lab.fleet.action(actionId!)?.systems.has(rhel!.id)).toBe(true);
+    const pkg = lab.fleet.installedPackages(rhel!.id).find((p) => p.build > 0)!;
+    const older = lab.fleet.packageChain('rhel', pkg.family)[pkg.build - 1]!;
+    const pin = await client.schedulePackageInstall(rhel!.id, [older.id], new Date());
+    expect(lab.fleet.action(pin)?.packageIds).toEqual([older.id]);
   });
 
   it('the fast decoder equals the reference decoder on the lab’s own responses', async () => {

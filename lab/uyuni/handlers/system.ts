@@ -16,6 +16,20 @@ function sidsOf(arg: unknown): number[] {
   return Array.isArray(arg) ? intList(arg) : [arg as number];
 }
 
+/**
+ * SystemHandler's check before any errata or package action with allowModules=false: each server is looked up
+ * (the manager's -1 "Could not find server" for an unknown one) and one on a modular channel refuses the whole
+ * call with 2107.
+ */
+function refuseModular(ctx: HandlerContext, sids: readonly number[], allowModules: boolean): void {
+  if (allowModules) return;
+  for (const sid of sids) {
+    const s = ctx.fleet.system(sid);
+    if (!s) throw uyuniFaults.serverNotFound(sid, ctx.login);
+    if (s.modularChannels.length > 0) throw uyuniFaults.modulesNotAllowed();
+  }
+}
+
 function nevraList(arg: unknown): Nevra[] {
   return (arg as unknown[]).map((item) => {
     const m = item as Record<string, unknown>;
@@ -59,12 +73,14 @@ export function systemMethods(): MethodDef[] {
     onlyRelevant = true,
   ): number[] =>
     faulting(
-      () =>
-        ctx.fleet.scheduleApplyErrata(sidsOf(sids), intList(eids), {
+      () => {
+        refuseModular(ctx, sidsOf(sids), allowModules);
+        return ctx.fleet.scheduleApplyErrata(sidsOf(sids), intList(eids), {
           earliestMs: earliest instanceof Date ? earliest.getTime() : undefined,
           onlyRelevant,
           scheduler: ctx.login,
-        }),
+        });
+      },
       { serverLookup: !allowModules, login: ctx.login },
     );
   const applyOverloads: Overload[] = (['array', 'int'] as const).flatMap((target): Overload[] => {
@@ -85,22 +101,28 @@ export function systemMethods(): MethodDef[] {
     return list;
   });
 
-  const installById = (ctx: HandlerContext, target: unknown, pkgs: unknown, earliest: unknown): number =>
+  const installById = (ctx: HandlerContext, target: unknown, pkgs: unknown, earliest: unknown, allowModules = false): number =>
     faulting(
-      () => ctx.fleet.schedulePackageInstall(sidsOf(target), intList(pkgs), { earliestMs: (earliest as Date).getTime(), scheduler: ctx.login }),
+      () => {
+        refuseModular(ctx, sidsOf(target), allowModules);
+        return ctx.fleet.schedulePackageInstall(sidsOf(target), intList(pkgs), { earliestMs: (earliest as Date).getTime(), scheduler: ctx.login });
+      },
       { serverLookup: true, login: ctx.login },
     );
-  const installByNevra = (ctx: HandlerContext, target: unknown, nevras: unknown, earliest: unknown): number =>
+  const installByNevra = (ctx: HandlerContext, target: unknown, nevras: unknown, earliest: unknown, allowModules = false): number =>
     faulting(
-      () => ctx.fleet.schedulePackageInstallByNevra(sidsOf(target), nevraList(nevras), { earliestMs: (earliest as Date).getTime(), scheduler: ctx.login }),
+      () => {
+        refuseModular(ctx, sidsOf(target), allowModules);
+        return ctx.fleet.schedulePackageInstallByNevra(sidsOf(target), nevraList(nevras), { earliestMs: (earliest as Date).getTime(), scheduler: ctx.login });
+      },
       { serverLookup: true, login: ctx.login },
     );
   // The int-sid forms return one action id, the int[] forms an array of them.
   const installOverloads = (run: typeof installById): Overload[] => [
     { params: ['session', 'array', 'array', 'dateTime'], run: (ctx, a) => [run(ctx, a[1], a[2], a[3])] },
-    { params: ['session', 'array', 'array', 'dateTime', 'boolean'], run: (ctx, a) => [run(ctx, a[1], a[2], a[3])] },
+    { params: ['session', 'array', 'array', 'dateTime', 'boolean'], run: (ctx, a) => [run(ctx, a[1], a[2], a[3], a[4] as boolean)] },
     { params: ['session', 'int', 'array', 'dateTime'], run: (ctx, a) => run(ctx, a[1], a[2], a[3]) },
-    { params: ['session', 'int', 'array', 'dateTime', 'boolean'], run: (ctx, a) => run(ctx, a[1], a[2], a[3]) },
+    { params: ['session', 'int', 'array', 'dateTime', 'boolean'], run: (ctx, a) => run(ctx, a[1], a[2], a[3], a[4] as boolean) },
   ];
 
   const events = (ctx: HandlerContext, sid: number, type?: string, since?: Date) => {

@@ -77,7 +77,7 @@ describe('real Prometheus over the lab exporters', () => {
     const e = fleet.findErratum({ os: 'ubuntu', personality: 'cpu_spike', relevantTo: sys.id })!;
     const rpc = new Rpc(uyuni.url);
     const sk = await rpc.login();
-    await rpc.call('system.scheduleApplyErrata', [sk, [sys.id], [e.id]]);
+    await rpc.call('system.scheduleApplyErrata', [sk, [sys.id], [e.id], true]);
     const expected = Math.min(100, base + 40);
     const spiked = await poll('spike', () => instant(cpuQuery(sys)), (r) => Math.abs(valueOf(r) - expected) < 3, 40_000);
     expect(valueOf(spiked) - base).toBeGreaterThan(35);

@@ -46,6 +46,14 @@ export class SaltApi {
     });
   }
 
+  put<T = unknown>(path: string, body: unknown): Promise<HttpResult<T>> {
+    return http<T>(`${this.url}${path}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', accept: 'application/json', 'x-auth-token': this.token },
+      body: JSON.stringify(body),
+    });
+  }
+
   get<T = unknown>(path: string): Promise<HttpResult<T>> {
     return http<T>(`${this.url}${path}`, { headers: { accept: 'application/json', 'x-auth-token': this.token } });
   }

@@ -122,6 +122,26 @@ describe('Prometheus fallback query API', () => {
     await app.close();
   });
 
+  it('empty-result mode null: an empty vector or matrix is written as "result": null, a non-empty one as before', async () => {
+    const sys = fleet.systemsOf('rhel', 'test')[0]!;
+    const nothing = 'up{instance="127.9.9.9:9100"}';
+    expect((await query(nothing)).json.data.result).toEqual([]);
+    const set = await http<{ emptyResult: string }>(`${prom.url}/lab/mode`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ emptyResult: 'null' }) });
+    expect(set.json).toEqual({ emptyResult: 'null' });
+    try {
+      const empty = await http(`${prom.url}/api/v1/query?query=${encodeURIComponent(nothing)}`);
+      expect(empty.text).toBe('{"status":"success","data":{"resultType":"vector","result":null}}');
+      const emptyRange = await http(`${prom.url}/api/v1/query_range?${new URLSearchParams({ query: nothing, start: '1800000000', end: '1800000060', step: '15s' })}`);
+      expect(emptyRange.text).toBe('{"status":"success","data":{"resultType":"matrix","result":null}}');
+      expect((await query(`up{instance="${instanceOf(sys)}"}`)).json.data.result).toHaveLength(1);
+    } finally {
+      await http(`${prom.url}/lab/mode`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ emptyResult: 'list' }) });
+    }
+    expect((await query(nothing)).json.data.result).toEqual([]);
+    const bad = await http(`${prom.url}/lab/mode`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ emptyResult: 'undefined' }) });
+    expect(bad.status).toBe(400);
+  });
+
   it('parses the supported expressions', () => {
     expect(parseLabQuery(cpuQuery('127.0.0.2:9100', '1m30s'))).toEqual({ kind: 'cpu', windowSeconds: 90, matchers: [{ name: 'instance', op: '=', value: '127.0.0.2:9100' }] });
     expect(parseLabQuery('100 * (1 - node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes)')).toEqual({ kind: 'memory', matchers: [] });

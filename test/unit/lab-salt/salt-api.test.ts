@@ -190,10 +190,51 @@ describe('async jobs', () => {
     expect(await api.local('no-such-*', 'test.ping', { client: 'local_async' })).toEqual({});
   });
 
-  it('an unknown jid gives an Error in info[0]', async () => {
-    const res = await api.get<{ info: Array<Record<string, unknown>> }>('/jobs/20200101000000000000');
+  it('an unknown jid gives an Error in info[0], with StartTime and an empty Result as jobs.list_job writes them', async () => {
+    const res = await api.get<{ info: Array<Record<string, unknown>>; return: unknown[] }>('/jobs/20200101000000000000');
     expect(res.status).toBe(200);
-    expect(res.json.info[0]!.Error).toBeDefined();
+    expect(res.json.info[0]).toEqual({ jid: '20200101000000000000', Error: 'Cannot contact returner or no job with this jid', StartTime: '2020, Jan 01 00:00:00.000000', Result: {} });
+    expect(res.json.return).toEqual([{}]);
+  });
+
+  it('job cache fault loadMissing: the Error beside the returns, for the next N reads of that jid', async () => {
+    const sys = fleet.systemsOf('rhel', 'prod')[0]!;
+    const res = await api.post([{ client: 'local_async', tgt: [sys.minionId], tgt_type: 'list', fun: 'test.ping' }]);
+    const { jid } = (res.json.return as Array<{ jid: string }>)[0]!;
+    const normal = await until(
+      () => api.get<{ info: Array<Record<string, unknown>>; return: Array<Record<string, unknown>> }>(`/jobs/${jid}`),
+      (r) => sys.minionId in (r.json.return[0] ?? {}),
+    );
+    expect(normal.json.info[0]).toMatchObject({ Function: 'test.ping', Minions: [sys.minionId] });
+    const injected = await api.post<{ id: number }>({ kind: 'loadMissing', jid, times: 2 }, '/lab/faults');
+    expect(injected.status).toBe(201);
+    for (let i = 0; i < 2; i++) {
+      const faulty = await api.get<{ info: Array<Record<string, unknown>>; return: Array<Record<string, unknown>> }>(`/jobs/${jid}`);
+      expect(faulty.json.info[0]).toEqual({
+        jid,
+        Error: 'Cannot contact returner or no job with this jid',
+        StartTime: normal.json.info[0]!.StartTime,
+        Result: { [sys.minionId]: { return: true, retcode: 0, success: true } },
+      });
+      expect(faulty.json.return).toEqual([{ [sys.minionId]: true }]);
+    }
+    expect((await api.get<{ info: Array<Record<string, unknown>> }>(`/jobs/${jid}`)).json.info[0]).toMatchObject({ Function: 'test.ping' });
+    // The runner answers the same.
+    await api.post({ kind: 'loadMissing', times: 1 }, '/lab/faults');
+    const runner = await api.post([{ client: 'runner', fun: 'jobs.list_job', jid }]);
+    expect((runner.json.return as Array<Record<string, unknown>>)[0]).toMatchObject({ Error: 'Cannot contact returner or no job with this jid', Result: { [sys.minionId]: { return: true } } });
+  });
+
+  it('job cache fault cacheUnreachable: the Error and an empty Result although the job exists', async () => {
+    const sys = fleet.systemsOf('rhel', 'prod')[0]!;
+    const res = await api.post([{ client: 'local_async', tgt: [sys.minionId], tgt_type: 'list', fun: 'test.ping' }]);
+    const { jid } = (res.json.return as Array<{ jid: string }>)[0]!;
+    await api.post({ kind: 'cacheUnreachable', jid }, '/lab/faults');
+    const faulty = await api.get<{ info: Array<Record<string, unknown>>; return: unknown[] }>(`/jobs/${jid}`);
+    expect(faulty.json.info[0]).toMatchObject({ Error: 'Cannot contact returner or no job with this jid', Result: {} });
+    expect(faulty.json.return).toEqual([{}]);
+    expect((await api.post({ kind: 'nope' }, '/lab/faults')).status).toBe(400);
+    expect((await api.post({ kind: 'loadMissing', times: 0 }, '/lab/faults')).status).toBe(400);
   });
 
   it('counts calls per function and per minion', async () => {

@@ -33,7 +33,7 @@ const relevantIds = async (sid: number) => (await rpc.call<Array<{ id: number }>
 
 /** Applies an erratum through UYUNI's XML-RPC and lets the action finish. */
 async function applyThroughUyuni(sys: LabSystem, e: Erratum): Promise<void> {
-  const [aid] = await rpc.call<number[]>('system.scheduleApplyErrata', [sk, [sys.id], [e.id]]);
+  const [aid] = await rpc.call<number[]>('system.scheduleApplyErrata', [sk, [sys.id], [e.id], true]);
   clock.advance(1000);
   const ev = await rpc.call<{ status: string }>('system.getEventDetails', [sk, sys.id, aid]);
   expect(ev.status).toBe('Completed');
@@ -165,10 +165,42 @@ describe('services and reboots', () => {
 });
 
 describe('snapper', () => {
-  it('is not available on systems without btrfs', async () => {
+  it('does not load on systems without btrfs: Salt 3007 onedir has no python dbus module', async () => {
     const sys = fleet.systems.find((s) => !s.btrfs)!;
-    expect(await api.full(sys.minionId, 'snapper.create_snapshot')).toMatchObject({ ret: "'snapper.create_snapshot' is not available.", retcode: 1 });
-    expect(await api.one(sys.minionId, 'snapper.undo')).toBe("'snapper.undo' is not available.");
+    const text = "'snapper' __virtual__ returned False: The snapper module cannot be loaded: missing python dbus module";
+    expect(await api.full(sys.minionId, 'snapper.create_snapshot')).toMatchObject({ ret: text, retcode: 1 });
+    expect(await api.one(sys.minionId, 'snapper.undo')).toBe(text);
+    expect(salt.modules.snapper(sys)).toBe('no-dbus');
+  });
+
+  it.each([
+    ['no-dbus', "'snapper' __virtual__ returned False: The snapper module cannot be loaded: missing python dbus module"],
+    ['snapper-missing', "'snapper' __virtual__ returned False: The snapper module cannot be loaded: snapper is missing"],
+    ['no-system-bus', "'snapper' __virtual__ returned False: The snapper module cannot be loaded: None"],
+    ['virtual-false', "'snapper' __virtual__ returned False"],
+    ['absent', "'snapper.list_snapshots' is not available."],
+  ])('a btrfs minion set to %s answers every snapper function with the loader text, and nothing happens', async (state, text) => {
+    const sys = fleet.systems.find((s) => s.btrfs && s.stage === 'prod' && s.up)!;
+    const control = await api.put(`/lab/minions/${sys.minionId}/modules/snapper`, { state });
+    expect(control.status).toBe(200);
+    try {
+      const before = salt.snapshots.list(sys.id).length;
+      expect(await api.full(sys.minionId, 'snapper.list_snapshots')).toMatchObject({ ret: text, retcode: 1 });
+      const created = (await api.full(sys.minionId, 'snapper.create_snapshot')) as { ret: string };
+      expect(created.ret).toBe(text.replace('snapper.list_snapshots', 'snapper.create_snapshot'));
+      expect(salt.snapshots.list(sys.id)).toHaveLength(before);
+    } finally {
+      await api.put(`/lab/minions/${sys.minionId}/modules/snapper`, { state: 'loaded' });
+    }
+    expect(await api.full(sys.minionId, 'snapper.list_snapshots')).toMatchObject({ retcode: 0 });
+  });
+
+  it('the module control refuses an unknown state, an unknown minion, and loading snapper without btrfs', async () => {
+    const ext4 = fleet.systems.find((s) => !s.btrfs)!;
+    expect((await api.put(`/lab/minions/${ext4.minionId}/modules/snapper`, { state: 'bogus' })).status).toBe(400);
+    expect((await api.put('/lab/minions/no-such-minion/modules/snapper', { state: 'absent' })).status).toBe(404);
+    expect((await api.put(`/lab/minions/${ext4.minionId}/modules/snapper`, { state: 'loaded' })).status).toBe(409);
+    expect((await api.get<{ snapper: string }>(`/lab/minions/${ext4.minionId}/modules`)).json).toEqual({ snapper: 'no-dbus' });
   });
 
   it('create_snapshot records versions and services; undo restores both and UYUNI sees it', async () => {

@@ -46,7 +46,7 @@ const systemState = async (sid: number) => (await labJson<SystemView>(lab.baseUr
 const eventStatus = async (sid: number, aid: number) => (await rpc.call<{ status: string }>('system.getEventDetails', [sk, sid, aid])).status;
 
 async function applyAndFinish(sid: number, erratumId: number): Promise<number> {
-  const [aid] = await rpc.call<number[]>('system.scheduleApplyErrata', [sk, [sid], [erratumId], new Date(clock()), false, true]);
+  const [aid] = await rpc.call<number[]>('system.scheduleApplyErrata', [sk, [sid], [erratumId], new Date(clock()), true, true]);
   clock.advance(1000);
   return aid!;
 }
@@ -59,10 +59,10 @@ describe('scheduleApplyErrata end to end', () => {
     const relevantBefore = await rpc.call<Array<{ id: number }>>('system.getRelevantErrata', [sk, sid]);
     expect(relevantBefore.map((x) => x.id)).toContain(e.id);
 
-    const [aid] = await rpc.call<number[]>('system.scheduleApplyErrata', [sk, [sid], [e.id]]);
+    const [aid] = await rpc.call<number[]>('system.scheduleApplyErrata', [sk, [sid], [e.id], true]);
     expect(await eventStatus(sid, aid!)).toBe('Queued');
     expect((await rpc.call<Array<{ server_id: number }>>('schedule.listInProgressSystems', [sk, aid])).map((s) => s.server_id)).toEqual([sid]);
-    expect((await rpc.fault('system.scheduleApplyErrata', [sk, sid, [e.id]])).faultCode).toBe(2600);
+    expect((await rpc.fault('system.scheduleApplyErrata', [sk, sid, [e.id], true])).faultCode).toBe(2600);
 
     clock.advance(200);
     expect(await eventStatus(sid, aid!)).toBe('Picked Up');
@@ -87,7 +87,7 @@ describe('scheduleApplyErrata end to end', () => {
 
     const applies = await labJson<{ applies: Array<{ systemId: number; erratumId: number; applied: number }> }>(lab.baseUrl, 'GET', '/lab/applies');
     expect(applies.json.applies.find((a) => a.systemId === sid && a.erratumId === e.id)?.applied).toBe(1);
-    const again = await rpc.fault('system.scheduleApplyErrata', [sk, [sid], [e.id]]);
+    const again = await rpc.fault('system.scheduleApplyErrata', [sk, [sid], [e.id], true]);
     expect(again).toMatchObject({ faultCode: 2600, faultString: 'redstone.xmlrpc.XmlRpcFault: Invalid errata' });
 
     const events = await rpc.call<Array<Record<string, unknown>>>('system.listSystemEvents', [sk, sid, 'Patch Update']);
@@ -100,7 +100,7 @@ describe('scheduleApplyErrata end to end', () => {
   it('groups production systems with the identical errata set into one action', async () => {
     const e = lab.fleet.catalog.byOs.ubuntu.find((x) => x.personality === 'none' && lab.fleet.affectedSystems(x.id).filter((s) => s.stage === 'prod').length >= 3)!;
     const sids = lab.fleet.affectedSystems(e.id).filter((s) => s.stage === 'prod').map((s) => s.id);
-    const ids = await rpc.call<number[]>('system.scheduleApplyErrata', [sk, sids, [e.id]]);
+    const ids = await rpc.call<number[]>('system.scheduleApplyErrata', [sk, sids, [e.id], true]);
     expect(ids).toHaveLength(1);
     clock.advance(1000);
     expect(await rpc.call<unknown[]>('schedule.listCompletedSystems', [sk, ids[0]])).toHaveLength(sids.length);
@@ -135,7 +135,7 @@ describe('scheduleApplyErrata end to end', () => {
       const build = lab.fleet.package(p.id)!;
       return lab.fleet.packageChain('ubuntu', build.family)[build.build - 1]!.id;
     });
-    const aid = await rpc.call<number>('system.schedulePackageInstall', [sk, sid, previous, new Date(clock())]);
+    const aid = await rpc.call<number>('system.schedulePackageInstall', [sk, sid, previous, new Date(clock()), true]);
     clock.advance(1000);
     expect(await eventStatus(sid, aid)).toBe('Completed');
     const relevant = await rpc.call<Array<{ id: number }>>('system.getRelevantErrata', [sk, sid]);

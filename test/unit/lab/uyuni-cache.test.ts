@@ -37,7 +37,7 @@ describe('response cache', () => {
     const before = await rpc.call<Array<{ id: number }>>('system.getRelevantErrata', [sk, sid]);
     const e = lab.fleet.findErratum({ os: 'ubuntu', personality: 'none', relevantTo: sid, unscheduled: true })!;
     const version = lab.fleet.version;
-    await rpc.call('system.scheduleApplyErrata', [sk, [sid], [e.id]]);
+    await rpc.call('system.scheduleApplyErrata', [sk, [sid], [e.id], true]);
     expect(lab.fleet.version).toBeGreaterThan(version);
     clock.advance(1000);
     lab.cache.resetStats();
@@ -51,7 +51,7 @@ describe('response cache', () => {
     const name = lab.fleet.catalog.byOs.rhel[0]!.advisoryName;
     await rpc.call('errata.getDetails', [sk, name]);
     const e = lab.fleet.findErratum({ os: 'ubuntu', personality: 'none', relevantTo: sid, unscheduled: true })!;
-    await rpc.call('system.scheduleApplyErrata', [sk, [sid], [e.id]]);
+    await rpc.call('system.scheduleApplyErrata', [sk, [sid], [e.id], true]);
     lab.cache.resetStats();
     await rpc.call('errata.getDetails', [sk, name]);
     expect(lab.cache.stats()).toMatchObject({ hits: 1, misses: 0 });
@@ -59,8 +59,8 @@ describe('response cache', () => {
 
   it('never caches mutations', async () => {
     const e = lab.fleet.findErratum({ os: 'ubuntu', personality: 'none', relevantTo: sid, unscheduled: true })!;
-    const first = await rpc.call<number[]>('system.scheduleApplyErrata', [sk, [sid], [e.id]]);
-    expect((await rpc.fault('system.scheduleApplyErrata', [sk, [sid], [e.id]])).faultCode).toBe(2600);
+    const first = await rpc.call<number[]>('system.scheduleApplyErrata', [sk, [sid], [e.id], true]);
+    expect((await rpc.fault('system.scheduleApplyErrata', [sk, [sid], [e.id], true])).faultCode).toBe(2600);
     expect(first).toHaveLength(1);
   });
 });

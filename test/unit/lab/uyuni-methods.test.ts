@@ -81,7 +81,7 @@ describe('faults for unknown things', () => {
 
   it('empty lists → 1213', async () => {
     expect(await rpc.fault('system.scheduleApplyErrata', [sk, [], [5001]])).toMatchObject({ faultCode: 1213, faultString: 'redstone.xmlrpc.XmlRpcFault: No systems specified.' });
-    expect(await rpc.fault('system.scheduleApplyErrata', [sk, [rhelTest], []])).toMatchObject({ faultCode: 1213, faultString: 'redstone.xmlrpc.XmlRpcFault: No errata to apply.' });
+    expect(await rpc.fault('system.scheduleApplyErrata', [sk, [rhelTest], [], true])).toMatchObject({ faultCode: 1213, faultString: 'redstone.xmlrpc.XmlRpcFault: No errata to apply.' });
   });
 });
 
@@ -135,19 +135,52 @@ describe('overload resolution', () => {
   it('schedulePackageInstall returns an int for one system and an array for a list', async () => {
     const pkg = lab.fleet.installedPackages(rhelTest).find((p) => p.build > 0)!;
     const older = lab.fleet.packageChain('rhel', pkg.family)[pkg.build - 1]!;
-    const one = await rpc.call('system.schedulePackageInstall', [sk, rhelTest, [older.id], new Date()]);
+    const one = await rpc.call('system.schedulePackageInstall', [sk, rhelTest, [older.id], new Date(), true]);
     expect(typeof one).toBe('number');
-    const many = await rpc.call('system.schedulePackageInstall', [sk, [rhelTest], [older.id], new Date(), false]);
+    const many = await rpc.call('system.schedulePackageInstall', [sk, [rhelTest], [older.id], new Date(), true]);
     expect(Array.isArray(many)).toBe(true);
-    expect((await rpc.fault('system.schedulePackageInstall', [sk, rhelTest, [1], new Date()])).faultCode).toBe(2300);
+    expect((await rpc.fault('system.schedulePackageInstall', [sk, rhelTest, [1], new Date(), true])).faultCode).toBe(2300);
     const byNevra = await rpc.call('system.schedulePackageInstallByNevra', [
       sk,
       rhelTest,
       [{ package_name: older.name, package_epoch: older.epoch, package_version: older.version, package_release: older.release, package_arch: older.arch }],
       new Date(),
+      true,
     ]);
     expect(typeof byNevra).toBe('number');
     const found = await rpc.call<Array<{ id: number }>>('packages.findByNvrea', [sk, older.name, older.version, older.release, older.epoch, older.arch]);
     expect(found.map((p) => p.id)).toEqual([older.id]);
+  });
+
+  it('a modular RHEL system refuses errata and package actions without allowModules=true: fault 2107, nothing scheduled', async () => {
+    const MODULES_NOT_ALLOWED = {
+      faultCode: 2107,
+      faultString:
+        'redstone.xmlrpc.XmlRpcFault: At least one of the channels this system is subscribed to contains modules. If you have activated modules on this system, please refrain from using Uyuni for package operations. Instead, perform all package actions from the client using dnf.',
+    };
+    expect(lab.fleet.system(rhelTest)!.modularChannels).toEqual(['rhel9-appstream-x86_64']);
+    expect(lab.fleet.system(ubuntuTest)!.modularChannels).toEqual([]);
+    const e = lab.fleet.findErratum({ os: 'rhel', personality: 'none', relevantTo: rhelTest })!;
+    const when = new Date();
+    const actionsBefore = lab.fleet.systemActions(rhelTest).length;
+    // Every overload that leaves allowModules false (the default of those without it).
+    for (const args of [[[rhelTest], [e.id]], [[rhelTest], [e.id], false], [[rhelTest], [e.id], when], [[rhelTest], [e.id], when, false], [[rhelTest], [e.id], when, false, true], [rhelTest, [e.id]], [rhelTest, [e.id], when, false]]) {
+      expect(await rpc.fault('system.scheduleApplyErrata', [sk, ...args]), JSON.stringify(args)).toMatchObject(MODULES_NOT_ALLOWED);
+    }
+    // One modular system in a list refuses the whole call.
+    expect(await rpc.fault('system.scheduleApplyErrata', [sk, [ubuntuTest, rhelTest], [e.id], when, false])).toMatchObject(MODULES_NOT_ALLOWED);
+    const pkg = lab.fleet.installedPackages(rhelTest).find((p) => p.build > 0)!;
+    const older = lab.fleet.packageChain('rhel', pkg.family)[pkg.build - 1]!;
+    expect(await rpc.fault('system.schedulePackageInstall', [sk, rhelTest, [older.id], when])).toMatchObject(MODULES_NOT_ALLOWED);
+    expect(await rpc.fault('system.schedulePackageInstall', [sk, [rhelTest], [older.id], when, false])).toMatchObject(MODULES_NOT_ALLOWED);
+    const nevra = { package_name: older.name, package_epoch: older.epoch, package_version: older.version, package_release: older.release, package_arch: older.arch };
+    expect(await rpc.fault('system.schedulePackageInstallByNevra', [sk, rhelTest, [nevra], when])).toMatchObject(MODULES_NOT_ALLOWED);
+    expect(lab.fleet.systemActions(rhelTest)).toHaveLength(actionsBefore);
+    // The lookup before the check: an unknown system is the manager's -1, not 2107.
+    expect((await rpc.fault('system.scheduleApplyErrata', [sk, [1000099999], [e.id], when, false])).faultString).toContain('Could not find server 1000099999');
+    // With it, the same call schedules.
+    const ids = await rpc.call<number[]>('system.scheduleApplyErrata', [sk, [rhelTest], [e.id], when, true]);
+    expect(ids).toHaveLength(1);
+    expect(lab.fleet.systemActions(rhelTest)).toHaveLength(actionsBefore + 1);
   });
 });

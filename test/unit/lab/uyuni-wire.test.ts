@@ -192,7 +192,7 @@ describe('what the lab accepts', () => {
     const hyphen = await postXml(lab.url, call('system.scheduleReboot', [`<string>${sk}</string>`, `<int>${rhelTest}</int>`, '<dateTime.iso8601>2024-05-14T10:00:00</dateTime.iso8601>']));
     expect(hyphen.body).toContain('<i4>-1</i4>');
     expect(hyphen.body).toContain('Unparseable date');
-    const compact = await postXml(lab.url, call('system.scheduleApplyErrata', [`<string>${sk}</string>`, `<int>${rhelTest}</int>`, `<array><data><value><int>${e.id}</int></value></data></array>`, '<dateTime.iso8601>20240514T10:00:00Z</dateTime.iso8601>']));
+    const compact = await postXml(lab.url, call('system.scheduleApplyErrata', [`<string>${sk}</string>`, `<int>${rhelTest}</int>`, `<array><data><value><int>${e.id}</int></value></data></array>`, '<dateTime.iso8601>20240514T10:00:00Z</dateTime.iso8601>', '<boolean>1</boolean>']));
     expect(compact.body).toMatch(/<array><data><value><i4>\d+<\/i4><\/value><\/data><\/array>/);
     const actionId = Number(/<i4>(\d+)<\/i4>/.exec(compact.body)![1]);
     expect(lab.fleet.action(actionId)!.earliestMs).toBe(Date.UTC(2024, 4, 14, 10, 0, 0));

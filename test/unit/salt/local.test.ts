@@ -183,7 +183,7 @@ describe('SaltClient snapper helpers', () => {
     });
     expect(await client.snapperAvailable('web1')).toBe(false);
     const error = await failure(client.snapperCreate('web1', 'pre'));
-    expect(error).toMatchObject({ type: 'SaltExecutionError', reason: 'unavailable', retryable: false });
+    expect(error).toMatchObject({ type: 'SaltFunctionUnavailableError', reason: 'unavailable', retryable: false, unavailable: { module: 'snapper', function: 'snapper.create_snapshot', form: 'not-available' } });
   });
 
   it('snapperAvailable still surfaces a minion that does not answer', async () => {

@@ -405,9 +405,17 @@ describe.each(['fast', 'reference'] as const)('typed methods (%s decoder)', (dec
     expect(await c.scheduleApplyErrata([1000010001, 1000010002], [5123], earliest)).toEqual([8801]);
     expect(server.calls.at(-1)?.body).toContain('<dateTime.iso8601>20240515T00:00:00</dateTime.iso8601>');
     await c.scheduleApplyErrata([1000010001], [5123], earliest, { onlyRelevant: false });
-    expect(server.calls.at(-1)?.body).toMatch(/20240515T00:00:00<\/dateTime.iso8601><\/value><\/param><param><value><boolean>0<\/boolean><\/value><\/param><param><value><boolean>0<\/boolean>/);
+    // allowModules (on by default) then onlyRelevant.
+    expect(server.calls.at(-1)?.body).toMatch(/20240515T00:00:00<\/dateTime.iso8601><\/value><\/param><param><value><boolean>1<\/boolean><\/value><\/param><param><value><boolean>0<\/boolean>/);
+    // Without earliest: now, written in the UYUNI zone (the overload with earliest is the one with allowModules).
+    const before = Date.now();
     await c.scheduleApplyErrata([1000010001], [5123]);
-    expect(server.calls.at(-1)?.body).not.toContain('dateTime');
+    const sent = /<dateTime.iso8601>(\d{4})(\d\d)(\d\d)T(\d\d:\d\d:\d\d)<\/dateTime.iso8601>/.exec(server.calls.at(-1)?.body ?? '');
+    const berlinNow = new Date(`${sent?.[1]}-${sent?.[2]}-${sent?.[3]}T${sent?.[4]}Z`).getTime();
+    const offsetMs = berlinNow - before;
+    // Europe/Berlin is UTC+1 or +2: the wall clock written is that far ahead of UTC.
+    expect(offsetMs).toBeGreaterThan(3_600_000 - 2_000);
+    expect(offsetMs).toBeLessThan(7_200_000 + 2_000);
 
     expect(await c.scheduleReboot(1000010001, earliest)).toBe(8802);
     expect(await c.schedulePackageInstall(1000010001, [88123], earliest)).toBe(8803);

@@ -17,7 +17,7 @@ export interface DeploymentRollbackInput {
 export async function deploymentRollback(input: DeploymentRollbackInput): Promise<{ rolledBack: number; failed: number; errors: string[] }> {
   const store = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: { maximumAttempts: 10 } });
   const host = proxyActivities<Activities>({
-    startToCloseTimeout: `${input.timing.actionTimeoutSeconds + 120} seconds`,
+    startToCloseTimeout: `${input.timing.actionTimeoutSeconds * 2 + input.timing.rebootTimeoutSeconds + 120} seconds`,
     heartbeatTimeout: `${Math.max(5, Math.ceil(input.timing.pollSeconds * 4))} seconds`,
     retry: { initialInterval: '2 seconds', maximumAttempts: 6 },
   });
@@ -28,9 +28,15 @@ export async function deploymentRollback(input: DeploymentRollbackInput): Promis
 
   const patched = await store.patchedSystems({ queueId: input.queueId });
   const results = await Promise.all(
-    patched.map((target) => host.rollbackProductionSystem({ queueId: input.queueId, target, requestedBy: input.requestedBy, reason: input.reason, timing: input.timing })),
+    patched.targets.map(async (target) => {
+      const r = await host
+        .rollbackProductionSystem({ queueId: input.queueId, target, requestedBy: input.requestedBy, reason: input.reason, os: patched.os, timing: input.timing })
+        .catch((err: unknown) => ({ ok: false, error: `the rollback could not run: ${err instanceof Error ? err.message : String(err)}` }));
+      return { system: target.name, ...r };
+    }),
   );
-  await store.finishDeploymentRollback({ queueId: input.queueId });
-  const errors = results.filter((r) => !r.ok).map((r) => r.error ?? 'unknown');
-  return { rolledBack: results.filter((r) => r.ok).length, failed: errors.length, errors };
+  const failures = results.filter((r) => !r.ok).map((r) => ({ system: r.system, error: r.error ?? 'unknown' }));
+  // prod_rolled_back only when every system was restored and verified.
+  await store.finishDeploymentRollback({ queueId: input.queueId, failures });
+  return { rolledBack: results.length - failures.length, failed: failures.length, errors: failures.map((f) => `${f.system}: ${f.error}`) };
 }

@@ -7,3 +7,4 @@ export { testRollback } from './test-rollback.js';
 export { dispatchTests } from './dispatch.js';
 export { productionDeployment } from './deployment.js';
 export { deploymentRollback } from './deployment-rollback.js';
+export { probeTestSystem } from './probe.js';

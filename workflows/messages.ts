@@ -23,6 +23,7 @@ export const workflowIds = {
   dispatch: (nonce: string) => `test-dispatch-${nonce}`,
   deployment: (queueId: number) => `deploy-${queueId}`,
   deploymentRollback: (queueId: number) => `deploy-rollback-${queueId}`,
+  probe: (systemId: number, nonce: string) => `probe-test-system-${systemId}-${nonce}`,
 } as const;
 
 // --- uyuniSync ---------------------------------------------------------------------------------------

@@ -111,6 +111,8 @@ export async function uyuniSync(input: SyncInput = { trigger: 'schedule' }): Pro
       phaseDurations,
       errors,
     });
+    // What the sync learnt may make queued items untestable (superseded) or testable again.
+    await store.recheckQueue();
     enter('done');
     return {
       syncRunId,

@@ -1,4 +1,4 @@
-import { activityInfo, cancellationSignal, heartbeat } from '@temporalio/activity';
+import { activityInfo, cancellationSignal } from '@temporalio/activity';
 import type { Updateable } from 'kysely';
 import type { PatchDeploymentsTable } from '../../db/database.js';
 import type { ActivityDeps } from '../index.js';
@@ -10,6 +10,9 @@ import type { DeploymentPlanPolicy, TestTiming } from '../../workflows/messages.
 import { toApplicationFailure as saltFailure } from '../salt/failure.js';
 import { loadTestSettings } from '../patch-test/settings.js';
 import { toApplicationFailure as uyuniFailure } from '../uyuni/failure.js';
+import { changeCount, diffInventory } from '../../domain/package-inventory.js';
+import { readKernelState } from '../shared/kernel.js';
+import { revertPatch, verifyReverted } from '../shared/revert.js';
 import { scheduleErratumOnce, waitForAction } from '../shared/errata-action.js';
 import { waitForBoot } from '../shared/reboot.js';
 
@@ -110,13 +113,16 @@ export function createDeployActivities(deps: Pick<ActivityDeps, 'db' | 'uyuni' |
       };
       if (row.status === 'pending') await update({ status: 'applying', started_at: new Date() });
 
-      let preVersions = row.pre_versions;
-      if (!preVersions) {
+      // The restore point: every installed package and version, and the kernel state (a kernel update adds
+      // packages beside the old ones; a rollback that only downgraded the erratum's own packages would leave it).
+      let inventory = row.inventory_before;
+      if (!inventory || !row.kernel_before) {
         const erratum = await db.selectFrom('errata_cache').select('packages').where('advisory_name', '=', input.advisoryName).executeTakeFirstOrThrow();
         const names = new Set((erratum.packages ?? []).map((p) => p.name));
-        const installed = await guarded(() => salt.listPackages(target.minion, { signal: cancellationSignal() }));
-        preVersions = Object.fromEntries(Object.entries(installed).filter(([n]) => names.has(n)));
-        await update({ pre_versions: json(preVersions) });
+        inventory = await guarded(() => salt.listInventory(target.minion, { signal: cancellationSignal() }));
+        const kernel = await guarded(() => readKernelState(salt, target.minion, input.os, { signal: cancellationSignal() }));
+        const preVersions = Object.fromEntries(Object.entries(inventory).filter(([n]) => names.has(n)).map(([n, v]) => [n, v.join(',')]));
+        await update({ inventory_before: json(inventory), kernel_before: json(kernel), pre_versions: json(preVersions) });
       }
       const up = await guarded(() => salt.uptime(target.minion, { signal: cancellationSignal() }));
       const bootBefore = up.kind === 'up' ? up.sinceT : 0;
@@ -129,8 +135,11 @@ export function createDeployActivities(deps: Pick<ActivityDeps, 'db' | 'uyuni' |
         await update({ uyuni_action_id: actionId });
       }
       const outcome = await waitForAction(uyuni, { systemId: target.systemId, actionId }, { pollSeconds: input.timing.pollSeconds, timeoutSeconds: input.timing.actionTimeoutSeconds });
-      if (outcome.status === 'Failed') return fail(`UYUNI action ${actionId} failed: ${outcome.resultMsg ?? 'no message'}`, false);
       if (outcome.status === 'TimedOut') return fail(`UYUNI action ${actionId} still ${outcome.lastStatus} after ${input.timing.actionTimeoutSeconds} s`, false);
+      // What the action changed, from the whole inventory: a failed action may still have changed something.
+      const changes = diffInventory(inventory, await guarded(() => salt.listInventory(target.minion, { signal: cancellationSignal() })));
+      await update({ inventory_changes: json(changes) });
+      if (outcome.status === 'Failed') return fail(`UYUNI action ${actionId} failed: ${outcome.resultMsg ?? 'no message'}`, changeCount(changes) > 0);
       await update({ patched: true });
 
       if (input.requiresReboot) {
@@ -170,7 +179,9 @@ export function createDeployActivities(deps: Pick<ActivityDeps, 'db' | 'uyuni' |
         .then((d) => d.status.name === 'RUNNING', () => false);
     },
 
-    async patchedSystems(input: { queueId: number }): Promise<DeployTarget[]> {
+    /** The systems UYUNI patched (or an action changed) and not yet rolled back, and the OS they run. */
+    async patchedSystems(input: { queueId: number }): Promise<{ os: string; targets: DeployTarget[] }> {
+      const item = await db.selectFrom('patch_test_queue').select('target_os').where('id', '=', input.queueId).executeTakeFirstOrThrow();
       const rows = await db
         .selectFrom('patch_deployments')
         .selectAll()
@@ -179,11 +190,18 @@ export function createDeployActivities(deps: Pick<ActivityDeps, 'db' | 'uyuni' |
         .where('status', '!=', 'rolled_back')
         .orderBy('system_id')
         .execute();
-      return rows.map((r) => ({ systemId: r.system_id, name: r.system_name, minion: (r.services as { minion?: string } | null)?.minion ?? r.system_name, wave: r.wave }));
+      return {
+        os: item.target_os,
+        targets: rows.map((r) => ({ systemId: r.system_id, name: r.system_name, minion: (r.services as { minion?: string } | null)?.minion ?? r.system_name, wave: r.wave })),
+      };
     },
 
-    /** Restores the versions from before the patch on one production system (package downgrade), verified. */
-    async rollbackProductionSystem(input: { queueId: number; target: DeployTarget; requestedBy: string; reason: string; timing: TestTiming }): Promise<{ ok: boolean; error: string | null }> {
+    /**
+     * Undoes the patch on one production system from what it changed (downgrade the upgraded, reinstall the
+     * removed, boot the old kernel when the new one runs, remove the added) and verifies the whole inventory
+     * and the running kernel. `rolled_back` only when verified; otherwise `rollback_failed` with what differs.
+     */
+    async rollbackProductionSystem(input: { queueId: number; target: DeployTarget; requestedBy: string; reason: string; os: string; timing: TestTiming }): Promise<{ ok: boolean; error: string | null }> {
       const row = await db.selectFrom('patch_deployments').selectAll().where('queue_id', '=', input.queueId).where('system_id', '=', input.target.systemId).where('patched', '=', true).executeTakeFirstOrThrow();
       const key = `deploy-${row.workflow_id}-${row.system_id}`;
       await db
@@ -191,33 +209,36 @@ export function createDeployActivities(deps: Pick<ActivityDeps, 'db' | 'uyuni' |
         .values({ queue_id: input.queueId, scope: 'production', deployment_id: row.id, system_id: row.system_id, rollback_type: 'package', requested_by: input.requestedBy, reason: input.reason, idempotency_key: key })
         .onConflict((oc) => oc.column('idempotency_key').doNothing())
         .execute();
-      const restore = row.pre_versions ?? {};
-      const current = await guarded(() => salt.listPackages(input.target.minion, { signal: cancellationSignal() }));
-      const pins = Object.fromEntries(Object.entries(restore).filter(([n, v]) => current[n] !== v));
-      if (Object.keys(pins).length) {
-        await guarded(() =>
-          salt.installPinned(input.target.minion, pins, {
-            deadlineMs: input.timing.actionTimeoutSeconds * 1000, pollMs: input.timing.pollSeconds * 1000, onPoll: () => heartbeat(), signal: cancellationSignal(),
-          }),
-        );
-      }
-      const after = await guarded(() => salt.listPackages(input.target.minion));
-      const wrong = Object.entries(restore).filter(([n, v]) => after[n] !== v).map(([n, v]) => `${n} is ${after[n] ?? 'missing'}, expected ${v}`);
-      const ok = wrong.length === 0;
-      await db.updateTable('patch_deployments').set({ status: ok ? 'rolled_back' : 'rollback_failed', error: ok ? row.error : wrong.join('; ') }).where('id', '=', row.id).execute();
-      await db
-        .updateTable('patch_rollbacks')
-        .set({ status: ok ? 'succeeded' : 'failed', completed_at: new Date(), details: json({ pins }), error: ok ? null : wrong.join('; ') })
-        .where('idempotency_key', '=', key)
-        .execute();
-      return { ok, error: ok ? null : wrong.join('; ') };
+      const finish = async (ok: boolean, error: string | null, details: Record<string, unknown>) => {
+        await db.updateTable('patch_deployments').set({ status: ok ? 'rolled_back' : 'rollback_failed', error: ok ? row.error : error }).where('id', '=', row.id).execute();
+        await db.updateTable('patch_rollbacks').set({ status: ok ? 'succeeded' : 'failed', completed_at: new Date(), details: json(details), error }).where('idempotency_key', '=', key).execute();
+        return { ok, error };
+      };
+      const changes = row.inventory_changes;
+      if (!changes) return finish(false, 'what the patch changed on this system was never recorded, so it cannot be undone with certainty', {});
+      const target = { systemId: row.system_id, minion: input.target.minion, name: row.system_name, os: input.os };
+      const timing = { pollSeconds: input.timing.pollSeconds, rebootTimeoutSeconds: input.timing.rebootTimeoutSeconds, actionTimeoutSeconds: input.timing.actionTimeoutSeconds };
+      const reverted = await guarded(() => revertPatch({ salt, uyuni }, target, { changes, kernelBefore: row.kernel_before }, timing, cancellationSignal()));
+      if (!reverted.ok) return finish(false, reverted.reason, { steps: reverted.steps, changes });
+      const check = await guarded(() => verifyReverted(salt, target, reverted.expected, row.kernel_before, cancellationSignal()));
+      return finish(check.ok, check.ok ? null : check.differences.join('; '), { steps: reverted.steps, changes, differences: check.differences, kernel: check.kernel });
     },
 
-    async finishDeploymentRollback(input: { queueId: number }): Promise<void> {
-      const item = await db.selectFrom('patch_test_queue').select('status').where('id', '=', input.queueId).executeTakeFirstOrThrow();
-      if (['promoting', 'halted', 'prod_applied', 'completed'].includes(item.status)) {
-        await db.updateTable('patch_test_queue').set({ status: 'prod_rolled_back' }).where('id', '=', input.queueId).execute();
-      }
+    /**
+     * The rollback's end: prod_rolled_back only when every patched system was restored and verified; otherwise
+     * prod_rollback_failed, naming the systems that were not.
+     */
+    async finishDeploymentRollback(input: { queueId: number; failures: { system: string; error: string }[] }): Promise<void> {
+      await db.transaction().execute(async (trx) => {
+        const item = await trx.selectFrom('patch_test_queue').select('status').where('id', '=', input.queueId).forUpdate().executeTakeFirstOrThrow();
+        const ok = input.failures.length === 0;
+        const reason = ok ? null : `not restored: ${input.failures.map((f) => `${f.system} (${f.error})`).join('; ')}`.slice(0, 4000);
+        if (['promoting', 'halted', 'prod_applied', 'completed', 'prod_rollback_failed'].includes(item.status)) {
+          const next = ok ? 'prod_rolled_back' : 'prod_rollback_failed';
+          if (item.status !== next) await trx.updateTable('patch_test_queue').set({ status: next, status_reason: reason }).where('id', '=', input.queueId).execute();
+        }
+        await trx.updateTable('deployments').set({ status: ok ? 'rolled_back' : 'rollback_failed' }).where('queue_id', '=', input.queueId).execute();
+      });
     },
   };
 }

@@ -1,13 +1,14 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { getTest, phaseFinished, phaseStarted, updateTest } from '../../db/queries/tests.js';
 import { acquireLease, leaseHeldBy, quarantine, releaseLease } from '../../db/queries/test-systems.js';
+import { nodeInstance } from '../prometheus/promql.js';
 import { guarded, workflowOf } from './support.js';
 import type { TestDeps, LeasedSystem } from './types.js';
 
 // Test-system leases: one test per system (SKIP LOCKED), leases of dead workflows taken back, quarantine.
 
 export function createLeaseActivities(deps: TestDeps) {
-  const { db, uyuni, log } = deps;
+  const { db, uyuni, salt, metrics, config, log } = deps;
 
   /** Leases left by workflows that are no longer running (terminated, timed out) are taken back. */
   const reclaimStaleLeases = async (os: string) => {
@@ -85,6 +86,33 @@ export function createLeaseActivities(deps: TestDeps) {
 
     async releaseTestSystem(): Promise<boolean> {
       return releaseLease(db, workflowOf().workflowId);
+    },
+
+    /**
+     * Is the host there? Salt answers test.ping and its node_exporter is up in Prometheus: what releasing a
+     * quarantined test system requires (a host still down would fail the next test, and that failure would be
+     * blamed on an innocent erratum).
+     */
+    async probeTestSystem(input: { systemId: number }): Promise<{ up: boolean; reasons: string[] }> {
+      const row = await db.selectFrom('test_systems').select(['name', 'minion_id']).where('system_id', '=', input.systemId).executeTakeFirst();
+      if (!row) throw ApplicationFailure.nonRetryable(`test system ${input.systemId} is not known`, 'TestSystemNotFound');
+      const reasons: string[] = [];
+      const minion = row.minion_id ?? row.name;
+      const pinged = await salt.ping(minion).catch((err: unknown) => {
+        reasons.push(`Salt could not be asked: ${(err as Error).message}`);
+        return null;
+      });
+      if (pinged === false) reasons.push(`${minion} does not answer Salt (test.ping)`);
+      const ip = await uyuni.getNetwork(input.systemId).then((n) => n.ip, () => null);
+      if (!ip) reasons.push('UYUNI does not know its address');
+      else {
+        const up = await metrics.up(nodeInstance(ip, config.prometheus.nodeExporterPort)).catch((err: unknown) => {
+          reasons.push(`its node_exporter has no data in Prometheus: ${(err as Error).message}`);
+          return null;
+        });
+        if (up === false) reasons.push('its node_exporter is down (up == 0)');
+      }
+      return { up: reasons.length === 0, reasons };
     },
 
     async quarantineTestSystem(input: { systemId: number; reason: string }): Promise<void> {

@@ -6,7 +6,8 @@ import { diffInventory, revertedInventory, type InventoryChanges, type PackageIn
 import { rebootThroughUyuni } from '../shared/reboot.js';
 import { revertPatch, verifyReverted, type RevertOutcome } from '../shared/revert.js';
 import { loadTestSettings } from './settings.js';
-import { guarded } from './support.js';
+import { isSaltFunctionUnavailable } from '../salt/errors.js';
+import { guarded, mapError } from './support.js';
 import type { TestDeps, LeasedSystem, PhaseVerdict } from './types.js';
 
 // The rollback of a test's patch by the seed's rule, its verification, and the end of a forced rollback.
@@ -80,26 +81,36 @@ export function createRollbackActivities(deps: TestDeps) {
       }
       if (!changes) return fail(key, testId, rollbackType, 'what the patch changed was never recorded, so it cannot be undone with certainty', false, {});
 
-      let outcome: RevertOutcome;
-      if (rollbackType === 'snapshot') {
+      let outcome: RevertOutcome | null = null;
+      let type = rollbackType;
+      if (type === 'snapshot') {
         const current = await guarded(() => salt.listInventory(system.minion, { signal: signal() }));
         const { inventory: expected } = revertedInventory(current, changes);
-        const undo = await guarded(() => salt.snapperUndo(system.minion, Number(test.snapshot_id), 0, { signal: signal() }));
-        const boot = await guarded(() =>
-          rebootThroughUyuni(uyuni, salt, system, { timeoutSeconds: input.timing.rebootTimeoutSeconds, pollSeconds: input.timing.pollSeconds, signal: signal() }),
-        );
-        const steps = [`snapper undo of snapshot #${test.snapshot_id} (${JSON.stringify(undo)})`];
-        outcome = boot.back
-          ? { ok: true, expected, steps: [...steps, 'rebooted'], rebooted: true }
-          : { ok: false, reason: `${system.name} did not come back from the rollback reboot within ${input.timing.rebootTimeoutSeconds} s`, hung: true, expected, steps };
-      } else {
-        outcome = await guarded(() => revertPatch({ salt, uyuni }, target, { changes, kernelBefore: test.kernel_before }, input.timing, signal()));
+        const undo = await salt.snapperUndo(system.minion, Number(test.snapshot_id), 0, { signal: signal() }).catch((err: unknown) => {
+          // snapper gone since the snapshot (module no longer loads): the package way still works.
+          if (isSaltFunctionUnavailable(err)) return null;
+          throw mapError(err);
+        });
+        if (undo === null) {
+          type = 'package';
+          await updateTest(db, testId, { rollback_type: type });
+          await db.updateTable('patch_rollbacks').set({ rollback_type: type }).where('idempotency_key', '=', key).execute();
+        } else {
+          const boot = await guarded(() =>
+            rebootThroughUyuni(uyuni, salt, system, { timeoutSeconds: input.timing.rebootTimeoutSeconds, pollSeconds: input.timing.pollSeconds, signal: signal() }),
+          );
+          const steps = [`snapper undo of snapshot #${test.snapshot_id} (${JSON.stringify(undo)})`];
+          outcome = boot.back
+            ? { ok: true, expected, steps: [...steps, 'rebooted'], rebooted: true }
+            : { ok: false, reason: `${system.name} did not come back from the rollback reboot within ${input.timing.rebootTimeoutSeconds} s`, hung: true, expected, steps };
+        }
       }
-      if (!outcome.ok) return fail(key, testId, rollbackType, outcome.reason, outcome.hung, { steps: outcome.steps, changes });
-      const record: RollbackRecord = { rollbackType, expected: outcome.expected, steps: outcome.steps };
+      outcome ??= await guarded(() => revertPatch({ salt, uyuni }, target, { changes, kernelBefore: test.kernel_before }, input.timing, signal()));
+      if (!outcome.ok) return fail(key, testId, type, outcome.reason, outcome.hung, { steps: outcome.steps, changes });
+      const record: RollbackRecord = { rollbackType: type, expected: outcome.expected, steps: outcome.steps };
       await db.updateTable('patch_rollbacks').set({ details: json({ ...record, changes }) }).where('idempotency_key', '=', key).execute();
-      await phaseFinished(db, testId, 'rollback', 'passed', { rollbackType, steps: outcome.steps, changes });
-      return { ok: true, rollbackType, hung: false };
+      await phaseFinished(db, testId, 'rollback', 'passed', { rollbackType: type, steps: outcome.steps, changes });
+      return { ok: true, rollbackType: type, hung: false };
     },
 
     /**

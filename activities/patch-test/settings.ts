@@ -11,6 +11,9 @@ export interface TestSettings {
   /** A test system is at rest when CPU / memory move at most this much (pp) across the baseline window. */
   baselineCpuSpread: number;
   baselineMemorySpread: number;
+  /** An inconclusive item is queued again after this long, at most this many times. */
+  inconclusiveRetrySeconds: number;
+  inconclusiveMaxRetries: number;
   /** Services that must run after a patch, per OS. */
   criticalServices: Record<string, string[]>;
 }
@@ -18,7 +21,7 @@ export interface TestSettings {
 const DEFAULT_SERVICES: Record<string, string[]> = { ubuntu: ['ssh', 'cron'], rhel: ['sshd', 'crond'], debian: ['ssh', 'cron'] };
 
 /** Used when orchestrator_config has no row (the migration seeds these values). */
-const DEFAULTS = { cpuCeiling: 90, memoryCeiling: 90, baselineCpuSpread: 5, baselineMemorySpread: 3 };
+const DEFAULTS = { cpuCeiling: 90, memoryCeiling: 90, baselineCpuSpread: 5, baselineMemorySpread: 3, inconclusiveRetryMinutes: 30, inconclusiveMaxRetries: 3 };
 
 const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
 
@@ -42,6 +45,8 @@ export async function loadTestSettings(db: Db, config: Readonly<Config>): Promis
     memoryCeiling: isNumber(rows.memory_ceiling_percent) ? rows.memory_ceiling_percent : DEFAULTS.memoryCeiling,
     baselineCpuSpread: isNumber(rows.baseline_cpu_spread) ? rows.baseline_cpu_spread : DEFAULTS.baselineCpuSpread,
     baselineMemorySpread: isNumber(rows.baseline_memory_spread) ? rows.baseline_memory_spread : DEFAULTS.baselineMemorySpread,
+    inconclusiveRetrySeconds: (isNumber(rows.inconclusive_retry_minutes) ? rows.inconclusive_retry_minutes : DEFAULTS.inconclusiveRetryMinutes) * 60,
+    inconclusiveMaxRetries: isNumber(rows.inconclusive_max_retries) ? rows.inconclusive_max_retries : DEFAULTS.inconclusiveMaxRetries,
     criticalServices,
   };
 }

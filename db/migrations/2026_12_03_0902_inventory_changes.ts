@@ -11,6 +11,8 @@ const CONFIG: [string, unknown, string][] = [
   ['test.baseline_memory_spread', 3, 'a test system is at rest when memory % moves at most this much (points) across the baseline window'],
   ['test.cpu_ceiling_percent', 90, 'highest CPU % a patched test system may show, whatever its baseline'],
   ['test.memory_ceiling_percent', 90, 'highest memory % a patched test system may show, whatever its baseline'],
+  ['test.inconclusive_retry_minutes', 30, 'an inconclusive test is retried after this many minutes'],
+  ['test.inconclusive_max_retries', 3, 'retries of an inconclusive test before it waits for a person'],
 ];
 
 export async function up(db: Kysely<unknown>): Promise<void> {

@@ -81,7 +81,11 @@ export function approvalsOf(db: Executor, queueId: number) {
   return db.selectFrom('patch_approvals').selectAll().where('queue_id', '=', queueId).orderBy('decided_at', 'asc').execute();
 }
 
-/** Finished tests of this advisory or of any advisory sharing one of its packages. */
+/**
+ * Finished tests of this advisory or of any advisory sharing one of its packages that judged the patch: passes,
+ * and failures proven to be the patch's own. A test the test system failed (a host that did not answer, a
+ * baseline that never settled) or that could not be judged (inconclusive) says nothing about the patch.
+ */
 export async function failureHistory(db: Executor, advisoryName: string, packageNames: string[]): Promise<{ tests: number; failures: number }> {
   const { rows } = await sql<{ tests: number; failures: number }>`
     select count(*)::integer as tests,
@@ -89,7 +93,7 @@ export async function failureHistory(db: Executor, advisoryName: string, package
     from patch_tests t
     join patch_test_queue q on q.id = t.queue_id
     join errata_cache e on e.advisory_name = q.advisory_name
-    where t.status in ('passed', 'failed', 'rolled_back')
+    where (t.status = 'passed' or (t.status in ('failed', 'rolled_back') and t.failure_cause = 'patch'))
       and (q.advisory_name = ${advisoryName}
            or exists (select 1 from jsonb_array_elements(coalesce(e.packages, '[]'::jsonb)) p
                       where p->>'name' = any(${packageNames}::text[])))`.execute(db);

@@ -1,6 +1,10 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { randomUUID } from 'node:crypto';
+import { json } from '../../../db/json.js';
 import { listTestSystems, releaseTestSystem } from '../../../db/queries/test-systems.js';
-import { notFound } from '../../errors.js';
+import type { probeTestSystem } from '../../../workflows/index.js';
+import { workflowIds } from '../../../workflows/messages.js';
+import { conflict, notFound } from '../../errors.js';
 import { errorResponses } from '../../schemas/common.js';
 
 const System = Type.Object({
@@ -37,15 +41,36 @@ export const testSystemRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { auth: 'write' },
       schema: {
         tags: ['tests'],
-        summary: 'Put a quarantined test system (one that did not come back from a reboot) back into rotation',
-        params: Type.Object({ id: Type.Integer({ minimum: 1 }) }),
-        response: { 200: System, ...errorResponses(400, 401, 403, 404) },
+        summary: 'Put a quarantined test system back into rotation, once its host answers again (409 with the reason while it is down)',
+        params: Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2147483647 }) }),
+        response: { 200: System, ...errorResponses(400, 401, 403, 404, 409) },
       },
     },
     async (request) => {
-      const row = await releaseTestSystem(app.db, request.params.id);
-      if (!row) throw notFound(`test system ${request.params.id}`);
-      request.log.warn({ systemId: row.system_id, by: request.actor?.name }, 'test system released from quarantine');
+      const id = request.params.id;
+      const known = await app.db.selectFrom('test_systems').select('system_id').where('system_id', '=', id).executeTakeFirst();
+      if (!known) throw notFound(`test system ${id}`);
+      // A host still down would fail the next test, and that failure would be blamed on an innocent erratum.
+      const probe = await app.temporal.client.workflow.execute<typeof probeTestSystem>('probeTestSystem', {
+        taskQueue: app.config.temporal.taskQueue,
+        workflowId: workflowIds.probe(id, randomUUID()),
+        args: [{ systemId: id }],
+        workflowExecutionTimeout: '1 minute',
+      });
+      const actor = request.actor?.name ?? 'unknown';
+      if (!probe.up) {
+        await app.db
+          .insertInto('operator_actions')
+          .values({ action: 'release_test_system', actor, source: 'api', status: 'refused', refusal: probe.reasons.join('; '), details: json({ system_id: id }) })
+          .execute();
+        throw conflict(`test system ${id} is still down: ${probe.reasons.join('; ')}`, { reasons: probe.reasons });
+      }
+      const row = await app.db.transaction().execute(async (trx) => {
+        await trx.insertInto('operator_actions').values({ action: 'release_test_system', actor, source: 'api', status: 'recorded', details: json({ system_id: id }) }).execute();
+        return releaseTestSystem(trx, id);
+      });
+      if (!row) throw notFound(`test system ${id}`);
+      request.log.warn({ systemId: row.system_id, by: actor }, 'test system released from quarantine');
       return view(row);
     },
   );

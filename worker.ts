@@ -7,7 +7,7 @@ import { ensureSearchAttributes } from './client.js';
 import { loadConfigOrExit, type Config } from './config/config.js';
 import { createLogger } from './config/logger.js';
 import { createDb } from './db/connection.js';
-import { ensureDispatchSchedule } from './temporal/dispatch-schedule.js';
+import { ensureTestDispatcher } from './temporal/dispatcher.js';
 import { ensureSyncSchedule, triggerScheduledSync } from './temporal/sync-schedule.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
@@ -85,7 +85,7 @@ async function main(): Promise<void> {
   if (config.worker.manageSchedules) {
     const schedule = await ensureSyncSchedule(client, config);
     log.info({ scheduleId: 'uyuni-sync', everyMinutes: config.uyuni.pollIntervalMinutes, schedule }, 'sync schedule in place');
-    log.info({ scheduleId: 'test-dispatch', autoDispatch: config.test.autoDispatch, schedule: await ensureDispatchSchedule(client, config) }, 'auto-dispatch');
+    log.info({ workflowId: 'test-dispatcher', autoDispatch: config.test.autoDispatch, dispatcher: await ensureTestDispatcher(client, config) }, 'auto-dispatch');
   }
   log.info(
     {

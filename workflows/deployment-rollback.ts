@@ -1,11 +1,13 @@
-import { getExternalWorkflowHandle, proxyActivities, sleep } from '@temporalio/workflow';
+import { getExternalWorkflowHandle, proxyActivities, sleep, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import { haltSignal, workflowIds, type TestTiming } from './messages.js';
+import { haltSignal, SA, workflowIds, type TestTiming } from './messages.js';
 
 export interface DeploymentRollbackInput {
   queueId: number;
   requestedBy: string;
   reason: string;
+  /** The operator_actions record of the request (written before this workflow started). */
+  requestId?: string;
   timing: TestTiming;
 }
 
@@ -38,5 +40,6 @@ export async function deploymentRollback(input: DeploymentRollbackInput): Promis
   const failures = results.filter((r) => !r.ok).map((r) => ({ system: r.system, error: r.error ?? 'unknown' }));
   // prod_rolled_back only when every system was restored and verified.
   await store.finishDeploymentRollback({ queueId: input.queueId, failures });
+  upsertSearchAttributes([{ key: SA.patchStatus, value: failures.length ? 'prod_rollback_failed' : 'prod_rolled_back' }]);
   return { rolledBack: results.length - failures.length, failed: failures.length, errors: failures.map((f) => `${f.system}: ${f.error}`) };
 }

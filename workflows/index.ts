@@ -4,7 +4,7 @@ export { uyuniSync } from './sync.js';
 export { queuePatches } from './queue.js';
 export { patchTest } from './patch-test.js';
 export { testRollback } from './test-rollback.js';
-export { dispatchTests } from './dispatch.js';
+export { testDispatcher } from './dispatch.js';
 export { productionDeployment } from './deployment.js';
 export { deploymentRollback } from './deployment-rollback.js';
 export { probeTestSystem } from './probe.js';

@@ -20,7 +20,7 @@ export const workflowIds = {
   queue: (requestId: string) => `queue-${requestId}`,
   patchTest: (queueId: number) => `patch-test-${queueId}`,
   testRollback: (testId: number) => `test-rollback-${testId}`,
-  dispatch: (nonce: string) => `test-dispatch-${nonce}`,
+  dispatcher: () => 'test-dispatcher',
   deployment: (queueId: number) => `deploy-${queueId}`,
   deploymentRollback: (queueId: number) => `deploy-rollback-${queueId}`,
   probe: (systemId: number, nonce: string) => `probe-test-system-${systemId}-${nonce}`,
@@ -133,7 +133,7 @@ export interface TestStatusView {
 /** The PatchStatus search attribute's values: the queue item's status as the workflow knows it. */
 export type PatchStatusValue =
   | 'testing' | 'passed' | 'failed' | 'rolled_back' | 'inconclusive' | 'untestable' | 'pending_approval' | 'snoozed' | 'approved' | 'rejected'
-  | 'expired' | 'promoting' | 'prod_applied' | 'completed' | 'halted' | 'prod_rolled_back';
+  | 'expired' | 'promoting' | 'prod_applied' | 'completed' | 'halted' | 'rolling_back' | 'prod_rolled_back' | 'prod_rollback_failed';
 
 export interface Refusal {
   at: string;
@@ -250,3 +250,25 @@ export interface DeployRequest {
   requestId?: string;
   source?: 'api' | 'cli' | 'dashboard';
 }
+
+// --- auto-dispatch -------------------------------------------------------------------------------------
+
+export interface DispatcherInput {
+  /** The safety sweep: a dispatch round at least this often, even when nothing woke the dispatcher. */
+  sweepSeconds: number;
+  /** Rounds done by earlier runs (carried over continue-as-new). */
+  rounds?: number;
+}
+
+export interface DispatcherStatus {
+  rounds: number;
+  lastRoundAt: string | null;
+  lastStarted: number[];
+  stopped: boolean;
+}
+
+/** Something changed (a test system freed, items queued, a sync done): dispatch now. */
+export const wakeDispatchSignal = defineSignal('wake');
+/** TEST_AUTO_DISPATCH turned off: the dispatcher ends. */
+export const stopDispatchSignal = defineSignal('stop');
+export const dispatcherStatusQuery = defineQuery<DispatcherStatus>('status');

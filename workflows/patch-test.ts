@@ -47,15 +47,17 @@ export async function patchTest(input: PatchTestInput): Promise<TestResult> {
   if (outcome === 'rejected' || outcome === 'expired') {
     // Not deployed: the patch must not stay on the test system.
     const undone = await undoPassedPatch({ input, acts, view, info }, { reason: `the patch was ${outcome}` });
-    view.state.phase = 'done';
+    view.done();
     return { ...tested, status: outcome, undone };
   }
-  view.state.phase = 'done';
+  view.done();
   if (outcome !== 'approved') return { ...tested, status: outcome };
   const rollout = await promotion.run(input, info, () => desk.rolledBackByForce);
   if (!rollout) {
     view.setStatus('rolled_back');
     return { ...tested, status: 'rolled_back' };
   }
+  // The rollout's end is the item's status now (the child carries the same search attributes).
+  view.setStatus(rollout.status === 'completed' ? 'completed' : 'halted');
   return { ...tested, status: 'approved', deployment: rollout };
 }

@@ -1,6 +1,6 @@
 import { ApplicationFailure, condition, executeChild, ParentClosePolicy, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { TestInfo } from '../activities/patch-test/index.js';
-import { deployUpdate, workflowIds, type DeploymentPlanPolicy, type DeploymentResult, type PatchTestInput } from './messages.js';
+import { deployUpdate, SA, workflowIds, type DeploymentPlanPolicy, type DeploymentResult, type PatchTestInput } from './messages.js';
 import type { TestActivityStubs } from './test-proxies.js';
 import { reasonOf } from './test-run.js';
 import type { TestView } from './test-view.js';
@@ -66,6 +66,12 @@ export class Promotion {
       }],
       // A rollout in progress must not die with its parent.
       parentClosePolicy: ParentClosePolicy.ABANDON,
+      typedSearchAttributes: [
+        { key: SA.queueId, value: input.queueId },
+        { key: SA.advisoryName, value: info.advisoryName },
+        { key: SA.targetOs, value: info.targetOs },
+        { key: SA.patchStatus, value: 'promoting' },
+      ],
     });
   }
 }

@@ -1,6 +1,7 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { QueueRequest } from '../activities/queue/queue-activities.js';
+import { wakeDispatcher } from './dispatch.js';
 
 // Short: the API waits for it. UYUNI down must answer 503 within seconds, not retry for minutes.
 const uyuni = proxyActivities<Activities>({
@@ -16,5 +17,7 @@ const store = proxyActivities<Activities>({
 /** Queues advisories: packages fetched from UYUNI on demand, Success Score and risk profile, queue rows. */
 export async function queuePatches(request: QueueRequest): Promise<number[]> {
   await uyuni.fetchErrataPackages({ advisories: [...new Set(request.items.map((i) => i.advisoryName))] });
-  return store.insertQueueItems(request);
+  const ids = await store.insertQueueItems(request);
+  await wakeDispatcher();
+  return ids;
 }

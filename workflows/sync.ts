@@ -2,6 +2,7 @@ import { ApplicationFailure, CancellationScope, isCancellation, proxyActivities,
 import type { Activities } from '../activities/index.js';
 import { chunk } from '../domain/chunks.js';
 import { forEachInWindow } from '../domain/window.js';
+import { wakeDispatcher } from './dispatch.js';
 import { DEFAULT_UYUNI_RETRY, syncProgressQuery, type SyncInput, type SyncProgress, type SyncSummary } from './messages.js';
 
 // Fan-out is by chunks, never one activity per RPC, so history stays small at 10,000 systems; inside a
@@ -113,6 +114,7 @@ export async function uyuniSync(input: SyncInput = { trigger: 'schedule' }): Pro
     });
     // What the sync learnt may make queued items untestable (superseded) or testable again.
     await store.recheckQueue();
+    await wakeDispatcher();
     enter('done');
     return {
       syncRunId,

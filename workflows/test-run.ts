@@ -1,5 +1,6 @@
 import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, sleep, upsertSearchAttributes } from '@temporalio/workflow';
 import type { LeasedSystem, MetricsReading, PhaseVerdict, RollbackResult, TestInfo } from '../activities/patch-test/index.js';
+import { wakeDispatcher } from './dispatch.js';
 import { SA, type PatchTestInput, type TestPhaseName, type TestResult } from './messages.js';
 import type { TestActivityStubs } from './test-proxies.js';
 import type { TestView } from './test-view.js';
@@ -45,7 +46,7 @@ export async function runTest(ctx: TestRunContext): Promise<TestResult> {
       ...(cause ? { cause } : {}),
     });
     view.setStatus(status);
-    view.state.phase = 'done';
+    view.done();
     view.state.failure = failure;
     return { testId: info.testId, status, failure, rollbackType: view.state.rollbackType, rollbackVerified };
   };
@@ -76,7 +77,7 @@ export async function runTest(ctx: TestRunContext): Promise<TestResult> {
       const why = `no ${info.targetOs} test system needs ${info.advisoryName} (UYUNI lists it as relevant to none)`;
       await store.markUntestable({ testId: info.testId, queueId: input.queueId, reason: why });
       view.leave('lease', 'failed', why);
-      view.state.phase = 'done';
+      view.done();
       view.setStatus('untestable');
       return { testId: info.testId, status: 'untestable', failure: { phase: 'lease', reason: why }, rollbackType: null, rollbackVerified: null };
     }
@@ -176,7 +177,7 @@ export async function runTest(ctx: TestRunContext): Promise<TestResult> {
     await CancellationScope.nonCancellable(async () => {
       await store.releaseTestSystem();
       // The system is free again: let the next queued item take it.
-      if (input.autoDispatch) await store.dispatchQueuedTests();
+      if (input.autoDispatch) await wakeDispatcher();
     });
   }
 }

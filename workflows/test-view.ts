@@ -42,6 +42,12 @@ export class TestView {
     Object.assign(this.phaseOf(p), { state, completedAt: new Date().toISOString(), ...(summary ? { summary } : {}) });
   }
 
+  /** The test's phases are over (TestPhase=done, so the Web UI never shows a phase long finished). */
+  done(): void {
+    this.state.phase = 'done';
+    upsertSearchAttributes([{ key: SA.testPhase, value: 'done' }]);
+  }
+
   setStatus(status: TestStatusView['status']): void {
     this.state.status = status;
     upsertSearchAttributes([{ key: SA.patchStatus, value: status }]);

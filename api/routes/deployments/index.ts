@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { deploymentPolicy } from '../../../db/queries/orchestrator-config.js';
 import { getQueueRow } from '../../../db/queries/queue.js';
-import { testTiming } from '../../../temporal/tests.js';
+import { itemSearchAttributes, testTiming } from '../../../temporal/tests.js';
 import type { deploymentRollback } from '../../../workflows/index.js';
 import { deploymentStatusQuery, deployUpdate, workflowIds, type DeploymentView } from '../../../workflows/messages.js';
 import { conflict, notFound } from '../../errors.js';
+import { recordThenStart } from '../../services/operator-action.js';
 import { updateFailure } from '../../services/workflow-refusal.js';
 import { errorResponses } from '../../schemas/common.js';
 
@@ -79,26 +80,26 @@ export const deploymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Roll back exactly the production systems already patched, during or after the rollout',
         params: Id,
         body: Type.Object({ reason: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: false }),
-        response: { 202: Type.Object({ queue_id: Type.Integer(), workflow_id: Type.String() }), ...errorResponses(400, 401, 403, 404, 409) },
+        response: { 202: Type.Object({ queue_id: Type.Integer(), workflow_id: Type.String() }), ...errorResponses(400, 401, 403, 404, 409, 503) },
       },
     },
     async (request, reply) => {
       const id = request.params.id;
       const item = await getQueueRow(app.db, id);
       if (!item) throw notFound(`queue item ${id}`);
-      if (!['promoting', 'halted', 'prod_applied', 'completed'].includes(item.status)) {
+      if (!['promoting', 'halted', 'prod_applied', 'completed', 'prod_rollback_failed'].includes(item.status)) {
         throw conflict(`queue item ${id} is ${item.status}: there is no production rollout to roll back`, { status: item.status });
       }
-      const handle = await app.temporal.client.workflow
-        .start<typeof deploymentRollback>('deploymentRollback', {
+      const workflowId = workflowIds.deploymentRollback(id);
+      const reason = request.body?.reason ?? 'rollback requested';
+      const handle = await recordThenStart(app, request, { action: 'rollback_deployment', queueId: id, workflowId, reason }, (requestId) =>
+        app.temporal.client.workflow.start<typeof deploymentRollback>('deploymentRollback', {
           taskQueue: app.config.temporal.taskQueue,
-          workflowId: workflowIds.deploymentRollback(id),
-          args: [{ queueId: id, requestedBy: request.actor?.name ?? 'api', reason: request.body.reason ?? 'rollback requested', timing: testTiming(app.config) }],
-        })
-        .catch((err: unknown) => {
-          if ((err as Error).name === 'WorkflowExecutionAlreadyStartedError') throw conflict(`a rollback of queue item ${id} is already running`);
-          throw err;
-        });
+          workflowId,
+          args: [{ queueId: id, requestedBy: request.actor?.name ?? 'api', reason, requestId, timing: testTiming(app.config) }],
+          typedSearchAttributes: itemSearchAttributes(item, 'rolling_back'),
+        }),
+      );
       request.log.warn({ queueId: id, by: request.actor?.name }, 'production rollback started');
       return reply.status(202).send({ queue_id: id, workflow_id: handle.workflowId });
     },

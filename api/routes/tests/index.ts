@@ -3,10 +3,11 @@ import { dispatchable } from '../../../db/queries/dispatch.js';
 import { approvalPolicy } from '../../../db/queries/orchestrator-config.js';
 import { getQueueRow } from '../../../db/queries/queue.js';
 import { getTest, phasesOf } from '../../../db/queries/tests.js';
-import { startPatchTest, testTiming } from '../../../temporal/tests.js';
+import { itemSearchAttributes, startPatchTest, testTiming } from '../../../temporal/tests.js';
 import type { testRollback } from '../../../workflows/index.js';
 import { testStatusQuery, workflowIds, type TestStatusView } from '../../../workflows/messages.js';
 import { conflict, notFound } from '../../errors.js';
+import { recordThenStart } from '../../services/operator-action.js';
 import { errorResponses } from '../../schemas/common.js';
 
 const Id = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }) });
@@ -109,7 +110,7 @@ export const testRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Force a rollback of a test that passed (its patch is still on the test system); 409 when there is nothing to roll back',
         params: Id,
         body: Type.Object({ reason: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: false }),
-        response: { 202: Type.Object({ test_id: Type.Integer(), workflow_id: Type.String() }), ...errorResponses(400, 401, 403, 404, 409) },
+        response: { 202: Type.Object({ test_id: Type.Integer(), workflow_id: Type.String() }), ...errorResponses(400, 401, 403, 404, 409, 503) },
       },
     },
     async (request, reply) => {
@@ -120,21 +121,20 @@ export const testRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
       const queue = await getQueueRow(app.db, test.queue_id);
       // Waiting for a decision, or rejected / expired and not yet undone on its test system (e.g. it was quarantined).
-      const undoable = queue && (['passed', 'pending_approval', 'snoozed'].includes(queue.status) || (['rejected', 'expired'].includes(queue.status) && test.rollback_verified !== true));
+      const undoable = !!queue && (['passed', 'pending_approval', 'snoozed'].includes(queue.status) || (['rejected', 'expired'].includes(queue.status) && test.rollback_verified !== true));
       if (!undoable) {
         throw conflict(`queue item ${test.queue_id} is ${queue?.status ?? 'gone'}${test.rollback_verified ? ' and its patch was already undone on the test system' : ': the patch has moved on past its test'}`);
       }
       const workflowId = workflowIds.testRollback(test.id);
-      const handle = await app.temporal.client.workflow
-        .start<typeof testRollback>('testRollback', {
+      const reason = request.body?.reason ?? 'forced rollback';
+      const handle = await recordThenStart(app, request, { action: 'rollback_test', queueId: test.queue_id, workflowId, reason, details: { test_id: test.id } }, () =>
+        app.temporal.client.workflow.start<typeof testRollback>('testRollback', {
           taskQueue: app.config.temporal.taskQueue,
           workflowId,
-          args: [{ testId: test.id, queueId: test.queue_id, requestedBy: request.actor?.name ?? 'api', reason: request.body?.reason ?? 'forced rollback', timing: testTiming(app.config) }],
-        })
-        .catch((err: unknown) => {
-          if (err instanceof Error && err.name === 'WorkflowExecutionAlreadyStartedError') throw conflict(`a rollback of test ${test.id} is already running`);
-          throw err;
-        });
+          args: [{ testId: test.id, queueId: test.queue_id, requestedBy: request.actor?.name ?? 'api', reason, timing: testTiming(app.config) }],
+          typedSearchAttributes: itemSearchAttributes(queue as NonNullable<typeof queue>, 'rolling_back'),
+        }),
+      );
       request.log.info({ testId: test.id, by: request.actor?.name }, 'forced rollback started');
       return reply.status(202).send({ test_id: test.id, workflow_id: handle.workflowId });
     },

@@ -119,13 +119,13 @@ export interface LabSystem {
   rebootNeeded: boolean;
   /** False while rebooting or after a hung reboot. */
   up: boolean;
-  /** A reboot_hang erratum is installed: the next reboot never comes back. */
+  /** The next reboot never comes back: its boot default is a reboot_hang kernel (or a reboot_hangs fault is armed). */
   hangOnReboot: boolean;
   hung: boolean;
   services: Record<string, boolean>;
   readonly relevant: RelevantSet;
-  /** family → package build id, only for families changed after generation. */
-  readonly installedOverrides: Map<string, number>;
+  /** family → installed package build ids (oldest first, empty = not installed), only for families changed after generation. */
+  readonly installedOverrides: Map<string, readonly number[]>;
   /** Errata in a Queued/Picked Up errata action on this system (scheduleApplyErrata's "already scheduled"). */
   readonly pendingErrata: Set<number>;
   readonly effects: AppliedEffect[];

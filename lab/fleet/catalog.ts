@@ -27,8 +27,11 @@ export interface BinarySpec {
   /** First build no longer shipping it (RPM Obsoletes / deb Replaces+Conflicts by `obsoletedBy` of that build). */
   readonly untilBuild?: number;
   readonly obsoletedBy?: string;
-  /** Binary of the same source that requires this one from `sinceBuild` on (removing it would remove that one). */
-  readonly requiredBy?: string;
+  /**
+   * Binary of the same source whose builds from `sinceBuild` on pull this one in (a weak dependency:
+   * deb Recommends / RPM Recommends, installed with it, removable on its own).
+   */
+  readonly pulledInBy?: string;
 }
 
 export interface SourceSpec {
@@ -85,7 +88,7 @@ const UBUNTU_SOURCES: readonly SourceSpec[] = [
     binaries: [
       { name: 'libssl3t64', sizeKb: 1_900, requires: 1 }, { name: 'openssl', sizeKb: 1_000, requires: 2, configFiles: ['/etc/ssl/openssl.cnf'] },
       // The legacy provider split out of libssl3t64: a new dependency from build 3 on.
-      { name: 'openssl-provider-legacy', sizeKb: 140, requires: 1, sinceBuild: 3, requiredBy: 'libssl3t64' },
+      { name: 'openssl-provider-legacy', sizeKb: 140, requires: 1, sinceBuild: 3, pulledInBy: 'libssl3t64' },
     ],
   },
   {
@@ -257,7 +260,7 @@ const RHEL_SOURCES: readonly SourceSpec[] = [
     binaries: [
       { name: 'openssl', sizeKb: 1_230, requires: 4 }, { name: 'openssl-libs', sizeKb: 2_250, requires: 3, configFiles: ['/etc/pki/tls/openssl.cnf'] },
       // The FIPS provider split out of openssl-libs: a new dependency from build 3 on.
-      { name: 'openssl-fips-provider-so', sizeKb: 2_100, requires: 1, sinceBuild: 3, requiredBy: 'openssl-libs' },
+      { name: 'openssl-fips-provider-so', sizeKb: 2_100, requires: 1, sinceBuild: 3, pulledInBy: 'openssl-libs' },
     ],
   },
   {

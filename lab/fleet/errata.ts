@@ -55,8 +55,8 @@ export interface FamilyInfo {
   readonly untilBuild?: number;
   /** Family whose build >= untilBuild obsoletes (replaces) this one. */
   readonly obsoletedBy?: string;
-  /** Family that requires this one from sinceBuild on. */
-  readonly requiredBy?: string;
+  /** Family whose builds from sinceBuild on pull this one in (weak dependency). */
+  readonly pulledInBy?: string;
 }
 
 interface Draft {
@@ -279,7 +279,7 @@ function materialize(drafts: Draft[]): ErrataCatalog {
         sinceBuild: bin.sinceBuild ?? 0,
         ...(bin.untilBuild !== undefined ? { untilBuild: bin.untilBuild } : {}),
         ...(bin.obsoletedBy !== undefined ? { obsoletedBy: familyOf(bin.obsoletedBy) } : {}),
-        ...(bin.requiredBy !== undefined ? { requiredBy: familyOf(bin.requiredBy) } : {}),
+        ...(bin.pulledInBy !== undefined ? { pulledInBy: familyOf(bin.pulledInBy) } : {}),
       });
       const skey = `${os}:${spec.source}`;
       const list = sourceFamilies.get(skey);
@@ -293,9 +293,15 @@ function materialize(drafts: Draft[]): ErrataCatalog {
     return pkg;
   };
 
-  // Baselines first: build 0 of every binary is what a freshly generated system has installed.
+  // Baselines first: build 0 of every binary is what a freshly generated system has installed. Kernels
+  // installed side by side also have build -1, the kernel before: a system keeps it beside its own.
   for (const os of OSES) {
-    for (const spec of OS_SPECS[os].sources) for (const bin of spec.binaries) if (shipsAt(bin, 0)) addBuild(os, spec, bin, 0);
+    for (const spec of OS_SPECS[os].sources) {
+      for (const bin of spec.binaries) {
+        if (bin.installOnly || bin.name.includes('{abi}')) addBuild(os, spec, bin, -1);
+        if (shipsAt(bin, 0)) addBuild(os, spec, bin, 0);
+      }
+    }
   }
 
   const errata: Erratum[] = [];

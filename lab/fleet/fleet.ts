@@ -373,12 +373,10 @@ export class Fleet {
     for (const [family, after] of tx.changes()) {
       const before = inv.builds(family);
       const info = this.familyInfo(sys.os, family);
-      for (const b of after) {
-        if (before.some((x) => x.id === b.id)) continue;
-        if (info.multi) kernels.push(b.name);
-        else if (before.length === 0) adds.push(b.name);
-      }
-      for (const b of before) if (!after.some((x) => x.id === b.id) && !info.multi) removes.push(b.name);
+      if (info.multi) {
+        for (const b of after) if (!before.some((x) => x.id === b.id)) kernels.push(b.name);
+      } else if (before.length === 0 && after[0]) adds.push(after[0].name);
+      else if (after.length === 0 && before[0]) removes.push(before[0].name);
     }
     return { adds, removes, kernels };
   }

@@ -90,16 +90,18 @@ export class Inventory {
     const wanted = info.multi ? [b - 1, b] : [b];
     const out: PackageBuild[] = [];
     for (const n of wanted) {
-      const p = n >= 0 ? packageAt(this.catalog, this.sys.os, family, n) : undefined;
+      const p = packageAt(this.catalog, this.sys.os, family, n);
       if (p) out.push(p);
     }
     return out;
   }
 }
 
-export type RemoveRefusal =
-  | { readonly kind: 'running_kernel'; readonly build: PackageBuild }
-  | { readonly kind: 'required'; readonly family: string; readonly by: PackageBuild };
+/** What dnf / apt refuse to remove: the running kernel (dnf protect_running_kernel, the linux-image prerm). */
+export interface RemoveRefusal {
+  readonly kind: 'running_kernel';
+  readonly build: PackageBuild;
+}
 
 /** One package-manager run over a working copy of an inventory. */
 export class Transaction {
@@ -170,7 +172,7 @@ export class Transaction {
         this.removedAlong.add(other);
       }
       // A dependency introduced by this build is pulled in when missing.
-      if (o.requiredBy === build.family && build.build >= o.sinceBuild && this.builds(other).length === 0) {
+      if (o.pulledInBy === build.family && build.build >= o.sinceBuild && this.builds(other).length === 0) {
         const p = packageAt(this.catalog, this.os, other, build.build);
         if (p) this.install(p, seen);
       }
@@ -178,9 +180,9 @@ export class Transaction {
   }
 
   /**
-   * Removes one build of a family (or all of them), and whatever requires it: the same kernel build's
-   * other packages, the package a dependency was pulled in for. Records refusals (the running kernel,
-   * a required library) for the caller to turn into the package manager's error; nothing is refused here.
+   * Removes one build of a family (or all of them), and what depends on it in the same build (kernel-core
+   * takes kernel, kernel-modules and kernel-modules-core along; linux-modules takes linux-image). Records
+   * refusals (the running kernel) for the caller to turn into the package manager's error.
    */
   remove(family: string, build?: PackageBuild, explicit = true): void {
     const cur = this.builds(family);
@@ -198,13 +200,6 @@ export class Transaction {
           const dependent = packageAt(this.catalog, this.os, other, v.build);
           if (dependent && this.builds(other).some((b) => b.id === dependent.id)) this.remove(other, dependent, false);
         }
-      }
-    }
-    if (info.requiredBy !== undefined) {
-      const by = this.newest(info.requiredBy);
-      if (by && by.build >= info.sinceBuild) {
-        this.refusals.push({ kind: 'required', family, by });
-        this.remove(info.requiredBy, undefined, false);
       }
     }
   }

@@ -44,7 +44,10 @@ export interface PackageBuild {
   readonly arch: string;
   readonly os: Os;
   readonly source: string;
-  /** 0 = the baseline build every system starts from; n = shipped by the n-th erratum of the source. */
+  /**
+   * 0 = the baseline build every system starts from; n = shipped by the n-th erratum of the source;
+   * -1 = the kernel before build 0 (install-only kernels only), still installed beside it.
+   */
   readonly build: number;
   readonly sizeBytes: number;
   readonly summary: string;

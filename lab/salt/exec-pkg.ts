@@ -158,31 +158,18 @@ function removeTargets(fleet: Fleet, sys: LabSystem, wanted: readonly Wanted[]):
   return out;
 }
 
+/** dnf's protect_running_kernel error, or the linux-image prerm aborting under DEBIAN_FRONTEND=noninteractive. */
 function refusalText(sys: LabSystem, refused: readonly RemoveRefusal[]): string {
-  const kernel = refused.find((r) => r.kind === 'running_kernel');
-  if (sys.os === 'rhel') {
-    // dnf's protect_running_kernel covers kernel-core of the running kernel; openssl-libs takes dnf, sudo and systemd along.
-    const names = kernel ? ['kernel-core'] : ['dnf', 'sudo', 'systemd'];
-    return `Error: The operation would result in removing the following protected packages: ${names.join(', ')}`;
-  }
-  if (kernel) {
-    const release = kernelReleaseOf(kernel.build);
-    const name = kernel.build.name;
-    return [
-      `E: You are attempting to remove the running kernel (version ${release}). Removing it can make the system unbootable; the kernel removal is aborted because debconf is non-interactive.`,
-      `dpkg: error processing package ${name} (--remove):`,
-      ` installed ${name} package pre-removal script subprocess returned error exit status 1`,
-      'Errors were encountered while processing:',
-      ` ${name}`,
-      'E: Sub-process /usr/bin/dpkg returned an error code (1)',
-    ].join('\n');
-  }
-  const required = refused.find((r) => r.kind === 'required');
+  const kernel = (refused[0] as RemoveRefusal).build;
+  if (sys.os === 'rhel') return 'Error: The operation would result in removing the following protected packages: kernel-core';
+  const name = kernel.name;
   return [
-    'WARNING: The following essential packages will be removed.',
-    'This should NOT be done unless you know exactly what you are doing!',
-    `  ${required?.by.name ?? 'libc6'} (due to ${required?.family ?? 'it'})`,
-    'E: Essential packages were removed and -y was used without --allow-remove-essential.',
+    `E: You are attempting to remove the running kernel (version ${kernelReleaseOf(kernel)}). Removing it can make the system unbootable; the kernel removal is aborted because debconf is non-interactive.`,
+    `dpkg: error processing package ${name} (--remove):`,
+    ` installed ${name} package pre-removal script subprocess returned error exit status 1`,
+    'Errors were encountered while processing:',
+    ` ${name}`,
+    'E: Sub-process /usr/bin/dpkg returned an error code (1)',
   ].join('\n');
 }
 

@@ -134,7 +134,7 @@ describe('overload resolution', () => {
 
   it('schedulePackageInstall returns an int for one system and an array for a list', async () => {
     const pkg = lab.fleet.installedPackages(rhelTest).find((p) => p.build > 0)!;
-    const older = lab.fleet.packageChain('rhel', pkg.family)[pkg.build - 1]!;
+    const older = lab.fleet.packageAt('rhel', pkg.family, pkg.build - 1)!;
     const one = await rpc.call('system.schedulePackageInstall', [sk, rhelTest, [older.id], new Date()]);
     expect(typeof one).toBe('number');
     const many = await rpc.call('system.schedulePackageInstall', [sk, [rhelTest], [older.id], new Date(), false]);

@@ -615,24 +615,15 @@ export class Fleet {
   // ---------------------------------------------------------------- immediate mutations (also for Salt)
 
   /**
-   * Sets exact package builds now (a normal package is replaced, an install-only kernel added beside
-   * the others); relevance follows the installed packages. Kept for callers that need no faults.
-   */
-  installPackagesNow(systemId: number, packageIds: readonly number[]): void {
-    this.installPackages(systemId, packageIds.map((id) => this.requirePackageOf(this.requireSystem(systemId), id)), { faults: false });
-  }
-
-  /**
    * One package-manager install run (salt pkg.install, UYUNI's package install): each build installed as
    * dnf/apt would, with dependencies, obsoletes and installonly_limit. Host faults apply: install_fails
    * throws FleetError('install_failed') with the tool's error line and changes nothing; downgrade_sticks
    * leaves that package at its newer version and says nothing; service_stays_down fires after a downgrade.
    */
-  installPackages(systemId: number, builds: readonly PackageBuild[], opts: { faults?: boolean } = {}): InstallResult {
+  installPackages(systemId: number, builds: readonly PackageBuild[]): InstallResult {
     const sys = this.requireSystem(systemId);
-    const faults = opts.faults ?? true;
     if (builds.length === 0) return { stuck: [] };
-    if (faults && this.hostFaults.fire('install_fails', sys.id)) {
+    if (this.hostFaults.fire('install_fails', sys.id)) {
       this.bump(sys);
       throw new FleetError('install_failed', notInRepoMessage(sys.os, builds[0] as PackageBuild), (builds[0] as PackageBuild).name);
     }
@@ -642,19 +633,19 @@ export class Fleet {
     for (const b of builds) {
       const newest = tx.newest(b.family);
       const downgrade = !this.familyInfo(sys.os, b.family).multi && newest !== undefined && newest.build > b.build;
-      if (faults && downgrade && this.hostFaults.fire('downgrade_sticks', sys.id, (r) => r.package === b.name)) {
+      if (downgrade && this.hostFaults.fire('downgrade_sticks', sys.id, (r) => r.package === b.name)) {
         stuck.push(b.name);
         continue;
       }
       tx.install(b);
     }
-    this.commit(sys, tx.changes(), inv, { rollback: faults && (tx.rollback || stuck.length > 0) });
+    this.commit(sys, tx.changes(), inv, { rollback: tx.rollback || stuck.length > 0 });
     return { stuck };
   }
 
   /**
    * One package-manager remove run. Refuses (changes nothing, returns the reasons) what dnf and apt
-   * refuse: removing the running kernel, or a library the system cannot lose.
+   * refuse: removing the running kernel.
    */
   removePackages(systemId: number, targets: readonly RemoveTarget[]): { refused: readonly RemoveRefusal[] } {
     const sys = this.requireSystem(systemId);

@@ -40,8 +40,9 @@ function fresh(os: Os, opts: { btrfs?: boolean } = {}): LabSystem {
   return sys!;
 }
 
+/** Through UYUNI's XML-RPC, with allowModules (main's lab puts RHEL on a modular channel that refuses without it). */
 async function applyThroughUyuni(sys: LabSystem, e: Erratum): Promise<void> {
-  const [aid] = await rpc.call<number[]>('system.scheduleApplyErrata', [sk, [sys.id], [e.id]]);
+  const [aid] = await rpc.call<number[]>('system.scheduleApplyErrata', [sk, [sys.id], [e.id], new Date(clock()), true]);
   clock.advance(1000);
   expect((await rpc.call<{ status: string }>('system.getEventDetails', [sk, sys.id, aid])).status).toBe('Completed');
 }

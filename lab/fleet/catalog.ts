@@ -12,6 +12,26 @@ export interface BinarySpec {
   readonly sizeKb: number;
   readonly configFiles?: readonly string[];
   readonly requires?: number;
+  /**
+   * dnf `installonlypkgs` (RHEL kernels): a new build installs beside the old ones, up to
+   * installonly_limit. Ubuntu's kernels get the same side-by-side behaviour from their ABI-named
+   * packages (`{abi}` in the name), which apt never removes on its own.
+   */
+  readonly installOnly?: boolean;
+  /** The package that owns /boot/vmlinuz-<kernelrelease>: its builds are the boot entries. */
+  readonly bootImage?: boolean;
+  /** Binaries of the same source and build this one Requires/Depends on (pulled in together, removed together). */
+  readonly dependsOn?: readonly string[];
+  /** First build shipping this binary: a new dependency the erratum of that build installs. */
+  readonly sinceBuild?: number;
+  /** First build no longer shipping it (RPM Obsoletes / deb Replaces+Conflicts by `obsoletedBy` of that build). */
+  readonly untilBuild?: number;
+  readonly obsoletedBy?: string;
+  /**
+   * Binary of the same source whose builds from `sinceBuild` on pull this one in (a weak dependency:
+   * deb Recommends / RPM Recommends, installed with it, removable on its own).
+   */
+  readonly pulledInBy?: string;
 }
 
 export interface SourceSpec {
@@ -58,16 +78,20 @@ const UBUNTU_SOURCES: readonly SourceSpec[] = [
     source: 'linux', weight: 8, title: 'Linux kernel', summary: 'Linux kernel image', version: '6.8.0',
     release: (n) => `${31 + 2 * n}.${31 + 2 * n}`, kernel: true, reboot: true, channel: 'ubuntu-2404-amd64-main-security',
     binaries: [
-      { name: 'linux-image-6.8.0-{abi}-generic', sizeKb: 14_800, requires: 3 },
+      { name: 'linux-image-6.8.0-{abi}-generic', sizeKb: 14_800, requires: 3, bootImage: true, dependsOn: ['linux-modules-6.8.0-{abi}-generic'] },
       { name: 'linux-modules-6.8.0-{abi}-generic', sizeKb: 38_500, requires: 1 },
       { name: 'linux-headers-6.8.0-{abi}', noarch: true, sizeKb: 13_900, requires: 1 },
-      { name: 'linux-headers-6.8.0-{abi}-generic', sizeKb: 3_600, requires: 2 },
+      { name: 'linux-headers-6.8.0-{abi}-generic', sizeKb: 3_600, requires: 2, dependsOn: ['linux-headers-6.8.0-{abi}'] },
     ],
   },
   {
     source: 'openssl', weight: 5, title: 'OpenSSL', summary: 'Secure Sockets Layer toolkit', version: '3.0.13',
     release: ubuntuRelease('0ubuntu3'), channel: 'ubuntu-2404-amd64-main-security',
-    binaries: [{ name: 'libssl3t64', sizeKb: 1_900, requires: 1 }, { name: 'openssl', sizeKb: 1_000, requires: 2, configFiles: ['/etc/ssl/openssl.cnf'] }],
+    binaries: [
+      { name: 'libssl3t64', sizeKb: 1_900, requires: 1 }, { name: 'openssl', sizeKb: 1_000, requires: 2, configFiles: ['/etc/ssl/openssl.cnf'] },
+      // The legacy provider split out of libssl3t64: a new dependency from build 3 on.
+      { name: 'openssl-provider-legacy', sizeKb: 140, requires: 1, sinceBuild: 3, pulledInBy: 'libssl3t64' },
+    ],
   },
   {
     source: 'openssh', weight: 3, title: 'OpenSSH', summary: 'secure shell (SSH) server', epoch: '1', version: '9.6p1',
@@ -97,7 +121,11 @@ const UBUNTU_SOURCES: readonly SourceSpec[] = [
   {
     source: 'curl', weight: 4, title: 'curl', summary: 'command line tool for transferring data with URL syntax', version: '8.5.0',
     release: ubuntuRelease('2ubuntu10'), channel: 'ubuntu-2404-amd64-main-security',
-    binaries: [{ name: 'curl', sizeKb: 227, requires: 2 }, { name: 'libcurl4t64', sizeKb: 341, requires: 11 }, { name: 'libcurl3t64-gnutls', sizeKb: 333, requires: 11 }],
+    binaries: [
+      { name: 'curl', sizeKb: 227, requires: 2 }, { name: 'libcurl4t64', sizeKb: 341, requires: 11 },
+      // Dropped at build 3: libcurl4t64 of that build Replaces and Conflicts with it, so the update removes it.
+      { name: 'libcurl3t64-gnutls', sizeKb: 333, requires: 11, untilBuild: 3, obsoletedBy: 'libcurl4t64' },
+    ],
   },
   {
     source: 'glibc', weight: 3, title: 'GNU C Library', summary: 'GNU C Library: Shared libraries', version: '2.39',
@@ -221,15 +249,21 @@ const RHEL_SOURCES: readonly SourceSpec[] = [
     source: 'kernel', weight: 8, title: 'kernel', summary: 'The Linux kernel', version: '5.14.0',
     release: (n) => `427.${13 + 3 * n}.1.el9_4`, kernel: true, reboot: true, channel: 'rhel9-baseos-x86_64',
     binaries: [
-      { name: 'kernel', sizeKb: 5_100, requires: 4 }, { name: 'kernel-core', sizeKb: 18_900, requires: 6 },
-      { name: 'kernel-modules', sizeKb: 37_800, requires: 2 }, { name: 'kernel-modules-core', sizeKb: 32_400, requires: 2 },
+      { name: 'kernel', sizeKb: 5_100, requires: 4, installOnly: true, dependsOn: ['kernel-core', 'kernel-modules'] },
+      { name: 'kernel-core', sizeKb: 18_900, requires: 6, installOnly: true, bootImage: true, dependsOn: ['kernel-modules-core'] },
+      { name: 'kernel-modules', sizeKb: 37_800, requires: 2, installOnly: true, dependsOn: ['kernel-core'] },
+      { name: 'kernel-modules-core', sizeKb: 32_400, requires: 2, installOnly: true, dependsOn: ['kernel-core'] },
       { name: 'kernel-tools', sizeKb: 5_300, requires: 5 }, { name: 'kernel-tools-libs', sizeKb: 5_050, requires: 1 },
     ],
   },
   {
     source: 'openssl', weight: 5, title: 'openssl', summary: 'Utilities from the general purpose cryptography library with TLS implementation', epoch: '1', version: '3.0.7',
     release: rhelRelease(27), channel: 'rhel9-baseos-x86_64',
-    binaries: [{ name: 'openssl', sizeKb: 1_230, requires: 4 }, { name: 'openssl-libs', sizeKb: 2_250, requires: 3, configFiles: ['/etc/pki/tls/openssl.cnf'] }],
+    binaries: [
+      { name: 'openssl', sizeKb: 1_230, requires: 4 }, { name: 'openssl-libs', sizeKb: 2_250, requires: 3, configFiles: ['/etc/pki/tls/openssl.cnf'] },
+      // The FIPS provider split out of openssl-libs: a new dependency from build 3 on.
+      { name: 'openssl-fips-provider-so', sizeKb: 2_100, requires: 1, sinceBuild: 3, pulledInBy: 'openssl-libs' },
+    ],
   },
   {
     source: 'openssh', weight: 3, title: 'openssh', summary: 'An open source implementation of SSH protocol version 2', version: '8.7p1',
@@ -238,6 +272,8 @@ const RHEL_SOURCES: readonly SourceSpec[] = [
       { name: 'openssh', sizeKb: 470, requires: 5 },
       { name: 'openssh-server', sizeKb: 460, requires: 12, configFiles: ['/etc/ssh/sshd_config', '/etc/sysconfig/sshd', '/etc/pam.d/sshd'] },
       { name: 'openssh-clients', sizeKb: 710, requires: 8, configFiles: ['/etc/ssh/ssh_config'] },
+      // Folded into openssh-server at build 3 (Obsoletes: openssh-keycat), so that update removes it.
+      { name: 'openssh-keycat', sizeKb: 30, requires: 2, untilBuild: 3, obsoletedBy: 'openssh-server' },
     ],
   },
   {
@@ -423,6 +459,19 @@ export function archLabel(os: Os, noarch: boolean | undefined): string {
   if (os === 'ubuntu') return noarch ? 'all-deb' : 'amd64-deb';
   return noarch ? 'noarch' : 'x86_64';
 }
+
+/** Whether build n of the source ships this binary. */
+export function shipsAt(bin: BinarySpec, build: number): boolean {
+  return build >= (bin.sinceBuild ?? 0) && (bin.untilBuild === undefined || build < bin.untilBuild);
+}
+
+/** Package family of a binary: its name, with the ABI of kernel packages replaced by a placeholder. */
+export function familyOf(binaryName: string): string {
+  return binaryName.replace('{abi}', 'ABI');
+}
+
+/** dnf's installonly_limit (RHEL 9 default): beyond it the oldest kernel that is not running goes. */
+export const INSTALLONLY_LIMIT = 3;
 
 /** Sources a stop_service erratum of each critical service should come from. */
 export function serviceSource(os: Os, service: string): SourceSpec | undefined {

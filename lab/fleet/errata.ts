@@ -2,7 +2,7 @@
  * Generates the advisories of both distributions, their package builds and their fault
  * personalities. Errata objects are created once and shared by every system they are relevant to.
  */
-import { archLabel, OS_SPECS, OSES, type SourceSpec } from './catalog.js';
+import { archLabel, familyOf, OS_SPECS, OSES, shipsAt, type SourceSpec } from './catalog.js';
 import { createRng, hash32, type Rng } from './prng.js';
 import { advisoryTexts } from './texts.js';
 import type { AdvisoryType, Erratum, Os, PackageBuild, Personality, Severity } from './types.js';
@@ -28,6 +28,35 @@ export interface ErrataCatalog {
   readonly families: Readonly<Record<Os, readonly string[]>>;
   /** `${os}:${name}:${epoch}:${version}:${release}:${arch}` → build. */
   readonly byNevra: ReadonlyMap<string, PackageBuild>;
+  /** `${os}:${family}` → how the family installs, upgrades and goes away. */
+  readonly familyInfo: ReadonlyMap<string, FamilyInfo>;
+  /** `${os}:${source}` → families of the source (every binary that ever shipped). */
+  readonly sourceFamilies: ReadonlyMap<string, readonly string[]>;
+  /** `${os}:${source}` → newest build number. */
+  readonly newestBuild: ReadonlyMap<string, number>;
+  /** The family whose builds are the boot entries (kernel-core / linux-image-…-generic). */
+  readonly kernelImageFamily: Readonly<Record<Os, string>>;
+  /** Kernel builds (of the kernel image family) that a reboot_hang erratum ships, per OS. */
+  readonly hangingKernelBuilds: Readonly<Record<Os, ReadonlySet<number>>>;
+}
+
+export interface FamilyInfo {
+  readonly os: Os;
+  readonly family: string;
+  readonly source: string;
+  /** Several builds installed side by side: RHEL installonlypkgs and Ubuntu's ABI-named kernel packages. */
+  readonly multi: boolean;
+  /** dnf installonly_limit applies (RHEL install-only packages). */
+  readonly installOnly: boolean;
+  readonly bootImage: boolean;
+  /** Families of the same source and build this one depends on. */
+  readonly dependsOn: readonly string[];
+  readonly sinceBuild: number;
+  readonly untilBuild?: number;
+  /** Family whose build >= untilBuild obsoletes (replaces) this one. */
+  readonly obsoletedBy?: string;
+  /** Family whose builds from sinceBuild on pull this one in (weak dependency). */
+  readonly pulledInBy?: string;
 }
 
 interface Draft {
@@ -205,9 +234,14 @@ function materialize(drafts: Draft[]): ErrataCatalog {
   const chains = new Map<string, PackageBuild[]>();
   const byNevra = new Map<string, PackageBuild>();
   const families: Record<Os, string[]> = { ubuntu: [], rhel: [] };
+  const familyInfo = new Map<string, FamilyInfo>();
+  const sourceFamilies = new Map<string, string[]>();
+  const newestBuild = new Map<string, number>();
+  const kernelImageFamily: Record<Os, string> = { ubuntu: '', rhel: '' };
+  const hangingKernelBuilds: Record<Os, Set<number>> = { ubuntu: new Set(), rhel: new Set() };
 
   const addBuild = (os: Os, spec: SourceSpec, bin: SourceSpec['binaries'][number], build: number): PackageBuild => {
-    const family = bin.name.replace('{abi}', 'ABI');
+    const family = familyOf(bin.name);
     const abi = String(31 + 2 * build);
     const name = bin.name.replace('{abi}', abi);
     const sizeJitter = 0.9 + (hash32(`${os}:${family}:${build}`) % 2000) / 10_000;
@@ -234,15 +268,40 @@ function materialize(drafts: Draft[]): ErrataCatalog {
       chain = [];
       chains.set(key, chain);
       families[os].push(family);
+      familyInfo.set(key, {
+        os,
+        family,
+        source: spec.source,
+        multi: (bin.installOnly ?? false) || bin.name.includes('{abi}'),
+        installOnly: bin.installOnly ?? false,
+        bootImage: bin.bootImage ?? false,
+        dependsOn: (bin.dependsOn ?? []).map(familyOf),
+        sinceBuild: bin.sinceBuild ?? 0,
+        ...(bin.untilBuild !== undefined ? { untilBuild: bin.untilBuild } : {}),
+        ...(bin.obsoletedBy !== undefined ? { obsoletedBy: familyOf(bin.obsoletedBy) } : {}),
+        ...(bin.pulledInBy !== undefined ? { pulledInBy: familyOf(bin.pulledInBy) } : {}),
+      });
+      const skey = `${os}:${spec.source}`;
+      const list = sourceFamilies.get(skey);
+      if (list) list.push(family);
+      else sourceFamilies.set(skey, [family]);
+      if (bin.bootImage) kernelImageFamily[os] = family;
     }
+    newestBuild.set(`${os}:${spec.source}`, Math.max(build, newestBuild.get(`${os}:${spec.source}`) ?? 0));
     chain.push(pkg);
     byNevra.set(nevraKey(os, pkg.name, pkg.epoch, pkg.version, pkg.release, pkg.arch), pkg);
     return pkg;
   };
 
-  // Baselines first: build 0 of every binary is what a freshly generated system has installed.
+  // Baselines first: build 0 of every binary is what a freshly generated system has installed. Kernels
+  // installed side by side also have build -1, the kernel before: a system keeps it beside its own.
   for (const os of OSES) {
-    for (const spec of OS_SPECS[os].sources) for (const bin of spec.binaries) addBuild(os, spec, bin, 0);
+    for (const spec of OS_SPECS[os].sources) {
+      for (const bin of spec.binaries) {
+        if (bin.installOnly || bin.name.includes('{abi}')) addBuild(os, spec, bin, -1);
+        if (shipsAt(bin, 0)) addBuild(os, spec, bin, 0);
+      }
+    }
   }
 
   const errata: Erratum[] = [];
@@ -250,7 +309,8 @@ function materialize(drafts: Draft[]): ErrataCatalog {
   const byName = new Map<string, Erratum>();
   const byOs: Record<Os, Erratum[]> = { ubuntu: [], rhel: [] };
   drafts.forEach((d, i) => {
-    const builds = d.spec.binaries.map((bin) => addBuild(d.os, d.spec, bin, d.build));
+    const builds = d.spec.binaries.filter((bin) => shipsAt(bin, d.build)).map((bin) => addBuild(d.os, d.spec, bin, d.build));
+    if (d.personality === 'reboot_hang' && d.spec.kernel) hangingKernelBuilds[d.os].add(d.build);
     const id = FIRST_ERRATUM_ID + i;
     const texts = advisoryTexts(d.os, d.spec, d.type, d.severity, d.cves, d.advisoryName, d.build);
     const erratum: Erratum = {
@@ -279,7 +339,7 @@ function materialize(drafts: Draft[]): ErrataCatalog {
     byName.set(erratum.advisoryName, erratum);
     byOs[d.os].push(erratum);
   });
-  return { errata, byId, byName, byOs, packages, chains, families, byNevra };
+  return { errata, byId, byName, byOs, packages, chains, families, byNevra, familyInfo, sourceFamilies, newestBuild, kernelImageFamily, hangingKernelBuilds };
 }
 
 function isoDay(ms: number): string {

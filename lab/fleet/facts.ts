@@ -3,6 +3,7 @@
  * series) so they agree: CPU count, memory size, running kernel, OS naming.
  */
 import type { Fleet } from './fleet.js';
+import { kernelReleaseOf } from './kernel.js';
 import { hash32 } from './prng.js';
 import type { LabSystem, PackageBuild } from './types.js';
 
@@ -29,17 +30,9 @@ export function packageVersionString(p: PackageBuild): string {
   return `${epoch}${p.version}-${p.release}`;
 }
 
-/**
- * `uname -r` of the installed kernel. The model keeps one kernel build per system, so this is
- * the kernel the system runs once rebooted — good enough for the views that show it.
- */
+/** `uname -r`: the RUNNING kernel, which changes only when a reboot boots another one. */
 export function kernelRelease(fleet: Fleet, sys: LabSystem): string {
-  if (sys.os === 'ubuntu') {
-    const image = fleet.installedPackages(sys.id).find((p) => p.family === 'linux-image-6.8.0-ABI-generic');
-    return image ? image.name.replace(/^linux-image-/, '') : '6.8.0-31-generic';
-  }
-  const kernel = fleet.installedPackages(sys.id).find((p) => p.family === 'kernel');
-  return kernel ? `${kernel.version}-${kernel.release}.x86_64` : '5.14.0-427.13.1.el9_4.x86_64';
+  return kernelReleaseOf(fleet.kernel(sys.id).running);
 }
 
 export interface OsFacts {

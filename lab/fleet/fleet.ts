@@ -4,7 +4,11 @@
  * node-exporter) are thin views over it. Every mutation bumps `version` (response caches key on it).
  */
 import { ActionBook } from './actions.js';
-import { FIRST_PACKAGE_ID, generateErrata, nevraKey, type ErrataCatalog } from './errata.js';
+import { FIRST_PACKAGE_ID, generateErrata, nevraKey, type ErrataCatalog, type FamilyInfo } from './errata.js';
+import { HostFaults, type HostFaultInput, type HostFaultRule } from './host-faults.js';
+import { erratumBuild, familyInfo, Inventory, packageAt, Transaction, type RemoveRefusal } from './inventory.js';
+import { packageVersionString } from './facts.js';
+import { kernelReleaseOf } from './kernel.js';
 import { resolveFleetOptions, type FleetOptions, type ResolvedFleetOptions } from './options.js';
 import { generateSystems } from './systems.js';
 import type {
@@ -31,7 +35,9 @@ export type FleetErrorCode =
   | 'no_errata'
   | 'no_packages'
   | 'invalid_package'
-  | 'no_such_action';
+  | 'no_such_action'
+  | 'install_failed'
+  | 'invalid_fault';
 
 /** A domain error; each protocol layer turns it into its own fault shape. */
 export class FleetError extends Error {
@@ -58,7 +64,57 @@ export interface ErratumQuery {
   severity?: Severity;
   /** Skip errata already in a Queued/Picked Up action on the systems checked by relevantTo. */
   unscheduled?: boolean;
+  /**
+   * Applying it installs a package that was not installed (a new dependency; new kernel builds do not
+   * count), on a system where it is relevant when relevantTo is given, else by the catalog.
+   */
+  adds?: boolean;
+  /** Applying it removes a package (Obsoletes / Replaces+Conflicts), judged like `adds`. */
+  removes?: boolean;
   exclude?: Iterable<number>;
+}
+
+/** What applying an erratum does to one system's packages. */
+export interface ErratumEffectOnPackages {
+  /** Names of packages newly installed that are not kernels. */
+  readonly adds: readonly string[];
+  /** Names of packages it removes. */
+  readonly removes: readonly string[];
+  /** New kernel builds installed beside the running one. */
+  readonly kernels: readonly string[];
+}
+
+/** Kernels of a system: the running one, the one the next boot starts, every one installed (newest first). */
+export interface KernelView {
+  readonly running: PackageBuild;
+  readonly bootDefault: PackageBuild | undefined;
+  /** The explicitly saved default (grubby --set-default / grub-set-default); undefined = the newest. */
+  readonly saved: PackageBuild | undefined;
+  readonly installed: readonly PackageBuild[];
+}
+
+/** A system's whole package state as snapper sees /: every family's builds (empty = absent) and the saved boot entry. */
+export interface InventoryState {
+  readonly families: ReadonlyMap<string, readonly number[]>;
+  readonly savedKernel: number | undefined;
+}
+
+interface KernelState {
+  /** Build number of the running kernel (of the kernel image family). */
+  running: number;
+  /** Saved boot default build; undefined = newest installed (GRUB's first entry). */
+  saved: number | undefined;
+}
+
+export interface InstallResult {
+  /** Names a downgrade_sticks fault left at their newer version. */
+  readonly stuck: readonly string[];
+}
+
+export interface RemoveTarget {
+  readonly family: string;
+  /** One build of a multi-version family; all builds when absent. */
+  readonly build?: PackageBuild;
 }
 
 export interface ScheduleOptions {
@@ -117,6 +173,10 @@ export class Fleet {
   private readonly outdatedMemo = new Map<number, { v: number; count: number }>();
   /** Reboots started outside UYUNI actions (salt system.reboot): system id → epoch ms it is back up. */
   private readonly directReboots = new Map<number, number>();
+  private readonly kernels = new Map<number, KernelState>();
+  /** Units a service_stays_down fault broke: they stay stopped whatever starts them. */
+  private readonly brokenServices = new Map<number, Set<string>>();
+  readonly hostFaults = new HostFaults();
   private versionCounter = 0;
 
   constructor(opts: FleetOptions = {}) {
@@ -208,9 +268,26 @@ export class Fleet {
     return this.catalog.byNevra.get(nevraKey(os, n.name, n.epoch, n.version, n.release, n.arch));
   }
 
-  /** All builds of a package family, oldest first (index = build number). */
+  /**
+   * All builds of a package family, oldest first. The index is the build number except for binaries
+   * introduced later (`sinceBuild`); use packageAt for a given build.
+   */
   packageChain(os: Os, family: string): readonly PackageBuild[] {
     return this.catalog.chains.get(`${os}:${family}`) ?? [];
+  }
+
+  /** The family's build with that number, or undefined when the source did not ship the binary then. */
+  packageAt(os: Os, family: string, build: number): PackageBuild | undefined {
+    return packageAt(this.catalog, os, family, build);
+  }
+
+  familyInfo(os: Os, family: string): FamilyInfo {
+    return familyInfo(this.catalog, os, family);
+  }
+
+  /** Build number the erratum ships. */
+  erratumBuild(e: Erratum): number {
+    return erratumBuild(this.catalog, e);
   }
 
   packagesOf(erratum: Erratum): PackageBuild[] {
@@ -233,16 +310,84 @@ export class Fleet {
     return [...this.systemsOf(e.os, 'test'), ...this.systemsOf(e.os, 'prod')].filter((s) => s.relevant.has(erratumId));
   }
 
-  /** The installed build of every package family on the system. */
+  /** Every installed build on the system (several for kernels; none for a removed package), family by family. */
   installedPackages(systemId: number): PackageBuild[] {
-    const sys = this.requireSystem(systemId);
-    const baseline = this.baselineBuilds(sys);
-    return this.catalog.families[sys.os].map((family) => this.installedBuildWith(sys, family, baseline));
+    return new Inventory(this.catalog, this.requireSystem(systemId)).all();
   }
 
+  /** Installed builds of one family, oldest first. */
+  installedBuilds(systemId: number, family: string): readonly PackageBuild[] {
+    return new Inventory(this.catalog, this.requireSystem(systemId)).builds(family);
+  }
+
+  /** The newest installed build of a family; throws when nothing of it is installed. */
   installedBuild(systemId: number, family: string): PackageBuild {
+    const b = new Inventory(this.catalog, this.requireSystem(systemId)).newest(family);
+    if (!b) throw new FleetError('invalid_package', `${family} is not installed on system ${systemId}`, family);
+    return b;
+  }
+
+  /** Running kernel, boot default and installed kernels. */
+  kernel(systemId: number): KernelView {
     const sys = this.requireSystem(systemId);
-    return this.installedBuildWith(sys, family, this.baselineBuilds(sys));
+    const inv = new Inventory(this.catalog, sys);
+    const k = this.kernelState(sys, inv);
+    const family = this.catalog.kernelImageFamily[sys.os];
+    const installed = [...inv.builds(family)].reverse();
+    const def = this.bootDefaultBuild(sys, inv);
+    const saved = k.saved === undefined ? undefined : installed.find((b) => b.build === k.saved);
+    return {
+      running: this.packageAt(sys.os, family, k.running) as PackageBuild,
+      bootDefault: def === undefined ? undefined : installed.find((b) => b.build === def),
+      saved,
+      installed,
+    };
+  }
+
+  /**
+   * The ground truth tests compare against: every installed package name with its versions (oldest
+   * build first), the running kernel and the boot default as `uname -r` strings.
+   */
+  packageTruth(systemId: number): { packages: Record<string, string[]>; runningKernel: string; bootDefault: string | null; kernels: string[] } {
+    const packages: Record<string, string[]> = {};
+    for (const p of this.installedPackages(systemId)) (packages[p.name] ??= []).push(packageVersionString(p));
+    const k = this.kernel(systemId);
+    return {
+      packages,
+      runningKernel: kernelReleaseOf(k.running),
+      bootDefault: k.bootDefault ? kernelReleaseOf(k.bootDefault) : null,
+      kernels: k.installed.map(kernelReleaseOf),
+    };
+  }
+
+  /** What applying the erratum would do to the system's packages now. */
+  erratumEffectOnPackages(systemId: number, erratumId: number): ErratumEffectOnPackages {
+    const sys = this.requireSystem(systemId);
+    const e = this.catalog.byId.get(erratumId);
+    if (!e || e.os !== sys.os) throw new FleetError('no_such_erratum', `No such erratum ${erratumId} for system ${systemId}`, erratumId);
+    const inv = new Inventory(this.catalog, sys);
+    const tx = this.erratumTransaction(sys, e, inv);
+    const adds: string[] = [];
+    const removes: string[] = [];
+    const kernels: string[] = [];
+    for (const [family, after] of tx.changes()) {
+      const before = inv.builds(family);
+      const info = this.familyInfo(sys.os, family);
+      if (info.multi) {
+        for (const b of after) if (!before.some((x) => x.id === b.id)) kernels.push(b.name);
+      } else if (before.length === 0 && after[0]) adds.push(after[0].name);
+      else if (after.length === 0 && before[0]) removes.push(before[0].name);
+    }
+    return { adds, removes, kernels };
+  }
+
+  /** The whole package state, as a snapper snapshot records it. */
+  inventoryState(systemId: number): InventoryState {
+    const sys = this.requireSystem(systemId);
+    const inv = new Inventory(this.catalog, sys);
+    const families = new Map<string, readonly number[]>();
+    for (const family of this.catalog.families[sys.os]) families.set(family, inv.builds(family).map((b) => b.id));
+    return { families, savedKernel: this.kernelState(sys, inv).saved };
   }
 
   /** Distinct package families with an update among the system's relevant errata. */
@@ -324,10 +469,19 @@ export class Fleet {
       if (q.rebootSuggested !== undefined && e.rebootSuggested !== q.rebootSuggested) continue;
       if (q.type !== undefined && e.type !== q.type) continue;
       if (q.severity !== undefined && e.severity !== q.severity) continue;
+      const wantsPackages = q.adds !== undefined || q.removes !== undefined;
+      const packagesMatch = (sid: number): boolean => {
+        if (!wantsPackages) return true;
+        const fx = this.erratumEffectOnPackages(sid, e.id);
+        return (q.adds === undefined || q.adds === fx.adds.length > 0) && (q.removes === undefined || q.removes === fx.removes.length > 0);
+      };
       if (q.relevantTo !== undefined) {
         const candidates = typeof q.relevantTo === 'number' ? [this.systemsById.get(q.relevantTo)].filter((s) => s !== undefined) : this.systemsOf(e.os, q.relevantTo);
-        const ok = candidates.some((s) => s.relevant.has(e.id) && !(q.unscheduled && s.pendingErrata.has(e.id)));
+        const ok = candidates.some((s) => s.os === e.os && s.relevant.has(e.id) && !(q.unscheduled && s.pendingErrata.has(e.id)) && packagesMatch(s.id));
         if (!ok) continue;
+      } else if (wantsPackages) {
+        const fx = this.catalogChanges(e);
+        if ((q.adds !== undefined && q.adds !== fx.adds) || (q.removes !== undefined && q.removes !== fx.removes)) continue;
       }
       out.push(e);
     }
@@ -461,44 +615,104 @@ export class Fleet {
   // ---------------------------------------------------------------- immediate mutations (also for Salt)
 
   /**
-   * Sets exact package builds now; errata whose updates are undone become relevant again.
-   * With `settleErrata`, relevant errata whose every package is now installed at (or above) its
-   * build stop being relevant and take effect, as UYUNI would compute it from the package list
-   * (salt pkg.install / snapper.undo use it; UYUNI's own package install keeps the old behaviour).
+   * One package-manager install run (salt pkg.install, UYUNI's package install): each build installed as
+   * dnf/apt would, with dependencies, obsoletes and installonly_limit. Host faults apply: install_fails
+   * throws FleetError('install_failed') with the tool's error line and changes nothing; downgrade_sticks
+   * leaves that package at its newer version and says nothing; service_stays_down fires after a downgrade.
    */
-  installPackagesNow(systemId: number, packageIds: readonly number[], opts: { settleErrata?: boolean } = {}): void {
+  installPackages(systemId: number, builds: readonly PackageBuild[]): InstallResult {
     const sys = this.requireSystem(systemId);
-    const builds = packageIds.map((id) => {
-      const pkg = this.package(id);
-      if (!pkg || pkg.os !== sys.os) throw new FleetError('invalid_package', `Invalid package: ${id}`, id);
-      return pkg;
-    });
-    const now = this.now();
-    this.installBuilds(sys, builds, now);
-    if (opts.settleErrata) this.settleCoveredErrata(sys, now);
+    if (builds.length === 0) return { stuck: [] };
+    if (this.hostFaults.fire('install_fails', sys.id)) {
+      this.bump(sys);
+      throw new FleetError('install_failed', notInRepoMessage(sys.os, builds[0] as PackageBuild), (builds[0] as PackageBuild).name);
+    }
+    const inv = new Inventory(this.catalog, sys);
+    const tx = new Transaction(inv, this.kernelState(sys, inv).running);
+    const stuck: string[] = [];
+    for (const b of builds) {
+      const newest = tx.newest(b.family);
+      const downgrade = !this.familyInfo(sys.os, b.family).multi && newest !== undefined && newest.build > b.build;
+      if (downgrade && this.hostFaults.fire('downgrade_sticks', sys.id, (r) => r.package === b.name)) {
+        stuck.push(b.name);
+        continue;
+      }
+      tx.install(b);
+    }
+    this.commit(sys, tx.changes(), inv, { rollback: tx.rollback || stuck.length > 0 });
+    return { stuck };
+  }
+
+  /**
+   * One package-manager remove run. Refuses (changes nothing, returns the reasons) what dnf and apt
+   * refuse: removing the running kernel.
+   */
+  removePackages(systemId: number, targets: readonly RemoveTarget[]): { refused: readonly RemoveRefusal[] } {
+    const sys = this.requireSystem(systemId);
+    const inv = new Inventory(this.catalog, sys);
+    const tx = new Transaction(inv, this.kernelState(sys, inv).running);
+    for (const t of targets) tx.remove(t.family, t.build);
+    if (tx.refusals.length > 0) return { refused: tx.refusals };
+    this.commit(sys, tx.changes(), inv, { rollback: tx.rollback });
+    return { refused: [] };
+  }
+
+  /**
+   * Puts families back to recorded builds and the saved boot entry back (snapper undochange): the running
+   * kernel stays. Counts as a rollback for service_stays_down.
+   */
+  restoreInventory(systemId: number, families: ReadonlyMap<string, readonly number[]>, savedKernel: number | undefined | 'keep'): void {
+    const sys = this.requireSystem(systemId);
+    const inv = new Inventory(this.catalog, sys);
+    const changes = new Map<string, readonly PackageBuild[]>();
+    for (const [family, ids] of families) changes.set(family, ids.map((id) => this.requirePackageOf(sys, id)));
+    if (savedKernel !== 'keep') this.kernelState(sys, inv).saved = savedKernel;
+    this.commit(sys, changes, inv, { rollback: true, keepSaved: true });
+  }
+
+  /**
+   * grubby --set-default / grub-set-default: the next boot starts that kernel (a build number of the
+   * kernel image family), or the newest one with undefined. Returns false for a kernel that is not installed.
+   */
+  setBootDefault(systemId: number, kernelBuild: number | undefined): boolean {
+    const sys = this.requireSystem(systemId);
+    const inv = new Inventory(this.catalog, sys);
+    if (kernelBuild !== undefined && !inv.builds(this.catalog.kernelImageFamily[sys.os]).some((b) => b.build === kernelBuild)) return false;
+    this.kernelState(sys, inv).saved = kernelBuild;
+    sys.hangOnReboot = this.wouldHang(sys, inv);
+    this.bump(sys);
+    return true;
   }
 
   /**
    * A reboot not driven by a UYUNI action (salt system.reboot): the system goes down now and is
-   * back after the fleet's rebootMs, or never when a reboot_hang erratum is installed.
+   * back after the fleet's rebootMs on its boot default kernel, or never when that kernel hangs.
    */
   rebootNow(systemId: number): void {
     const sys = this.requireSystem(systemId);
     if (!sys.up) return;
-    sys.up = false;
-    if (sys.hangOnReboot) sys.hung = true;
-    else this.directReboots.set(systemId, this.now() + this.options.rebootMs);
+    if (!this.startReboot(sys)) this.directReboots.set(systemId, this.now() + this.options.rebootMs);
     this.bump(sys);
   }
 
-  setServiceState(systemId: number, service: string, running: boolean): void {
+  /** service.start/stop/restart; a unit broken by service_stays_down does not start (returns false). */
+  setServiceState(systemId: number, service: string, running: boolean): boolean {
     const sys = this.requireSystem(systemId);
-    if (!(service in sys.services)) return;
+    if (!(service in sys.services)) return false;
+    if (running && this.brokenServices.get(systemId)?.has(service)) {
+      sys.services[service] = false;
+      this.bump(sys);
+      return false;
+    }
     sys.services[service] = running;
     this.bump(sys);
+    return true;
   }
 
-  /** Power-cycles a system whose reboot hung: it comes back, the stuck reboot action fails. */
+  /**
+   * Power-cycles a system whose reboot hung: it comes back, the stuck reboot action fails. It boots its
+   * default kernel when that one boots, else the kernel it ran before (picked in the boot menu).
+   */
   recoverSystem(systemId: number): void {
     const sys = this.requireSystem(systemId);
     const now = this.now();
@@ -507,12 +721,50 @@ export class Fleet {
       if (st?.stuck) this.actions.fail(action.id, systemId, 'System did not come back after reboot; recovered by power cycle.', now);
     }
     this.directReboots.delete(systemId);
+    const inv = new Inventory(this.catalog, sys);
+    const target = this.bootDefaultBuild(sys, inv);
+    if (target !== undefined && !this.catalog.hangingKernelBuilds[sys.os].has(target)) this.kernelState(sys, inv).running = target;
     sys.hung = false;
-    sys.hangOnReboot = false;
     sys.up = true;
     sys.bootTimeSec = Math.floor(now / 1000);
+    sys.hangOnReboot = this.wouldHang(sys, inv);
     this.bump(sys);
     this.actions.unblock(systemId, now);
+  }
+
+  // ---------------------------------------------------------------- host faults
+
+  /** Arms a host fault; FleetError('invalid_fault') names what is wrong with it. */
+  addHostFault(input: HostFaultInput): HostFaultRule {
+    const sys = this.system(input.systemId);
+    if (!sys) throw new FleetError('invalid_fault', `systemId: no such system ${input.systemId}`, 'systemId');
+    if (input.kind === 'downgrade_sticks' && !input.package) throw new FleetError('invalid_fault', 'package: required for downgrade_sticks', 'package');
+    if (input.kind === 'service_stays_down' && (!input.service || !(input.service in sys.services))) {
+      throw new FleetError('invalid_fault', `service: one of ${Object.keys(sys.services).join(', ')} is required for service_stays_down`, 'service');
+    }
+    const rule = this.hostFaults.add(input);
+    sys.hangOnReboot = this.wouldHang(sys);
+    this.bump(sys);
+    return rule;
+  }
+
+  /** Disarms every host fault and repairs the units they broke; returns how many rules there were. */
+  clearHostFaults(): number {
+    const armed = new Set(this.hostFaults.list().map((r) => r.systemId));
+    const n = this.hostFaults.clear();
+    for (const sid of new Set([...armed, ...this.brokenServices.keys()])) {
+      const sys = this.systemsById.get(sid) as LabSystem;
+      this.brokenServices.delete(sid);
+      sys.hangOnReboot = this.wouldHang(sys);
+      this.bump(sys);
+    }
+    this.bump();
+    return n;
+  }
+
+  /** Units a service_stays_down fault broke on the system. */
+  brokenUnits(systemId: number): string[] {
+    return [...(this.brokenServices.get(systemId) ?? [])];
   }
 
   // ---------------------------------------------------------------- views for tests and the control API
@@ -570,45 +822,166 @@ export class Fleet {
     if (sys) sys.stateVersion++;
   }
 
-  /**
-   * Installed build per family before any change: just below the oldest relevant update of that
-   * family, or the newest build when nothing relevant touches it.
-   */
-  private baselineBuilds(sys: LabSystem): Map<string, number> {
-    const lowest = new Map<string, number>();
-    for (const id of sys.baseRelevant) {
-      for (const pid of (this.catalog.byId.get(id) as Erratum).packageIds) {
-        const pkg = this.package(pid) as PackageBuild;
-        const cur = lowest.get(pkg.family);
-        if (cur === undefined || pkg.build < cur) lowest.set(pkg.family, pkg.build);
-      }
-    }
-    return lowest;
+  private requirePackageOf(sys: LabSystem, id: number): PackageBuild {
+    const pkg = this.package(id);
+    if (!pkg || pkg.os !== sys.os) throw new FleetError('invalid_package', `Invalid package: ${id}`, id);
+    return pkg;
   }
 
-  private installedBuildWith(sys: LabSystem, family: string, lowestRelevant: Map<string, number>): PackageBuild {
-    const override = sys.installedOverrides.get(family);
-    if (override !== undefined) return this.package(override) as PackageBuild;
-    const chain = this.packageChain(sys.os, family);
-    const lowest = lowestRelevant.get(family);
-    const build = lowest === undefined ? chain.length - 1 : lowest - 1;
-    return chain[Math.max(0, build)] as PackageBuild;
+  /** Lazily: generated systems run their newest kernel, and it is the boot default. */
+  private kernelState(sys: LabSystem, inv: Inventory = new Inventory(this.catalog, sys)): KernelState {
+    let k = this.kernels.get(sys.id);
+    if (!k) {
+      k = { running: inv.baselineBuildOf(this.kernelSource(sys.os)), saved: undefined };
+      this.kernels.set(sys.id, k);
+    }
+    return k;
+  }
+
+  private kernelSource(os: Os): string {
+    return this.familyInfo(os, this.catalog.kernelImageFamily[os]).source;
+  }
+
+  /** The kernel build the next boot starts: the saved entry while it is installed, else the newest. */
+  private bootDefaultBuild(sys: LabSystem, inv: Inventory = new Inventory(this.catalog, sys)): number | undefined {
+    const images = inv.builds(this.catalog.kernelImageFamily[sys.os]);
+    const saved = this.kernelState(sys, inv).saved;
+    if (saved !== undefined && images.some((b) => b.build === saved)) return saved;
+    return images[images.length - 1]?.build;
+  }
+
+  /** The next reboot would not come back: no kernel to boot, a kernel that hangs, or an armed reboot_hangs fault. */
+  private wouldHang(sys: LabSystem, inv: Inventory = new Inventory(this.catalog, sys)): boolean {
+    const target = this.bootDefaultBuild(sys, inv);
+    return target === undefined || this.catalog.hangingKernelBuilds[sys.os].has(target) || this.hostFaults.armed('reboot_hangs', sys.id).length > 0;
+  }
+
+  /** Takes the system down for a reboot; returns true when it hangs (never comes back by itself). */
+  private startReboot(sys: LabSystem): boolean {
+    sys.up = false;
+    const fault = this.hostFaults.fire('reboot_hangs', sys.id);
+    const hang = fault !== undefined || sys.hangOnReboot || this.wouldHang(sys);
+    if (hang) sys.hung = true;
+    sys.hangOnReboot = this.wouldHang(sys);
+    return hang;
+  }
+
+  /** The UYUNI errata action's run: every package of the erratum installed or upgraded, never downgraded. */
+  private erratumTransaction(sys: LabSystem, e: Erratum, inv: Inventory): Transaction {
+    const tx = new Transaction(inv, this.kernelState(sys, inv).running);
+    for (const p of this.packagesOf(e)) {
+      const newest = tx.newest(p.family);
+      if (this.familyInfo(sys.os, p.family).multi || newest === undefined || newest.build < p.build) tx.install(p);
+    }
+    return tx;
+  }
+
+  /** Whether the erratum, by the catalog alone, ships a newly introduced binary / drops one. */
+  private catalogChanges(e: Erratum): { adds: boolean; removes: boolean } {
+    const build = this.erratumBuild(e);
+    let adds = false;
+    let removes = false;
+    for (const family of this.catalog.sourceFamilies.get(`${e.os}:${e.source}`) ?? []) {
+      const info = this.familyInfo(e.os, family);
+      if (!info.multi && info.sinceBuild > 0 && build >= info.sinceBuild) adds = true;
+      if (info.untilBuild !== undefined && build >= info.untilBuild) removes = true;
+    }
+    return { adds, removes };
+  }
+
+  /**
+   * Writes a transaction's result, moves the saved boot entry as the boot loader would (a newly
+   * installed newer kernel becomes the default; a removed default falls back to the newest), then
+   * lets relevance and fault personalities follow the packages.
+   */
+  private commit(sys: LabSystem, changes: ReadonlyMap<string, readonly PackageBuild[]>, inv: Inventory, opts: { rollback: boolean; keepSaved?: boolean; at?: number }): void {
+    const imageFamily = this.catalog.kernelImageFamily[sys.os];
+    const k = this.kernelState(sys, inv);
+    const defaultBefore = this.bootDefaultBuild(sys, inv);
+    const imagesBefore = inv.builds(imageFamily).map((b) => b.build);
+    for (const [family, list] of changes) sys.installedOverrides.set(family, list.map((b) => b.id));
+    const images = changes.get(imageFamily);
+    if (images && !opts.keepSaved) {
+      const added = images.map((b) => b.build).filter((b) => !imagesBefore.includes(b));
+      const newest = added.length > 0 ? Math.max(...added) : undefined;
+      // RHEL's kernel-install makes a new kernel the saved default; Ubuntu's GRUB boots the first (newest) entry.
+      if (newest !== undefined && (defaultBefore === undefined || newest > defaultBefore)) k.saved = sys.os === 'rhel' ? newest : undefined;
+    }
+    if (k.saved !== undefined && !new Inventory(this.catalog, sys).builds(imageFamily).some((b) => b.build === k.saved)) k.saved = undefined;
+    this.settle(sys, opts.at ?? this.now());
+    if (opts.rollback) {
+      const fault = this.hostFaults.fire('service_stays_down', sys.id);
+      if (fault?.service) {
+        let units = this.brokenServices.get(sys.id);
+        if (!units) {
+          units = new Set();
+          this.brokenServices.set(sys.id, units);
+        }
+        units.add(fault.service);
+        sys.services[fault.service] = false;
+      }
+    }
+    this.bump(sys);
+  }
+
+  /**
+   * Relevance follows the installed packages: an erratum of the system's set is relevant while one of
+   * its packages has no installed build at or above the erratum's (the newest counts for kernels; a
+   * package another one obsoleted counts as updated). An erratum that stops being relevant takes
+   * effect (its personality) when its own builds are what got installed; one that becomes relevant
+   * again loses its effects. Errata in a pending action wait for it.
+   */
+  private settle(sys: LabSystem, at: number): void {
+    const inv = new Inventory(this.catalog, sys);
+    for (const id of sys.baseRelevant) {
+      const e = this.catalog.byId.get(id) as Erratum;
+      const open = this.uncovered(sys, e, inv);
+      const was = sys.relevant.has(id);
+      if (open && !was) {
+        sys.relevant.restore(id);
+        if (e.rebootSuggested) sys.rebootNeeded = true;
+        this.undoEffects(sys, id);
+      } else if (!open && was && !sys.pendingErrata.has(id)) {
+        sys.relevant.remove(id);
+        if (this.packagesOf(e).some((p) => inv.builds(p.family).some((b) => b.id === p.id))) this.takeEffect(sys, e, at);
+      }
+    }
+    sys.hangOnReboot = this.wouldHang(sys, inv);
+  }
+
+  private uncovered(sys: LabSystem, e: Erratum, inv: Inventory): boolean {
+    for (const p of this.packagesOf(e)) {
+      const newest = inv.newest(p.family);
+      if (newest && newest.build >= p.build) continue;
+      const info = this.familyInfo(sys.os, p.family);
+      if (info.obsoletedBy !== undefined && info.untilBuild !== undefined) {
+        const by = inv.newest(info.obsoletedBy);
+        if (by && by.build >= info.untilBuild) continue;
+      }
+      return true;
+    }
+    return false;
+  }
+
+  private undoEffects(sys: LabSystem, erratumId: number): void {
+    for (let i = sys.effects.length - 1; i >= 0; i--) {
+      const eff = sys.effects[i];
+      if (eff?.erratumId !== erratumId) continue;
+      sys.effects.splice(i, 1);
+      if (eff.kind === 'stop_service' && eff.service && !this.brokenServices.get(sys.id)?.has(eff.service)) sys.services[eff.service] = true;
+    }
   }
 
   private applyErratum(sys: LabSystem, e: Erratum, at: number): void {
-    const baseline = this.baselineBuilds(sys);
-    for (const pkg of this.packagesOf(e)) {
-      const cur = this.installedBuildWith(sys, pkg.family, baseline);
-      if (pkg.build > cur.build) sys.installedOverrides.set(pkg.family, pkg.id);
-    }
-    this.takeEffect(sys, e, at);
+    const inv = new Inventory(this.catalog, sys);
+    const tx = this.erratumTransaction(sys, e, inv);
+    this.commit(sys, tx.changes(), inv, { rollback: false, at });
     this.record(sys.id, e).applied++;
     this.bump(sys);
   }
 
-  /** The erratum is installed: no longer relevant, and its fault personality takes hold. */
+  /** The erratum is installed: its fault personality takes hold. */
   private takeEffect(sys: LabSystem, e: Erratum, at: number): void {
-    sys.relevant.remove(e.id);
     if (e.rebootSuggested) sys.rebootNeeded = true;
     switch (e.personality) {
       case 'stop_service':
@@ -621,49 +994,10 @@ export class Fleet {
       case 'memory_leak':
         sys.effects.push({ kind: e.personality, erratumId: e.id, sinceMs: at });
         break;
-      case 'reboot_hang':
-        sys.hangOnReboot = true;
-        break;
       default:
+        // reboot_hang lives in the kernel it ships: booting that kernel hangs (see wouldHang).
         break;
     }
-  }
-
-  /** Relevant errata whose packages are all installed at or above their builds are no longer relevant. */
-  private settleCoveredErrata(sys: LabSystem, at: number): void {
-    const baseline = this.baselineBuilds(sys);
-    let changed = false;
-    for (const id of sys.relevant.toArray()) {
-      const e = this.catalog.byId.get(id) as Erratum;
-      if (sys.pendingErrata.has(id)) continue;
-      const covered = this.packagesOf(e).every((p) => this.installedBuildWith(sys, p.family, baseline).build >= p.build);
-      if (!covered) continue;
-      this.takeEffect(sys, e, at);
-      changed = true;
-    }
-    if (changed) this.bump(sys);
-  }
-
-  private installBuilds(sys: LabSystem, builds: readonly PackageBuild[], _at: number): void {
-    const baseline = this.baselineBuilds(sys);
-    for (const b of builds) sys.installedOverrides.set(b.family, b.id);
-    // An applied erratum whose package went back below its build is no longer installed.
-    for (const id of sys.baseRelevant) {
-      if (sys.relevant.has(id)) continue;
-      const e = this.catalog.byId.get(id) as Erratum;
-      const undone = this.packagesOf(e).some((p) => this.installedBuildWith(sys, p.family, baseline).build < p.build);
-      if (!undone) continue;
-      sys.relevant.restore(id);
-      if (e.rebootSuggested) sys.rebootNeeded = true;
-      for (let i = sys.effects.length - 1; i >= 0; i--) {
-        const eff = sys.effects[i];
-        if (eff?.erratumId !== id) continue;
-        sys.effects.splice(i, 1);
-        if (eff.kind === 'stop_service' && eff.service) sys.services[eff.service] = true;
-      }
-    }
-    sys.hangOnReboot = sys.baseRelevant.some((id) => !sys.relevant.has(id) && this.catalog.byId.get(id)?.personality === 'reboot_hang');
-    this.bump(sys);
   }
 
   private record(systemId: number, e: Erratum): ApplyRecord {
@@ -679,14 +1013,9 @@ export class Fleet {
   private onPickUp(action: LabAction, state: SystemActionState, _at: number): 'ok' | 'stuck' {
     if (action.kind !== 'reboot') return 'ok';
     const sys = this.systemsById.get(state.systemId) as LabSystem;
-    sys.up = false;
-    if (sys.hangOnReboot) {
-      sys.hung = true;
-      this.bump(sys);
-      return 'stuck';
-    }
+    const hang = this.startReboot(sys);
     this.bump(sys);
-    return 'ok';
+    return hang ? 'stuck' : 'ok';
   }
 
   private onComplete(action: LabAction, state: SystemActionState, at: number): void {
@@ -713,7 +1042,15 @@ export class Fleet {
     }
     if (action.kind === 'packages') {
       const builds = action.packageIds.map((id) => this.package(id) as PackageBuild).filter((p) => p.os === sys.os);
-      this.installBuilds(sys, builds, at);
+      try {
+        this.installPackages(sys.id, builds);
+      } catch (err) {
+        if (!(err instanceof FleetError)) throw err;
+        state.status = 'Failed';
+        state.resultCode = 1;
+        state.resultMsg = `Failed to install packages: ${err.message}`;
+        return;
+      }
       state.status = 'Completed';
       state.resultCode = 0;
       state.resultMsg = `Successfully installed ${builds.map((b) => `${b.name}-${b.version}-${b.release}`).join(', ')}`;
@@ -727,6 +1064,8 @@ export class Fleet {
   }
 
   private finishReboot(sys: LabSystem, at: number): void {
+    const target = this.bootDefaultBuild(sys);
+    if (target !== undefined) this.kernelState(sys).running = target;
     sys.up = true;
     sys.bootTimeSec = Math.floor(at / 1000);
     sys.rebootNeeded = false;
@@ -738,6 +1077,11 @@ export class Fleet {
     this.bump(sys);
     this.actions.unblock(sys.id, at);
   }
+}
+
+/** What apt / dnf say when the pinned version is no longer in any repository. */
+function notInRepoMessage(os: Os, p: PackageBuild): string {
+  return os === 'ubuntu' ? `E: Version '${packageVersionString(p)}' for '${p.name}' was not found` : `Error: Unable to find a match: ${p.name}-${p.version}-${p.release}`;
 }
 
 function applyFailureMessage(os: Os, e: Erratum, pkgs: PackageBuild[]): string {

@@ -1,7 +1,23 @@
 /** Public surface of the lab fleet model. */
 export { Fleet, FleetError, generateFleet } from './fleet.js';
-export type { ApplyRecord, ErratumQuery, FleetErrorCode, FleetTruth, ScheduleOptions } from './fleet.js';
-export { OS_SPECS, OSES, archLabel } from './catalog.js';
+export type {
+  ApplyRecord,
+  ErratumEffectOnPackages,
+  ErratumQuery,
+  FleetErrorCode,
+  FleetTruth,
+  InstallResult,
+  InventoryState,
+  KernelView,
+  RemoveTarget,
+  ScheduleOptions,
+} from './fleet.js';
+export { INSTALLONLY_LIMIT, OS_SPECS, OSES, archLabel } from './catalog.js';
+export type { FamilyInfo } from './errata.js';
+export type { RemoveRefusal } from './inventory.js';
+export { HOST_FAULT_KINDS } from './host-faults.js';
+export type { HostFaultInput, HostFaultKind, HostFaultRule } from './host-faults.js';
+export { blsEntryPath, grubMenuEntry, kernelReleaseOf, vmlinuzPath } from './kernel.js';
 export type { OsSpec, SourceSpec } from './catalog.js';
 export { DEFAULT_SEED, FLEET_DEFAULTS, MAX_ERRATA, MAX_SYSTEMS, SCALES, resolveFleetOptions } from './options.js';
 export type { FleetOptions, ResolvedFleetOptions, ScaleName } from './options.js';

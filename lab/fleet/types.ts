@@ -44,7 +44,10 @@ export interface PackageBuild {
   readonly arch: string;
   readonly os: Os;
   readonly source: string;
-  /** 0 = the baseline build every system starts from; n = shipped by the n-th erratum of the source. */
+  /**
+   * 0 = the baseline build every system starts from; n = shipped by the n-th erratum of the source;
+   * -1 = the kernel before build 0 (install-only kernels only), still installed beside it.
+   */
   readonly build: number;
   readonly sizeBytes: number;
   readonly summary: string;
@@ -124,13 +127,13 @@ export interface LabSystem {
   rebootNeeded: boolean;
   /** False while rebooting or after a hung reboot. */
   up: boolean;
-  /** A reboot_hang erratum is installed: the next reboot never comes back. */
+  /** The next reboot never comes back: its boot default is a reboot_hang kernel (or a reboot_hangs fault is armed). */
   hangOnReboot: boolean;
   hung: boolean;
   services: Record<string, boolean>;
   readonly relevant: RelevantSet;
-  /** family → package build id, only for families changed after generation. */
-  readonly installedOverrides: Map<string, number>;
+  /** family → installed package build ids (oldest first, empty = not installed), only for families changed after generation. */
+  readonly installedOverrides: Map<string, readonly number[]>;
   /** Errata in a Queued/Picked Up errata action on this system (scheduleApplyErrata's "already scheduled"). */
   readonly pendingErrata: Set<number>;
   readonly effects: AppliedEffect[];

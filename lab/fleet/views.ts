@@ -1,5 +1,6 @@
 /** Plain-JSON views of fleet state for lab control APIs and test assertions. */
 import type { Fleet } from './fleet.js';
+import { kernelReleaseOf } from './kernel.js';
 import type { Erratum, LabAction, LabSystem } from './types.js';
 
 export function erratumView(fleet: Fleet, e: Erratum) {
@@ -16,6 +17,7 @@ export function erratumView(fleet: Fleet, e: Erratum) {
     ...(e.stopsService ? { stopsService: e.stopsService } : {}),
     kernel: e.kernel,
     rebootSuggested: e.rebootSuggested,
+    build: fleet.erratumBuild(e),
     configFiles: [...e.configFiles],
     packages: fleet.packagesOf(e).map((p) => ({ id: p.id, name: p.name, epoch: p.epoch, version: p.version, release: p.release, arch: p.arch })),
   };
@@ -45,6 +47,17 @@ export function systemView(fleet: Fleet, s: LabSystem) {
     relevantCount: s.relevant.size,
     pendingErrata: [...s.pendingErrata],
     effects: s.effects.map((e) => ({ ...e })),
+    ...kernelView(fleet, s),
+    brokenServices: fleet.brokenUnits(s.id),
+  };
+}
+
+function kernelView(fleet: Fleet, s: LabSystem) {
+  const k = fleet.kernel(s.id);
+  return {
+    runningKernel: kernelReleaseOf(k.running),
+    bootDefault: k.bootDefault ? kernelReleaseOf(k.bootDefault) : null,
+    kernels: k.installed.map(kernelReleaseOf),
   };
 }
 

@@ -9,12 +9,9 @@ function serviceName(ctx: ExecContext): string {
   return name;
 }
 
-/** systemd knows the critical services the fleet tracks; anything else is an unknown unit. */
+/** systemd knows the critical services the fleet tracks; anything else is an unknown unit. A broken unit does not start. */
 function setService(ctx: ExecContext, running: boolean): boolean {
-  const name = serviceName(ctx);
-  if (!(name in ctx.system.services)) return false;
-  ctx.fleet.setServiceState(ctx.system.id, name, running);
-  return true;
+  return ctx.fleet.setServiceState(ctx.system.id, serviceName(ctx), running);
 }
 
 function uptime(ctx: ExecContext): Record<string, unknown> {

@@ -1,22 +1,26 @@
 /**
- * snapper.* on btrfs systems (salt/modules/snapper.py shapes). A snapshot records the package
- * builds and service states; undo puts back, through the Fleet, whatever changed between the
- * two snapshots (post 0 = the current system), so UYUNI sees the restored versions.
+ * snapper.* on btrfs systems (salt/modules/snapper.py shapes). A snapshot records the whole package
+ * state (every family's builds, several kernels, added and removed packages), the service states and
+ * the saved boot entry; undo puts back, through the Fleet, whatever changed between the two
+ * snapshots (post 0 = the current system), so UYUNI sees the restored versions. The running kernel
+ * stays: only a reboot changes it.
  */
-import type { PackageBuild } from '../fleet/index.js';
 import { argOf } from './args.js';
 import { CommandExecutionError, InvalidArgumentsError, type ExecContext, type ExecFunction } from './exec-types.js';
 import type { Snapshot, SnapshotType } from './snapshots.js';
 
 interface State {
-  packages: ReadonlyMap<string, number>;
+  packages: ReadonlyMap<string, readonly number[]>;
   services: Readonly<Record<string, boolean>>;
+  savedKernel: number | undefined;
 }
 
 function currentState(ctx: ExecContext): State {
-  const packages = new Map(ctx.fleet.installedPackages(ctx.system.id).map((p) => [p.family, p.id]));
-  return { packages, services: { ...ctx.system.services } };
+  const inv = ctx.fleet.inventoryState(ctx.system.id);
+  return { packages: inv.families, services: { ...ctx.system.services }, savedKernel: inv.savedKernel };
 }
+
+const sameIds = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((id, i) => id === b[i]);
 
 function checkConfig(ctx: ExecContext): void {
   const config = argOf(ctx.args, 0, 'config') ?? 'root';
@@ -69,6 +73,7 @@ function createSnapshot(ctx: ExecContext): number {
     userdata,
     packages: state.packages,
     services: state.services,
+    savedKernel: state.savedKernel,
   });
   return snap.id;
 }
@@ -97,24 +102,30 @@ function undo(ctx: ExecContext): Record<string, string> {
   const pre = stateOf(ctx, numPre);
   const post = stateOf(ctx, numPost);
   // `snapper undochange pre..post`: what changed between the two goes back to its pre state.
-  const restore: PackageBuild[] = [];
+  const current = currentState(ctx);
+  const restore = new Map<string, readonly number[]>();
   let create = 0;
   let modify = 0;
   let remove = 0;
-  for (const [family, preId] of pre.packages) {
-    const postId = post.packages.get(family);
-    if (postId === preId) continue;
-    const target = fleet.package(preId) as PackageBuild;
-    const current = fleet.installedBuild(system.id, family);
-    if (current.id === target.id) continue;
-    restore.push(target);
-    // Kernel packages carry the ABI in their name: their files are deleted and re-created.
-    if (current.name !== target.name) {
-      create++;
-      remove++;
-    } else modify++;
+  for (const [family, preIds] of pre.packages) {
+    const curIds = current.packages.get(family) ?? [];
+    if (sameIds(preIds, post.packages.get(family) ?? []) || sameIds(preIds, curIds)) continue;
+    restore.set(family, preIds);
+    const back = preIds.filter((id) => !curIds.includes(id)).length;
+    const gone = curIds.filter((id) => !preIds.includes(id)).length;
+    // One version replacing another rewrites its files; a kernel build (or a package) coming or going creates or deletes them.
+    if (back === 1 && gone === 1 && !fleet.familyInfo(system.os, family).multi) modify++;
+    else {
+      create += back;
+      remove += gone;
+    }
   }
-  if (restore.length > 0) fleet.installPackagesNow(system.id, restore.map((p) => p.id), { settleErrata: true });
+  let saved: number | undefined | 'keep' = 'keep';
+  if (pre.savedKernel !== post.savedKernel && current.savedKernel !== pre.savedKernel) {
+    saved = pre.savedKernel;
+    modify++; // /boot/grub2/grubenv (RHEL) or /boot/grub/grubenv (Ubuntu)
+  }
+  fleet.restoreInventory(system.id, restore, saved);
   for (const [svc, running] of Object.entries(pre.services)) {
     if (post.services[svc] !== running && system.services[svc] !== running) {
       fleet.setServiceState(system.id, svc, running);

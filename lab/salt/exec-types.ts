@@ -50,6 +50,17 @@ export class InvalidArgumentsError extends Error {
   }
 }
 
+/**
+ * A return that carries its own retcode: cmd.run / cmd.run_all set the job's retcode to the
+ * command's exit code (cmdmod._run stores it in `__context__["retcode"]`), success = retcode 0.
+ */
+export class WithRetcode {
+  constructor(
+    readonly value: unknown,
+    readonly retcode: number,
+  ) {}
+}
+
 export function notAvailable(fun: string): string {
   return `'${fun}' is not available.`;
 }

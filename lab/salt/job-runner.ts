@@ -9,7 +9,8 @@ import { parseCallArgs } from './args.js';
 import { hostFunctions } from './exec-host.js';
 import { pkgFunctions } from './exec-pkg.js';
 import { snapperFunctions } from './exec-snapper.js';
-import { CommandExecutionError, InvalidArgumentsError, notAvailable, type ExecContext, type ExecFunction } from './exec-types.js';
+import { cmdFunctions } from './exec-cmd.js';
+import { CommandExecutionError, InvalidArgumentsError, notAvailable, WithRetcode, type ExecContext, type ExecFunction } from './exec-types.js';
 import { grainsOf } from './grains.js';
 import { JobStore, type JobRecord, type MinionReturn } from './jobs.js';
 import { JobCacheFaults } from './faults.js';
@@ -40,7 +41,7 @@ export interface PublishRequest {
   user: string;
 }
 
-const REGISTRY: ReadonlyMap<string, ExecFunction> = new Map([...hostFunctions, ...pkgFunctions, ...snapperFunctions].map((f) => [f.name, f]));
+const REGISTRY: ReadonlyMap<string, ExecFunction> = new Map([...hostFunctions, ...pkgFunctions, ...snapperFunctions, ...cmdFunctions].map((f) => [f.name, f]));
 
 export function saltFunctionNames(): string[] {
   return [...REGISTRY.keys()];
@@ -136,7 +137,8 @@ export class JobRunner {
         afterReturn: (fn, delayMs = 0) => after.push({ fn, delayMs }),
       };
       try {
-        result = { ret: def.run(ctx), retcode: 0, success: true };
+        const ret = def.run(ctx);
+        result = ret instanceof WithRetcode ? { ret: ret.value, retcode: ret.retcode, success: ret.retcode === 0 } : { ret, retcode: 0, success: true };
       } catch (err) {
         result = { ret: errorString(job.fun, err), retcode: 1, success: false };
       }

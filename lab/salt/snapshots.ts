@@ -1,6 +1,8 @@
 /**
- * Snapper snapshots of btrfs systems. The lab's "filesystem" is the installed package builds
- * and the service states, so a snapshot records exactly those; undo restores them.
+ * Snapper snapshots of btrfs systems. The lab's "filesystem" is the installed package builds (every
+ * family, several kernels, absent packages), the service states and the saved boot entry (/boot is
+ * in the snapshot), so a snapshot records exactly those; undo restores them. The running kernel is
+ * not on disk: no snapshot has it.
  */
 export type SnapshotType = 'single' | 'pre' | 'post';
 
@@ -14,9 +16,11 @@ export interface Snapshot {
   readonly description: string;
   readonly cleanup: string;
   readonly userdata: Readonly<Record<string, string>>;
-  /** family → installed package build id at that moment. */
-  readonly packages: ReadonlyMap<string, number>;
+  /** family → installed package build ids at that moment (empty = not installed). */
+  readonly packages: ReadonlyMap<string, readonly number[]>;
   readonly services: Readonly<Record<string, boolean>>;
+  /** The saved boot entry (kernel build), undefined = the newest kernel. */
+  readonly savedKernel: number | undefined;
 }
 
 export class SnapshotStore {

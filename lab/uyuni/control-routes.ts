@@ -5,6 +5,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { actionView, erratumView, PERSONALITIES, systemView, type Fleet, type Os, type Personality } from '../fleet/index.js';
+import { registerHostControlRoutes } from './host-control-routes.js';
 import { INJECTED_FAULT_KINDS, type FaultInjector } from './injection.js';
 import type { ResponseCache } from './response-cache.js';
 import type { SessionStore } from './sessions.js';
@@ -43,6 +44,10 @@ const FindQuery = Type.Object({
   service: Type.Optional(Type.String()),
   kernel: Type.Optional(Type.Boolean()),
   unscheduled: Type.Optional(Type.Boolean()),
+  /** Applying it installs a package that was not installed (a new dependency; new kernel builds do not count). */
+  adds: Type.Optional(Type.Boolean()),
+  /** Applying it removes a package (Obsoletes / Replaces+Conflicts). */
+  removes: Type.Optional(Type.Boolean()),
   limit: Type.Optional(Type.Integer({ minimum: 1 })),
 });
 
@@ -104,11 +109,20 @@ export function registerControlRoutes(app: FastifyInstance, deps: ControlDeps): 
         ...(q.service ? { service: q.service } : {}),
         ...(q.kernel !== undefined ? { kernel: q.kernel } : {}),
         ...(q.unscheduled !== undefined ? { unscheduled: q.unscheduled } : {}),
+        ...(q.adds !== undefined ? { adds: q.adds } : {}),
+        ...(q.removes !== undefined ? { removes: q.removes } : {}),
       },
       q.limit ?? 1,
     );
     if (found.length === 0) return reply.code(404).send({ error: 'no erratum matches' });
-    return { errata: found.map((e) => erratumView(fleet, e)) };
+    // With relevantTo: what applying it does on the first such system it is relevant to.
+    const candidates = relevantTo === undefined ? [] : typeof relevantTo === 'number' ? [relevantTo] : fleet.groups.filter((g) => g.stage === relevantTo).flatMap((g) => g.systemIds);
+    return {
+      errata: found.map((e) => {
+        const sid = candidates.find((id) => fleet.system(id)?.os === e.os && fleet.isRelevant(id, e.id));
+        return { ...erratumView(fleet, e), ...(sid !== undefined ? { effectOn: { systemId: sid, ...fleet.erratumEffectOnPackages(sid, e.id) } } : {}) };
+      }),
+    };
   });
 
   app.get<{ Params: Static<typeof IdParams> }>('/lab/systems/:id', { schema: { params: IdParams } }, async (req, reply) => {
@@ -123,6 +137,8 @@ export function registerControlRoutes(app: FastifyInstance, deps: ControlDeps): 
     fleet.recoverSystem(s.id);
     return systemView(fleet, s);
   });
+  registerHostControlRoutes(app, fleet);
+
   app.get<{ Params: Static<typeof IdParams> }>('/lab/actions/:id', { schema: { params: IdParams } }, async (req, reply) => {
     fleet.tick();
     const a = fleet.action(req.params.id);

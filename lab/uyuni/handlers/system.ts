@@ -185,7 +185,7 @@ export function systemMethods(): MethodDef[] {
           params: ['session', 'int'],
           run: (ctx, [, sid]) => {
             const s = requireSystem(ctx, sid as number);
-            return ctx.fleet.installedPackages(s.id).map((p) => installedPackageStruct(p, p.build === 0 ? s.registeredMs : undefined));
+            return ctx.fleet.installedPackages(s.id).map((p) => installedPackageStruct(p, p.build <= 0 ? s.registeredMs : undefined));
           },
         },
       ],

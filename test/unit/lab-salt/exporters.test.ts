@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cpuCount, Fleet, manualClock, memTotalBytes, type LabSystem, type ManualClock } from '../../../lab/fleet/index.js';
+import { cpuCount, Fleet, kernelReleaseOf, manualClock, memTotalBytes, type LabSystem, type ManualClock } from '../../../lab/fleet/index.js';
 import { CPU_MODES, ExporterPortInUseError, startExporters, startExportersOnFreePort, writeTargets, type Exporters } from '../../../lab/exporter/index.js';
 
 let fleetClock: ManualClock;
@@ -80,6 +80,24 @@ describe('node exporters', () => {
     expect(memPct).toBeCloseTo(fleet.metrics(sys.id).memoryPercent, 3);
     expect(samples.find((s) => s.name === 'node_uname_info')!.labels).toMatchObject({ sysname: 'Linux', nodename: 'test-rhel9-01', machine: 'x86_64' });
     expect(samples.find((s) => s.name === 'node_exporter_build_info')!.labels.version).toBe('1.5.0');
+  });
+
+  it('node_uname_info reports the running kernel: a new kernel shows only after the reboot that boots it', async () => {
+    const sys = fleet.systemsOf('ubuntu', 'prod')[0]!;
+    const release = async () => (await scrape(sys)).samples.find((s) => s.name === 'node_uname_info')!.labels.release;
+    const running = fleet.kernel(sys.id).running;
+    expect(await release()).toBe(kernelReleaseOf(running));
+    const e = fleet.findErratum({ os: 'ubuntu', kernel: true, personality: 'none', relevantTo: sys.id })!;
+    fleet.scheduleApplyErrata([sys.id], [e.id]);
+    fleetClock.advance(100);
+    fleet.tick();
+    const fresh = fleet.kernel(sys.id).bootDefault!;
+    expect(fresh.id).not.toBe(running.id);
+    expect(await release()).toBe(kernelReleaseOf(running));
+    fleet.rebootNow(sys.id);
+    fleetClock.advance(1000);
+    fleet.tick();
+    expect(await release()).toBe(kernelReleaseOf(fresh));
   });
 
   it("idle counters grow with (1 - CPU %) of the fleet, also after a cpu_spike erratum", async () => {

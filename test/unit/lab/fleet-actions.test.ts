@@ -96,7 +96,7 @@ describe('applying an erratum', () => {
     fleet.scheduleApplyErrata([sys.id], [e.id]);
     run(1000);
     expect(sys.services[e.stopsService!]).toBe(false);
-    const previous = fleet.packagesOf(e).map((p) => fleet.packageChain(p.os, p.family)[p.build - 1]!.id);
+    const previous = fleet.packagesOf(e).map((p) => fleet.packageAt(p.os, p.family, p.build - 1)!.id);
     const action = fleet.schedulePackageInstall([sys.id], previous);
     run(1000);
     expect(status(fleet, action, sys.id)).toBe('Completed');
@@ -109,7 +109,7 @@ describe('applying an erratum', () => {
     const { fleet, testSystem, run } = setup();
     const sys = testSystem('ubuntu');
     const pkg = fleet.installedPackages(sys.id).find((p) => p.build > 0)!;
-    const older = fleet.packageChain('ubuntu', pkg.family)[pkg.build - 1]!;
+    const older = fleet.packageAt('ubuntu', pkg.family, pkg.build - 1)!;
     fleet.schedulePackageInstallByNevra([sys.id], [{ name: older.name, epoch: older.epoch, version: older.version, release: older.release, arch: older.arch }]);
     run(1000);
     expect(fleet.installedBuild(sys.id, pkg.family).id).toBe(older.id);

@@ -133,7 +133,7 @@ describe('scheduleApplyErrata end to end', () => {
     await applyAndFinish(sid, e.id);
     const previous = e.packages.map((p) => {
       const build = lab.fleet.package(p.id)!;
-      return lab.fleet.packageChain('ubuntu', build.family)[build.build - 1]!.id;
+      return lab.fleet.packageAt('ubuntu', build.family, build.build - 1)!.id;
     });
     const aid = await rpc.call<number>('system.schedulePackageInstall', [sk, sid, previous, new Date(clock()), true]);
     clock.advance(1000);

@@ -186,10 +186,23 @@ describe('patchTest against the lab', () => {
     const refused = await api.app.inject({ method: 'POST', url: '/api/v1/tests/start', headers: bearer('operator'), payload: { queue_id: next } });
     expect(refused.statusCode).toBe(409);
 
+    // release probes the host: refused with the reason while it is down
+    const early = await api.app.inject({ method: 'POST', url: `/api/v1/test-systems/${system.id}/release`, headers: bearer('operator') });
+    expect(early.statusCode, early.body).toBe(409);
+    expect(early.json().message).toMatch(/still down: .*does not answer Salt/);
+    expect((await tw.db.selectFrom('test_systems').select('quarantined').where('system_id', '=', system.id).executeTakeFirstOrThrow()).quarantined).toBe(true);
+
     lab.fleet.recoverSystem(system.id);
-    const released = await api.app.inject({ method: 'POST', url: `/api/v1/test-systems/${system.id}/release`, headers: bearer('operator') });
-    expect(released.statusCode).toBe(200);
+    let released = early;
+    for (let i = 0; i < 40 && released.statusCode !== 200; i++) {
+      await new Promise((r) => setTimeout(r, 500)); // until Prometheus scraped the exporter again
+      released = await api.app.inject({ method: 'POST', url: `/api/v1/test-systems/${system.id}/release`, headers: bearer('operator') });
+    }
+    expect(released.statusCode, released.body).toBe(200);
     expect(released.json()).toMatchObject({ quarantined: false });
+    const actions = await tw.db.selectFrom('operator_actions').select(['status', 'refusal']).where('action', '=', 'release_test_system').orderBy('id').execute();
+    expect(actions[0]).toMatchObject({ status: 'refused' });
+    expect(actions.at(-1)).toMatchObject({ status: 'recorded', refusal: null });
     const started = await api.app.inject({ method: 'POST', url: '/api/v1/tests/start', headers: bearer('operator'), payload: { queue_id: next } });
     expect(started.statusCode).toBe(202);
     await untilStatus(started.json().workflow_id, 'pending_approval');
@@ -197,6 +210,10 @@ describe('patchTest against the lab', () => {
     expect(rejected.statusCode, rejected.body).toBe(200);
     const r = await tw.client.workflow.getHandle(started.json().workflow_id).result();
     expect(r.status).toBe('rejected');
+    // a rejected patch does not stay on the test system: undone and verified, in the test's phases
+    expect(r.undone).toEqual({ ok: true });
+    expect(await phases(r.testId)).toMatchObject({ rollback: 'passed', verify_rollback: 'passed' });
+    expect(lab.fleet.isRelevant(system.id, lab.fleet.erratumByName((await tw.db.selectFrom('patch_test_queue').select('advisory_name').where('id', '=', next).executeTakeFirstOrThrow()).advisory_name)!.id)).toBe(true);
   });
 
   it('two tests for one OS with one test system run one after the other', async () => {

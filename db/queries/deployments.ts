@@ -103,3 +103,8 @@ export async function recordHalt(db: Executor, halt: { queueId: number; by: stri
     .onConflict((oc) => oc.column('request_id').doNothing())
     .execute();
 }
+
+/** Drops a halt request whose signal could not be delivered (the rollout was not running). */
+export async function forgetHalt(db: Executor, requestId: string): Promise<void> {
+  await db.deleteFrom('deployment_halts').where('request_id', '=', requestId).execute();
+}

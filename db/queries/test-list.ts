@@ -32,7 +32,7 @@ export interface TestListItem {
   rollback_verified: boolean | null;
   failure_phase: string | null;
   failure_reason: string | null;
-  /** The phase started last, with its state: what a running test is doing now. */
+  /** The phase running now, else the last one that ran (not skipped), with its state. */
   current_phase: string | null;
   current_phase_status: string | null;
 }
@@ -51,7 +51,10 @@ export async function listTests(db: Executor, f: TestListFilter, page: { limit: 
   const rows = base
     .innerJoin('errata_cache as e', 'e.advisory_name', 'q.advisory_name')
     .leftJoinLateral(
-      (eb) => eb.selectFrom('patch_test_phases as p').select(['p.phase', 'p.status']).whereRef('p.test_id', '=', 't.id').orderBy('p.started_at', 'desc').orderBy('p.id', 'desc').limit(1).as('cp'),
+      (eb) => eb.selectFrom('patch_test_phases as p').select(['p.phase', 'p.status']).whereRef('p.test_id', '=', 't.id')
+        // the running phase; else the last one that ran (a skipped phase is written when it is passed over)
+        .orderBy(sql`p.status = 'running'`, 'desc').orderBy(sql`p.status <> 'skipped'`, 'desc').orderBy('p.started_at', 'desc').orderBy('p.id', 'desc')
+        .limit(1).as('cp'),
       (join) => join.onTrue(),
     )
     .select([

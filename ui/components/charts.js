@@ -72,7 +72,7 @@ export function DailyChart({ days }) {
   const y = (v) => (v / max) * plotH;
   const totals = SERIES.map((s) => `${days.reduce((n, d) => n + d[s.key], 0)} ${s.label}`).join(', ');
   return html`<figure class="chart">
-    <svg viewBox="0 0 ${W} ${H}" width="100%" height=${H} role="img" aria-labelledby="daily-title daily-desc" preserveAspectRatio="xMinYMin meet">
+    <svg viewBox="0 0 ${W} ${H}" width=${W} height=${H} role="img" aria-labelledby="daily-title daily-desc">
       <title id="daily-title">Tests per day, last ${days.length} days</title>
       <desc id="daily-desc">${totals} over the last ${days.length} days</desc>
       <line class="grid" x1=${left} x2=${W - 8} y1=${top + plotH} y2=${top + plotH} />

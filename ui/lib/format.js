@@ -26,7 +26,11 @@ export function when(iso) {
   return d.toLocaleString(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' });
 }
 
-export const pp = (n) => (n === null || n === undefined ? '—' : `${n > 0 ? '+' : ''}${Number(n).toFixed(1)} pp`);
+export function pp(n) {
+  if (n === null || n === undefined) return '—';
+  const r = Number(Number(n).toFixed(1));
+  return `${r > 0 ? '+' : ''}${(r === 0 ? 0 : r).toFixed(1)} pp`;
+}
 export const pct = (n) => (n === null || n === undefined ? '—' : `${Number(n).toFixed(1)} %`);
 export const num = (n) => (n === null || n === undefined ? '—' : Number(n).toLocaleString());
 export const label = (s) => String(s ?? '—').replace(/_/g, ' ');

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { haltsOf, listRollouts, productionRollbacks, recordHalt, ROLLOUT_STATUSES, rolloutSystems } from '../../../db/queries/deployments.js';
+import { forgetHalt, haltsOf, listRollouts, productionRollbacks, recordHalt, ROLLOUT_STATUSES, rolloutSystems } from '../../../db/queries/deployments.js';
 import { deploymentPolicy } from '../../../db/queries/orchestrator-config.js';
 import { getQueueRow } from '../../../db/queries/queue.js';
 import { TARGET_OSES } from '../../../domain/os.js';
@@ -213,11 +213,14 @@ export const deploymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (!item) throw notFound(`queue item ${id}`);
       if (item.status !== 'promoting') throw conflict(`queue item ${id} is ${item.status}: only a running rollout (promoting) can be halted`, { status: item.status });
       const by = request.actor?.name ?? 'api';
-      await recordHalt(app.db, { queueId: id, by, reason: request.body.reason, source: request.body.source ?? 'api', requestId: randomUUID() });
+      const requestId = randomUUID();
+      await recordHalt(app.db, { queueId: id, by, reason: request.body.reason, source: request.body.source ?? 'api', requestId });
       const workflowId = workflowIds.deployment(id);
       try {
         await app.temporal.client.workflow.getHandle(workflowId).signal(haltSignal, { by, reason: request.body.reason });
       } catch (err) {
+        // Nothing was halted: the record of the request must not say otherwise.
+        await forgetHalt(app.db, requestId);
         throw conflict(`the rollout of queue item ${id} is not running: ${(err as Error).message}`);
       }
       request.log.warn({ queueId: id, by }, 'production rollout halt requested');

@@ -37,7 +37,7 @@ const TestListItem = Type.Object({
   rollback_verified: Nullable(Type.Boolean()),
   failure_phase: Nullable(Type.String()),
   failure_reason: Nullable(Type.String()),
-  current_phase: Nullable(Type.String({ description: 'the phase started last' })),
+  current_phase: Nullable(Type.String({ description: 'the phase running now, else the last one that ran' })),
   current_phase_status: Nullable(Type.String()),
 });
 

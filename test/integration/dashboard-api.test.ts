@@ -11,8 +11,8 @@ import { countRows, seedDecision, seedDeploymentRows, seedItem, seedPhase, seedT
 describe('dashboard API', () => {
   let api: TestApi;
   const get = (url: string, role: 'viewer' | 'operator' | 'approver' | 'admin' = 'viewer') => api.app.inject({ method: 'GET', url, headers: bearer(role) });
-  const ids: Record<string, number> = {};
-  const tests: Record<string, number> = {};
+  const ids = {} as Record<'running' | 'passedOld' | 'passedNew' | 'snoozed' | 'rolledBack' | 'failed' | 'approved' | 'promoting' | 'completed' | 'queued', number>;
+  const tests = {} as Record<'running' | 'old' | 'new' | 'rolled' | 'failed', number>;
 
   beforeAll(async () => {
     api = await startTestApi({ DB_NAME: await isolatedDatabase('dashboard_api'), TEMPORAL_UI_URL: 'http://temporal-ui.example:8080' });

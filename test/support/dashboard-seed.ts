@@ -12,7 +12,11 @@ export function pathTo(status: QueueStatus): QueueStatus[] {
   while (todo.length) {
     const at = todo.shift()!;
     if (at === status) break;
-    for (const next of QUEUE_TRANSITIONS[at]) if (!previous.has(next) && next !== 'queued') (previous.set(next, at), todo.push(next));
+    for (const next of QUEUE_TRANSITIONS[at]) {
+      if (previous.has(next) || next === 'queued') continue;
+      previous.set(next, at);
+      todo.push(next);
+    }
   }
   const path: QueueStatus[] = [];
   for (let s: QueueStatus | undefined = status; s && s !== 'queued'; s = previous.get(s)) path.unshift(s);

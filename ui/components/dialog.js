@@ -15,13 +15,19 @@ export function ConfirmDialog({ title, message, confirmLabel, danger = false, re
 
   useEffect(() => {
     const d = ref.current;
+    // The dialog is removed from the page when it closes: give focus back to what opened it.
+    const opener = document.activeElement;
     d.showModal();
     const cancel = (e) => {
       e.preventDefault();
       onClose();
     };
     d.addEventListener('cancel', cancel);
-    return () => d.removeEventListener('cancel', cancel);
+    return () => {
+      d.removeEventListener('cancel', cancel);
+      if (d.open) d.close();
+      if (opener?.isConnected) opener.focus();
+    };
   }, []);
 
   const submit = async (e) => {

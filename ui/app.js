@@ -65,21 +65,26 @@ function SignIn({ onSignedIn }) {
 }
 
 function App() {
-  const [me, setMe] = useState(null);
-  const [checking, setChecking] = useState(Boolean(session.token()));
+  const [me, setMeState] = useState(() => (session.token() ? session.me() : null));
+  const [checking, setChecking] = useState(Boolean(session.token()) && !session.me());
+  const setMe = (m) => {
+    if (m) session.setMe(m);
+    setMeState(m);
+  };
   const [route, setRoute] = useState(parseHash);
 
   useEffect(() => {
     const onHash = () => setRoute(parseHash());
     const onUnauthorized = () => {
       session.clear();
-      setMe(null);
+      setMeState(null);
     };
     window.addEventListener('hashchange', onHash);
     window.addEventListener('spm:unauthorized', onUnauthorized);
     if (session.token()) {
+      // Rendered from the cached answer already; the role is checked again (a revoked token signs out).
       api('/auth/me')
-        .then(setMe, () => session.clear())
+        .then(setMe, () => (session.clear(), setMe(null)))
         .finally(() => setChecking(false));
     }
     return () => {
@@ -100,7 +105,7 @@ function App() {
   const View = route.id !== null && page.detail ? page.detail : page.component;
   const signOut = () => {
     session.clear();
-    setMe(null);
+    setMeState(null);
   };
   return html`
     <a class="skip" href="#main" onClick=${(e) => (e.preventDefault(), document.getElementById('main')?.focus())}>Skip to content</a>

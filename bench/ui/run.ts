@@ -1,3 +1,4 @@
+import { loadavg } from 'node:os';
 import pg from 'pg';
 import { Agent, request } from 'undici';
 import { startDevServer, freePort, type DevServer } from '../../lab/temporal-dev-server.js';
@@ -87,6 +88,8 @@ async function main(): Promise<void> {
       { view: 'decision history', path: '/api/v1/approvals/history?limit=50&offset=0', hash: 'approvals', ready: '' },
     ];
 
+    const load = () => loadavg().map((l) => l.toFixed(1)).join(' ');
+    process.stdout.write(`\nload average at start: ${load()} (2 cores; figures on a shared machine move with it)\n`);
     process.stdout.write(`\npolling requests (${REQUESTS} sequential each, after 20 warm-up; target p99 <= ${TARGET_POLL_P99_MS} ms)\n`);
     const pollP99: number[] = [];
     for (const v of views) {
@@ -123,6 +126,7 @@ async function main(): Promise<void> {
       process.stdout.write(`  ${v.view.padEnd(18)} cold ${ms(loads[0]!)}   warm median ${ms(percentile(warm.length ? warm : loads, 50))}   max ${ms(Math.max(...loads))}\n`);
     }
     await context.close();
+    process.stdout.write(`\nload average at the end: ${load()}\n`);
     const renderOk = Math.max(...worst) <= TARGET_RENDER_MS;
     const pollOk = Math.max(...pollP99) <= TARGET_POLL_P99_MS;
     process.stdout.write(`\nslowest first render ${Math.max(...worst).toFixed(1)} ms (target <= ${TARGET_RENDER_MS}: ${renderOk ? 'met' : 'MISSED'}); ` +

@@ -1,4 +1,4 @@
-import pg from 'pg';
+import type pg from 'pg';
 
 // The dashboard bench's data: `rows` queue items spread over every state (as a busy year leaves them), `tests`
 // tests with their phases, decisions, rollouts of 10 systems, reminders and 50 test systems. Set-based SQL, so
@@ -43,7 +43,7 @@ export async function seedDashboard(client: pg.Client, size: SeedSize): Promise<
            SELECT q.id, 'patch-test-' || q.id, 'bench-run-' || q.id, 1000000001 + q.id % 50, 'bench-test-' || (1 + q.id % 50),
                   t.status, now() - ((q.id % 30) || ' days')::interval - interval '20 minutes',
                   CASE WHEN t.status = 'running' THEN NULL ELSE now() - ((q.id % 30) || ' days')::interval END,
-                  '{"cpuPercent": 12.5, "memoryPercent": 40.1, "samples": 11}', CASE WHEN t.status = 'running' THEN NULL ELSE '{"cpuPercent": 14.0, "memoryPercent": 41.0, "samples": 11}' END,
+                  '{"cpuPercent": 12.5, "memoryPercent": 40.1, "samples": 11}'::jsonb, CASE WHEN t.status = 'running' THEN NULL ELSE '{"cpuPercent": 14.0, "memoryPercent": 41.0, "samples": 11}'::jsonb END,
                   CASE WHEN t.status = 'running' THEN NULL ELSE 1.5 END, CASE WHEN t.status = 'running' THEN NULL ELSE 0.9 END, q.id % 7 = 0,
                   CASE WHEN t.status IN ('rolled_back') THEN 'package' END, CASE WHEN t.status IN ('rolled_back') THEN true END,
                   CASE WHEN t.status IN ('failed', 'rolled_back') THEN 'validate' END, CASE WHEN t.status IN ('failed', 'rolled_back') THEN 'memory rose 19.4 pp' END

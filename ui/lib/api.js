@@ -2,11 +2,21 @@
 // Authorization header: never in a URL, so it is in no server log, history entry or Referer.
 
 const KEY = 'spm.token';
+const ME = 'spm.me';
 
 export const session = {
   token: () => sessionStorage.getItem(KEY),
   set: (token) => sessionStorage.setItem(KEY, token),
-  clear: () => sessionStorage.removeItem(KEY),
+  clear: () => (sessionStorage.removeItem(KEY), sessionStorage.removeItem(ME)),
+  /** Who the token belongs to, as /auth/me last said (a reload renders at once, then checks again). */
+  me: () => {
+    try {
+      return JSON.parse(sessionStorage.getItem(ME) ?? 'null');
+    } catch {
+      return null;
+    }
+  },
+  setMe: (me) => sessionStorage.setItem(ME, JSON.stringify(me)),
 };
 
 export class ApiError extends Error {

@@ -100,12 +100,7 @@ function DeploymentBody({ d, me, onChanged }) {
             <strong>${w.wave === 0 ? 'Canary' : `Wave ${w.wave}`}</strong> <${Badge} value=${w.state} />
             <div class="small">${w.systems} system${w.systems === 1 ? '' : 's'} · ${w.applied} applied${w.failed ? `, ${w.failed} failed` : ''}</div>
           </li>
-          ${i === 0 && waves.length > 1 && policy?.soakSeconds > 0
-            ? html`<li class=${`step step-${soakEnds && Date.parse(soakEnds) <= Date.now() ? 'done' : canaryDone ? 'running' : 'pending'}`}>
-                <strong>Soak</strong> <span class="small">${span(policy.soakSeconds * 1000)}</span>
-                <div class="small">${soakEnds ? `${Date.parse(soakEnds) > Date.now() ? 'ends' : 'ended'} ${when(soakEnds)}` : 'after the canary'}</div>
-              </li>`
-            : null}`)}
+          ${i === 0 && waves.length > 1 && policy?.soakSeconds > 0 ? html`<${SoakStep} policy=${policy} soakEnds=${soakEnds} canaryDone=${canaryDone} next=${waves[1]} />` : null}`)}
       </ol>
     </section>
 
@@ -147,6 +142,20 @@ function DeploymentBody({ d, me, onChanged }) {
       ? html`<${ConfirmDialog} title="Roll back production?" message="The rollout is halted, then every system UYUNI patched gets its versions from before the patch back, each verified." confirmLabel="Roll back" danger=${true} reasonRequired=${true}
           onConfirm=${({ reason }) => api(`/deployments/${d.queue_id}/rollback`, { method: 'POST', body: { reason } }).then(onChanged)} onClose=${() => setAsking(null)} />`
       : null}`;
+}
+
+/** The soak between the canary and wave 1: waiting, soaking until its end time, over, or cut short by a halt. */
+function SoakStep({ policy, soakEnds, canaryDone, next }) {
+  const over = next.state === 'running' || next.state === 'done' || (soakEnds && Date.parse(soakEnds) <= Date.now());
+  const state = next.state === 'skipped' ? 'skipped' : over ? 'done' : canaryDone ? 'running' : 'pending';
+  const text =
+    state === 'skipped' ? `halted during the soak${soakEnds ? ` (it would have ended ${when(soakEnds)})` : ''}`
+    : soakEnds ? `${state === 'done' ? 'ended' : 'ends'} ${when(soakEnds)}`
+    : 'after the canary';
+  return html`<li class=${`step step-${state}`} data-state=${state}>
+    <strong>Soak</strong> <span class="small">${span(policy.soakSeconds * 1000)}</span> <${Badge} value=${state} />
+    <div class="small">${text}</div>
+  </li>`;
 }
 
 /** The waves with their state: from the live workflow when it answers, else from the systems' rows. */

@@ -9,6 +9,11 @@ const UP = [
   `CREATE INDEX patch_tests_system_id_idx ON patch_tests (test_system_id, id DESC)`,
   `CREATE INDEX patch_approvals_decided_idx ON patch_approvals (decided_at DESC, id DESC)`,
   `CREATE INDEX patch_rollbacks_queue_idx ON patch_rollbacks (queue_id)`,
+  // an item's last passed test (the evidence and pending_since of an approval) in one probe
+  `CREATE INDEX patch_tests_passed_idx ON patch_tests (queue_id, completed_at DESC NULLS LAST, id DESC) WHERE status = 'passed'`,
+  // the Deployments page: rollouts most recently changed first
+  `CREATE INDEX patch_test_queue_rollout_idx ON patch_test_queue (status_changed_at DESC, id DESC)
+     WHERE status IN ('approved', 'promoting', 'halted', 'prod_applied', 'completed', 'prod_rolled_back')`,
   `CREATE INDEX orchestrator_notifications_queue_event_idx ON orchestrator_notifications (queue_id, event_type)`,
   `CREATE TABLE deployment_halts (
      id serial PRIMARY KEY,
@@ -25,6 +30,8 @@ const UP = [
 const DOWN = [
   'DROP TABLE IF EXISTS deployment_halts',
   'DROP INDEX IF EXISTS orchestrator_notifications_queue_event_idx',
+  'DROP INDEX IF EXISTS patch_test_queue_rollout_idx',
+  'DROP INDEX IF EXISTS patch_tests_passed_idx',
   'DROP INDEX IF EXISTS patch_rollbacks_queue_idx',
   'DROP INDEX IF EXISTS patch_approvals_decided_idx',
   'DROP INDEX IF EXISTS patch_tests_system_id_idx',

@@ -36,24 +36,38 @@ export async function approvalHistory(db: Executor, f: HistoryFilter, page: { li
   return { total: total.n, items };
 }
 
-/** Items waiting for a decision, oldest first, with the reminders sent so far; the total. */
+/**
+ * Items waiting for a decision, oldest first (v_pending_approvals' pending_since: when the passed test
+ * completed), with the reminders sent so far; the total. The page is chosen from the queue rows and their
+ * last passed test alone (patch_tests_passed_idx, one probe each), then only its rows are decorated.
+ */
 export async function pendingApprovals(db: Executor, page: { limit: number; offset: number }) {
+  const { rows } = await sql<{ queue_id: number }>`
+    select q.id as queue_id
+    from patch_test_queue q
+    left join lateral (select pt.completed_at from patch_tests pt where pt.queue_id = q.id and pt.status = 'passed'
+                       order by pt.completed_at desc nulls last, pt.id desc limit 1) t on true
+    where q.status in ('pending_approval', 'snoozed')
+    order by coalesce(t.completed_at, q.status_changed_at), q.id
+    limit ${page.limit} offset ${page.offset}`.execute(db);
+  const ids = rows.map((r) => r.queue_id);
   const [items, total] = await Promise.all([
-    db
-      .selectFrom('v_pending_approvals as v')
-      .selectAll('v')
-      .select((eb) => [
-        eb.selectFrom('orchestrator_notifications as n').whereRef('n.queue_id', '=', 'v.queue_id').where('n.event_type', '=', 'approval_reminder')
-          .select(sql<number>`count(*)::integer`.as('c')).as('reminders'),
-        eb.selectFrom('orchestrator_notifications as n').whereRef('n.queue_id', '=', 'v.queue_id').where('n.event_type', '=', 'approval_reminder')
-          .select(sql<Date>`max(n.created_at)`.as('m')).as('last_reminder_at'),
-      ])
-      .orderBy('v.pending_since')
-      .orderBy('v.queue_id')
-      .limit(page.limit)
-      .offset(page.offset)
-      .execute(),
-    db.selectFrom('patch_test_queue').where('status', 'in', ['pending_approval', 'snoozed']).select(sql<number>`count(*)::integer`.as('n')).executeTakeFirstOrThrow(),
+    ids.length
+      ? db
+          .selectFrom('v_pending_approvals as v')
+          .selectAll('v')
+          .select((eb) => [
+            eb.selectFrom('orchestrator_notifications as n').whereRef('n.queue_id', '=', 'v.queue_id').where('n.event_type', '=', 'approval_reminder')
+              .select(sql<number>`count(*)::integer`.as('c')).as('reminders'),
+            eb.selectFrom('orchestrator_notifications as n').whereRef('n.queue_id', '=', 'v.queue_id').where('n.event_type', '=', 'approval_reminder')
+              .select(sql<Date>`max(n.created_at)`.as('m')).as('last_reminder_at'),
+          ])
+          .where('v.queue_id', 'in', ids)
+          .orderBy('v.pending_since')
+          .orderBy('v.queue_id')
+          .execute()
+      : Promise.resolve([]),
+    db.selectFrom('queue_counts').where('status', 'in', ['pending_approval', 'snoozed']).select(sql<number>`coalesce(sum(items), 0)::integer`.as('n')).executeTakeFirstOrThrow(),
   ]);
   return { total: total.n, items };
 }

@@ -32,14 +32,21 @@ export interface RolloutListItem {
 
 /**
  * Patches approved for production and their rollouts, most recently changed first, with per-state counts
- * of their systems (from patch_deployments; no Temporal call, so a list page costs one query).
+ * of their systems (from patch_deployments; no Temporal call, so a list page costs one query). The page is
+ * chosen first (patch_test_queue_rollout_idx) and only its rows are counted; the total comes from
+ * queue_counts, the per-status counts a trigger keeps.
  */
 export async function listRollouts(db: Executor, f: { status?: RolloutStatus[]; targetOs?: string }, page: { limit: number; offset: number }) {
   const statuses = f.status?.length ? f.status : [...ROLLOUT_STATUSES];
-  let base = db.selectFrom('patch_test_queue as q').where('q.status', 'in', statuses);
-  if (f.targetOs) base = base.where('q.target_os', '=', f.targetOs);
+  let chosen = db.selectFrom('patch_test_queue as pq').select('pq.id').where('pq.status', 'in', statuses);
+  if (f.targetOs) chosen = chosen.where('pq.target_os', '=', f.targetOs);
+  chosen = chosen.orderBy('pq.status_changed_at', 'desc').orderBy('pq.id', 'desc').limit(page.limit).offset(page.offset);
+  let counted = db.selectFrom('queue_counts').where('status', 'in', statuses);
+  if (f.targetOs) counted = counted.where('target_os', '=', f.targetOs);
   const [items, total] = await Promise.all([
-    base
+    db
+      .selectFrom(chosen.as('page'))
+      .innerJoin('patch_test_queue as q', 'q.id', 'page.id')
       .innerJoin('errata_cache as e', 'e.advisory_name', 'q.advisory_name')
       .leftJoinLateral(
         (eb) =>
@@ -67,10 +74,8 @@ export async function listRollouts(db: Executor, f: { status?: RolloutStatus[]; 
       .select(['d.targets', 'd.waves', 'd.applied', 'd.failed', 'd.in_flight', 'd.pending', 'd.skipped', 'd.rolled_back', 'd.rollback_failed', 'd.started_at', 'd.completed_at'])
       .orderBy('q.status_changed_at', 'desc')
       .orderBy('q.id', 'desc')
-      .limit(page.limit)
-      .offset(page.offset)
       .execute(),
-    base.select(sql<number>`count(*)::integer`.as('n')).executeTakeFirstOrThrow(),
+    counted.select(sql<number>`coalesce(sum(items), 0)::integer`.as('n')).executeTakeFirstOrThrow(),
   ]);
   return { total: total.n, items: items as RolloutListItem[] };
 }

@@ -39,16 +39,37 @@ export interface TestListItem {
 
 const ISO = (col: string) => sql.raw(`to_char(${col} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`);
 
-/** Tests newest first, with their advisory and the phase they are in; the total for the filter. */
+/**
+ * Tests newest first, with their advisory and the phase they are in; the total for the filter. The page's ids
+ * are chosen first (an index scan of patch_tests, joined to the queue only when a filter is about the queue
+ * item), then only those rows are decorated: the cost follows the page size, not the history's.
+ */
 export async function listTests(db: Executor, f: TestListFilter, page: { limit: number; offset: number }): Promise<{ total: number; items: TestListItem[] }> {
-  let base = db.selectFrom('patch_tests as t').innerJoin('patch_test_queue as q', 'q.id', 't.queue_id');
+  const needsQueue = Boolean(f.targetOs || f.advisory);
+  let base = db.selectFrom('patch_tests as t');
   if (f.status?.length) base = base.where('t.status', 'in', f.status);
   if (f.queueId !== undefined) base = base.where('t.queue_id', '=', f.queueId);
   if (f.testSystemId !== undefined) base = base.where('t.test_system_id', '=', f.testSystemId);
-  if (f.targetOs) base = base.where('q.target_os', '=', f.targetOs);
-  if (f.advisory) base = base.where('q.advisory_name', 'ilike', `%${f.advisory.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
-
-  const rows = base
+  if (needsQueue) {
+    base = base.where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('patch_test_queue as fq')
+          .select(sql`1`.as('x'))
+          .whereRef('fq.id', '=', 't.queue_id')
+          .$if(Boolean(f.targetOs), (qb) => qb.where('fq.target_os', '=', f.targetOs!))
+          .$if(Boolean(f.advisory), (qb) => qb.where('fq.advisory_name', 'ilike', `%${f.advisory!.replace(/[\\%_]/g, (c) => `\\${c}`)}%`)),
+      ),
+    );
+  }
+  const [ids, total] = await Promise.all([
+    base.select('t.id').orderBy('t.id', 'desc').limit(page.limit).offset(page.offset).execute(),
+    base.select(sql<number>`count(*)::integer`.as('n')).executeTakeFirstOrThrow(),
+  ]);
+  if (!ids.length) return { total: total.n, items: [] };
+  const items = await db
+    .selectFrom('patch_tests as t')
+    .innerJoin('patch_test_queue as q', 'q.id', 't.queue_id')
     .innerJoin('errata_cache as e', 'e.advisory_name', 'q.advisory_name')
     .leftJoinLateral(
       (eb) => eb.selectFrom('patch_test_phases as p').select(['p.phase', 'p.status']).whereRef('p.test_id', '=', 't.id')
@@ -63,12 +84,8 @@ export async function listTests(db: Executor, f: TestListFilter, page: { limit: 
       't.rollback_verified', 't.failure_phase', 't.failure_reason', 'cp.phase as current_phase', 'cp.status as current_phase_status',
     ])
     .select([sql<string>`${ISO('t.started_at')}`.as('started_at'), sql<string | null>`${ISO('t.completed_at')}`.as('completed_at')])
+    .where('t.id', 'in', ids.map((r) => r.id))
     .orderBy('t.id', 'desc')
-    .limit(page.limit)
-    .offset(page.offset);
-  const [items, total] = await Promise.all([
-    rows.execute(),
-    base.select(sql<number>`count(*)::integer`.as('n')).executeTakeFirstOrThrow(),
-  ]);
+    .execute();
   return { total: total.n, items: items as TestListItem[] };
 }

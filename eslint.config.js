@@ -51,4 +51,14 @@ export default tseslint.config(
     files: ['**/*.js'],
     ...tseslint.configs.disableTypeChecked,
   },
+  {
+    // The dashboard: ES modules run by the browser as they are (no build step).
+    files: ['ui/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: Object.fromEntries(
+        ['window', 'document', 'location', 'sessionStorage', 'fetch', 'URLSearchParams', 'AbortController', 'CustomEvent', 'setTimeout', 'clearTimeout', 'console'].map((g) => [g, 'readonly']),
+      ),
+    },
+  },
 );

@@ -7,6 +7,7 @@ import type { ApiToken } from '../config/api-tokens.js';
 import type { Config } from '../config/config.js';
 import type { Db } from '../db/connection.js';
 import { auth } from './plugins/auth.js';
+import { dashboard } from './plugins/dashboard.js';
 import { database } from './plugins/db.js';
 import { errorHandler } from './plugins/error-handler.js';
 import { metrics } from './plugins/metrics.js';
@@ -14,10 +15,12 @@ import { openapi } from './plugins/swagger.js';
 import { temporal } from './plugins/temporal.js';
 import { validation } from './plugins/validation.js';
 import { approvalRoutes } from './routes/approvals/index.js';
+import { authRoutes } from './routes/auth/index.js';
 import { configRoutes } from './routes/config/index.js';
 import { deploymentRoutes } from './routes/deployments/index.js';
 import { errataRoutes } from './routes/errata/index.js';
 import { healthRoutes } from './routes/health/index.js';
+import { overviewRoutes } from './routes/overview/index.js';
 import { queueRoutes } from './routes/queue/index.js';
 import { syncRoutes } from './routes/sync/index.js';
 import { testSystemRoutes } from './routes/test-systems/index.js';
@@ -70,6 +73,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(auth, { tokens: deps.tokens });
 
   await app.register(healthRoutes, { prefix: '/api/v1/health', version: API_VERSION });
+  await app.register(authRoutes, { prefix: '/api/v1/auth' });
+  await app.register(overviewRoutes, { prefix: '/api/v1/overview' });
   await app.register(configRoutes, { prefix: '/api/v1/config' });
   await app.register(syncRoutes, { prefix: '/api/v1/sync' });
   await app.register(errataRoutes, { prefix: '/api/v1/errata' });
@@ -78,6 +83,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(testSystemRoutes, { prefix: '/api/v1/test-systems' });
   await app.register(approvalRoutes, { prefix: '/api/v1/approvals' });
   await app.register(deploymentRoutes, { prefix: '/api/v1/deployments' });
+  await app.register(dashboard, { temporalUiUrl: deps.config.temporal.uiUrl, temporalNamespace: deps.config.temporal.namespace });
 
   return app;
 }

@@ -42,7 +42,7 @@ export interface Config {
   score: ScoreWeights;
 
   testThresholds: { cpuDelta: number; memoryDelta: number };
-  temporal: { address: string; namespace: string; taskQueue: string };
+  temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string };
   api: { host: string; port: number; tokens: ApiToken[] };
   salt: { url: string; user: string; password: string; eauth: string; verifyTls: boolean; timeoutMs: number };
   prometheus: { url: string; timeoutMs: number; nodeExporterPort: number };
@@ -187,7 +187,7 @@ export function loadConfig(raw: Record<string, string | undefined> = readEnviron
       smallPatchBytes: e.SCORE_SMALL_PATCH_BYTES,
     },
     testThresholds: { cpuDelta: e.TEST_CPU_DELTA_THRESHOLD, memoryDelta: e.TEST_MEMORY_DELTA_THRESHOLD },
-    temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TEMPORAL_TASK_QUEUE },
+    temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TEMPORAL_TASK_QUEUE, uiUrl: checkUrl('TEMPORAL_UI_URL', e.TEMPORAL_UI_URL, ['http:', 'https:']) },
     api: { host: e.API_HOST, port: e.API_PORT, tokens },
     salt: {
       url: checkUrl('SALT_URL', e.SALT_URL, ['http:', 'https:']),

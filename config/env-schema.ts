@@ -65,6 +65,7 @@ export const EnvSchema = Type.Object({
   TEMPORAL_ADDRESS: Str('127.0.0.1:7233', 'Temporal frontend host:port'),
   TEMPORAL_NAMESPACE: Str('default', 'Temporal namespace'),
   TEMPORAL_TASK_QUEUE: Str('spm-orchestrator', 'task queue of the orchestrator worker'),
+  TEMPORAL_UI_URL: Str('http://127.0.0.1:8233', 'the Temporal Web UI the dashboard links workflows to'),
 
   API_HOST: Str('127.0.0.1', 'address the REST API binds to'),
   API_PORT: Int(5001, 1, 65535, 'REST API port'),

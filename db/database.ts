@@ -312,6 +312,17 @@ export interface PatchRollbacksTable {
   completed_at: NullableTimestamp;
 }
 
+/** A halt of a production rollout a person asked for, recorded before the halt signal is sent. */
+export interface DeploymentHaltsTable {
+  id: Generated<number>;
+  queue_id: number;
+  requested_by: string;
+  reason: string;
+  source: 'api' | 'dashboard';
+  request_id: string;
+  requested_at: Timestamp;
+}
+
 export interface OrchestratorNotificationsTable {
   id: Generated<number>;
   event_type: string;
@@ -443,6 +454,7 @@ export interface Database {
   patch_approvals: PatchApprovalsTable;
   patch_deployments: PatchDeploymentsTable;
   patch_rollbacks: PatchRollbacksTable;
+  deployment_halts: DeploymentHaltsTable;
   orchestrator_notifications: OrchestratorNotificationsTable;
   orchestrator_config: OrchestratorConfigTable;
   operator_actions: OperatorActionsTable;

@@ -94,6 +94,8 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => void shutdown(0));
 
   const temporalPort = Number((env.TEMPORAL_ADDRESS ?? '').split(':')[1] ?? 7233);
+  // The dev server's Web UI listens on the Temporal port + 1000: the dashboard links workflows there.
+  env.TEMPORAL_UI_URL ??= `http://127.0.0.1:${temporalPort + 1000}`;
   if (await listening(temporalPort)) {
     log('using the Temporal server already listening', { address: env.TEMPORAL_ADDRESS });
   } else {
@@ -142,6 +144,7 @@ async function main(): Promise<void> {
   children.push(run('api', 'api/main.ts', [], env));
   log('lab is up', {
     api: `http://127.0.0.1:${env.API_PORT}/docs`,
+    dashboard: `http://127.0.0.1:${env.API_PORT}/ui/`,
     temporalUi: `http://127.0.0.1:${temporalPort + 1000}`,
     tokens: Object.fromEntries(LAB_API_TOKENS.map((t) => [t.role, t.token])),
   });

@@ -12,7 +12,7 @@ declare module 'fastify' {
 }
 
 /** Which roles satisfy each requirement: viewer reads, operator writes, approver decides, admin does all. */
-const ALLOWED: Record<Exclude<AuthRequirement, 'public'>, readonly RoleName[]> = {
+export const ALLOWED: Record<Exclude<AuthRequirement, 'public'>, readonly RoleName[]> = {
   read: ['viewer', 'operator', 'approver', 'admin'],
   write: ['operator', 'admin'],
   approve: ['approver', 'admin'],

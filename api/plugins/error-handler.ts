@@ -1,12 +1,13 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { ApiError } from '../errors.js';
+import { NO_NUL_PATTERN } from '../schemas/types.js';
 
 interface AjvError {
   instancePath?: string;
   keyword?: string;
   message?: string;
-  params?: { missingProperty?: string; additionalProperty?: string; allowedValues?: unknown[] };
+  params?: { missingProperty?: string; additionalProperty?: string; allowedValues?: unknown[]; pattern?: string };
 }
 
 /** The name of the input field an ajv error is about: "limit", "body.priority_override", "status". */
@@ -19,6 +20,7 @@ function fieldOf(e: AjvError): string {
 function describe(e: AjvError): string {
   if (e.keyword === 'additionalProperties') return 'is not an accepted field';
   if (e.keyword === 'required') return 'is required';
+  if (e.keyword === 'pattern' && e.params?.pattern === NO_NUL_PATTERN) return 'must not contain NUL (\\u0000)';
   if (e.keyword === 'anyOf' || e.keyword === 'enum' || e.keyword === 'const') return 'has a value that is not allowed';
   return e.message ?? 'is invalid';
 }

@@ -20,6 +20,8 @@ export const openapi = fp(
         security: [{ bearer: [] }],
         tags: [
           { name: 'health', description: 'liveness and dependency checks (open)' },
+          { name: 'auth', description: 'who holds the token and what its role may do' },
+          { name: 'overview', description: 'the dashboard\'s morning summary' },
           { name: 'ops', description: 'metrics for Prometheus (open)' },
           { name: 'sync', description: 'the UYUNI errata sync: status, trigger' },
           { name: 'errata', description: 'the errata cache' },

@@ -73,3 +73,30 @@ export function releaseTestSystem(db: Executor, systemId: number) {
     .returningAll()
     .executeTakeFirst();
 }
+
+/** Test systems with their last test (advisory, status, when), for the dashboard; filtered by OS / quarantine. */
+export async function testSystemsWithLastTest(db: Executor, f: { os?: string; quarantined?: boolean }, page: { limit: number; offset: number }) {
+  let base = db.selectFrom('test_systems as s');
+  if (f.os) base = base.where('s.os', '=', f.os);
+  if (f.quarantined !== undefined) base = base.where('s.quarantined', '=', f.quarantined);
+  const q = base
+    .leftJoinLateral(
+      (eb) =>
+        eb
+          .selectFrom('patch_tests as t')
+          .innerJoin('patch_test_queue as q', 'q.id', 't.queue_id')
+          .select(['t.id as last_test_id', 't.status as last_test_status', 't.started_at as last_test_started_at', 't.completed_at as last_test_completed_at', 'q.advisory_name as last_test_advisory'])
+          .whereRef('t.test_system_id', '=', 's.system_id')
+          .orderBy('t.id', 'desc')
+          .limit(1)
+          .as('lt'),
+      (join) => join.onTrue(),
+    )
+    .selectAll('s')
+    .select(['lt.last_test_id', 'lt.last_test_status', 'lt.last_test_started_at', 'lt.last_test_completed_at', 'lt.last_test_advisory']);
+  const [rows, total] = await Promise.all([
+    q.orderBy('s.os').orderBy('s.system_id').limit(page.limit).offset(page.offset).execute(),
+    base.select(sql<number>`count(*)::integer`.as('n')).executeTakeFirstOrThrow(),
+  ]);
+  return { total: total.n, rows };
+}

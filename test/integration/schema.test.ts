@@ -28,6 +28,7 @@ const COLUMNS = {
   operator_actions: ['id', 'queue_id', 'workflow_id', 'action', 'actor', 'source', 'status', 'reason', 'refusal', 'details', 'request_id', 'created_at'],
   deployments: ['id', 'queue_id', 'workflow_id', 'requested_by', 'request_id', 'source', 'policy', 'status', 'halt_reason', 'created_at', 'updated_at'],
   patch_rollbacks: ['id', 'queue_id', 'scope', 'test_id', 'deployment_id', 'system_id', 'rollback_type', 'status', 'requested_by', 'reason', 'details', 'error', 'idempotency_key', 'started_at', 'completed_at'],
+  deployment_halts: ['id', 'queue_id', 'requested_by', 'reason', 'source', 'request_id', 'requested_at'],
   orchestrator_notifications: ['id', 'event_type', 'channel', 'recipient', 'subject', 'payload', 'queue_id', 'status', 'attempts', 'last_error', 'dedupe_key', 'sent_at', 'created_at', 'updated_at'],
   orchestrator_config: ['key', 'value', 'description', 'updated_by', 'updated_at'],
   v_queue_details: ['id', 'advisory_name', 'target_os', 'status', 'status_changed_at', 'priority_override', 'notes', 'success_score', 'requires_reboot', 'queued_by', 'workflow_id', 'test_system_id', 'snoozed_until', 'created_at', 'updated_at', 'advisory_type', 'synopsis', 'severity', 'cves', 'severity_rank', 'score_breakdown', 'last_test_id', 'last_test_status', 'last_test_completed_at'],
@@ -52,6 +53,7 @@ const NULLABLE = {
   operator_actions: ['queue_id', 'workflow_id', 'reason', 'refusal', 'request_id'],
   deployments: ['halt_reason'],
   patch_rollbacks: ['test_id', 'deployment_id', 'requested_by', 'reason', 'error', 'completed_at'],
+  deployment_halts: [],
   orchestrator_notifications: ['queue_id', 'last_error', 'sent_at'],
   orchestrator_config: ['description', 'updated_by'],
 } as const;

@@ -1,13 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { approvalHistory, pendingApprovals } from '../../../db/queries/approvals.js';
 import { getQueueRow } from '../../../db/queries/queue.js';
 import { decideUpdate, workflowIds, type Decision } from '../../../workflows/messages.js';
 import { badRequest, notFound } from '../../errors.js';
 import { updateFailure } from '../../services/workflow-refusal.js';
 import { errorResponses } from '../../schemas/common.js';
+import { Limit, Nullable, Offset, RowId, SafeString, StringEnum } from '../../schemas/types.js';
 
 const Loose = Type.Object({}, { additionalProperties: true });
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+const DECISIONS = ['approve', 'reject', 'snooze', 'expire'] as const;
+const SOURCES = ['api', 'cli', 'dashboard', 'system'] as const;
 
 export const approvalRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
@@ -16,21 +21,92 @@ export const approvalRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { auth: 'read' },
       schema: {
         tags: ['approvals'],
-        summary: 'Patches waiting for a decision, oldest first, with hours_pending and the test evidence',
-        response: { 200: Type.Object({ items: Type.Array(Loose) }), ...errorResponses(401, 403) },
+        summary: 'Patches waiting for a decision, oldest first, with hours_pending, the test evidence and the reminders sent',
+        querystring: Type.Object({ limit: Limit(100, 500), offset: Offset }, { additionalProperties: false }),
+        response: {
+          200: Type.Object({ total: Type.Integer(), limit: Type.Integer(), offset: Type.Integer(), items: Type.Array(Loose) }),
+          ...errorResponses(400, 401, 403),
+        },
       },
     },
-    async () => {
-      const rows = await app.db.selectFrom('v_pending_approvals').selectAll().orderBy('pending_since').execute();
+    async (request) => {
+      const { limit, offset } = request.query;
+      const { total, items: rows } = await pendingApprovals(app.db, { limit, offset });
       return {
+        total,
+        limit,
+        offset,
         items: rows.map((r) => ({
           ...r,
           pending_since: iso(r.pending_since),
           test_completed_at: iso(r.test_completed_at),
           snoozed_until: iso(r.snoozed_until),
+          last_reminder_at: r.last_reminder_at ? new Date(r.last_reminder_at).toISOString() : null,
+          reminders: r.reminders ?? 0,
           evidence: { cpu_delta: r.cpu_delta, memory_delta: r.memory_delta, services: r.services, reboot_duration_seconds: r.reboot_duration_seconds, test_system: r.test_system_name },
         })),
       };
+    },
+  );
+
+  app.get(
+    '/history',
+    {
+      config: { auth: 'read' },
+      schema: {
+        tags: ['approvals'],
+        summary: 'Decisions, newest first: who, when, why, from where (api, cli, dashboard, system) and the evidence',
+        querystring: Type.Object(
+          {
+            decision: Type.Optional(Type.Array(StringEnum(DECISIONS), { maxItems: 4, description: 'repeatable' })),
+            source: Type.Optional(Type.Array(StringEnum(SOURCES), { maxItems: 4, description: 'repeatable' })),
+            queue_id: Type.Optional(RowId('decisions on this queue item')),
+            decided_by: Type.Optional(SafeString({ minLength: 1, maxLength: 200, description: 'the token holder (or CLI name) who decided' })),
+            limit: Limit(50, 200),
+            offset: Offset,
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            total: Type.Integer(),
+            limit: Type.Integer(),
+            offset: Type.Integer(),
+            items: Type.Array(
+              Type.Object({
+                id: Type.Integer(),
+                queue_id: Type.Integer(),
+                test_id: Nullable(Type.Integer()),
+                advisory_name: Type.String(),
+                target_os: Type.String(),
+                queue_status: Type.String(),
+                decision: StringEnum(DECISIONS),
+                decided_by: Type.String(),
+                reason: Nullable(Type.String()),
+                source: StringEnum(SOURCES),
+                evidence: Loose,
+                decided_at: Type.String({ format: 'date-time' }),
+                snooze_until: Nullable(Type.String({ format: 'date-time' })),
+              }),
+            ),
+          }),
+          ...errorResponses(400, 401, 403),
+        },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      const { total, items } = await approvalHistory(
+        app.db,
+        {
+          ...(q.decision ? { decision: q.decision } : {}),
+          ...(q.source ? { source: q.source } : {}),
+          ...(q.queue_id !== undefined ? { queueId: q.queue_id } : {}),
+          ...(q.decided_by ? { decidedBy: q.decided_by } : {}),
+        },
+        { limit: q.limit, offset: q.offset },
+      );
+      return { total, limit: q.limit, offset: q.offset, items: items as never };
     },
   );
 
@@ -42,11 +118,12 @@ export const approvalRoutes: FastifyPluginAsyncTypebox = async (app) => {
         schema: {
           tags: ['approvals'],
           summary: `${decision[0]?.toUpperCase()}${decision.slice(1)} a patch that passed its test (approver); 409 when it is not waiting for a decision`,
-          params: Type.Object({ id: Type.Integer({ minimum: 1, description: 'queue item id' }) }),
+          params: Type.Object({ id: RowId('queue item id') }),
           body: Type.Object(
             {
-              reason: Type.Optional(Type.String({ maxLength: 2000 })),
-              ...(decision === 'snooze' ? { until: Type.String({ format: 'date-time', description: 'when the item waits for a decision again' }) } : {}),
+              reason: Type.Optional(SafeString({ maxLength: 2000 })),
+              source: Type.Optional(StringEnum(['api', 'dashboard'] as const, { description: 'where the decision was taken (recorded); default api' })),
+              ...(decision === 'snooze' ? { until: Type.String({ format: 'date-time', maxLength: 40, description: 'when the item waits for a decision again' }) } : {}),
             },
             { additionalProperties: false },
           ),
@@ -58,13 +135,13 @@ export const approvalRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
       async (request) => {
         const { id } = request.params;
-        const body = request.body as { reason?: string; until?: string };
+        const body = request.body as { reason?: string; until?: string; source?: 'api' | 'dashboard' };
         if (decision === 'snooze' && !(Date.parse(body.until ?? '') > Date.now())) throw badRequest('until', 'must be a time in the future');
         const item = await getQueueRow(app.db, id);
         if (!item) throw notFound(`queue item ${id}`);
         try {
           const result = await app.temporal.client.workflow.getHandle(workflowIds.patchTest(id)).executeUpdate(decideUpdate, {
-            args: [{ decision, by: request.actor?.name ?? 'unknown', reason: body.reason, until: body.until, requestId: randomUUID(), source: 'api' }],
+            args: [{ decision, by: request.actor?.name ?? 'unknown', reason: body.reason, until: body.until, requestId: randomUUID(), source: body.source ?? 'api' }],
           });
           request.log.info({ queueId: id, decision, by: request.actor?.name }, 'approval decision');
           return { queue_id: id, decision: result.decision, status: result.status, approval_id: result.approvalId };

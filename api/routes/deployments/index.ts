@@ -1,17 +1,44 @@
 import { randomUUID } from 'node:crypto';
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { forgetHalt, haltsOf, listRollouts, productionRollbacks, recordHalt, ROLLOUT_STATUSES, rolloutSystems } from '../../../db/queries/deployments.js';
 import { deploymentPolicy } from '../../../db/queries/orchestrator-config.js';
 import { getQueueRow } from '../../../db/queries/queue.js';
+import { TARGET_OSES } from '../../../domain/os.js';
+import { deploymentInputOf } from '../../../temporal/deployment-input.js';
 import { itemSearchAttributes, testTiming } from '../../../temporal/tests.js';
 import type { deploymentRollback } from '../../../workflows/index.js';
-import { deploymentStatusQuery, deployUpdate, workflowIds, type DeploymentView } from '../../../workflows/messages.js';
+import { deploymentStatusQuery, deployUpdate, haltSignal, workflowIds, type DeploymentView } from '../../../workflows/messages.js';
 import { conflict, notFound } from '../../errors.js';
 import { recordThenStart } from '../../services/operator-action.js';
 import { updateFailure } from '../../services/workflow-refusal.js';
 import { errorResponses } from '../../schemas/common.js';
+import { Limit, Nullable, Offset, RowId, SafeString, StringEnum } from '../../schemas/types.js';
 
 const Loose = Type.Object({}, { additionalProperties: true });
-const Id = Type.Object({ id: Type.Integer({ minimum: 1, description: 'queue item id' }) });
+const Id = Type.Object({ id: RowId('queue item id') });
+const Count = Type.Integer({ minimum: 0 });
+const RolloutItem = Type.Object({
+  queue_id: Type.Integer(),
+  advisory_name: Type.String(),
+  target_os: Type.String(),
+  severity: Type.String(),
+  status: StringEnum(ROLLOUT_STATUSES),
+  status_changed_at: Type.String({ format: 'date-time' }),
+  targets: Nullable(Count),
+  waves: Nullable(Count),
+  applied: Nullable(Count),
+  failed: Nullable(Count),
+  in_flight: Nullable(Count),
+  pending: Nullable(Count),
+  skipped: Nullable(Count),
+  rolled_back: Nullable(Count),
+  rollback_failed: Nullable(Count),
+  started_at: Nullable(Type.String({ format: 'date-time' })),
+  completed_at: Nullable(Type.String({ format: 'date-time' })),
+});
+const Policy = Type.Object({
+  canarySize: Type.Integer(), soakSeconds: Type.Number(), waveSize: Type.Integer(), failureBudgetCount: Type.Integer(), failureBudgetPercent: Type.Number(),
+});
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 export const deploymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -22,7 +49,7 @@ export const deploymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['deployments'],
         summary: 'Roll an approved patch out to production (canary, soak, waves, failure budget); 409 unless approved',
-        body: Type.Object({ queue_id: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }),
+        body: Type.Object({ queue_id: RowId('queue item id') }, { additionalProperties: false }),
         response: { 202: Type.Object({ queue_id: Type.Integer(), workflow_id: Type.String(), policy: Loose }), ...errorResponses(400, 401, 403, 404, 409, 503) },
       },
     },
@@ -45,27 +72,87 @@ export const deploymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
   );
 
   app.get(
+    '/',
+    {
+      config: { auth: 'read' },
+      schema: {
+        tags: ['deployments'],
+        summary: 'Approved patches and their production rollouts, most recently changed first, with per-state system counts',
+        querystring: Type.Object(
+          {
+            status: Type.Optional(Type.Array(StringEnum(ROLLOUT_STATUSES), { maxItems: ROLLOUT_STATUSES.length, description: 'queue status, repeatable; default all of them' })),
+            target_os: Type.Optional(StringEnum(TARGET_OSES)),
+            limit: Limit(50, 200),
+            offset: Offset,
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({ total: Type.Integer(), limit: Type.Integer(), offset: Type.Integer(), items: Type.Array(RolloutItem) }),
+          ...errorResponses(400, 401, 403),
+        },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      const { total, items } = await listRollouts(app.db, { ...(q.status ? { status: q.status } : {}), ...(q.target_os ? { targetOs: q.target_os } : {}) }, { limit: q.limit, offset: q.offset });
+      return { total, limit: q.limit, offset: q.offset, items };
+    },
+  );
+
+  app.get(
     '/:id',
     {
       config: { auth: 'read' },
       schema: {
         tags: ['deployments'],
-        summary: 'A rollout: per-system status, waves, budget used (live while it runs)',
+        summary: 'A rollout: per-system status, waves, budget used (live while it runs), its policy and soak end, halts and the rollback per system',
+        description:
+          'Everything the dashboard\'s deployment page shows in one request. `policy` is the one the rollout started with; `soak_ends_at` is the end of the soak after the canary wave (null before the canary finished, or without a soak).',
         params: Id,
-        response: { 200: Type.Object({ queue_id: Type.Integer(), queue_status: Type.String(), systems: Type.Array(Loose), live: Type.Union([Loose, Type.Null()]) }), ...errorResponses(400, 401, 403, 404) },
+        response: {
+          200: Type.Object({
+            queue_id: Type.Integer(),
+            queue_status: Type.String(),
+            advisory_name: Type.String(),
+            target_os: Type.String(),
+            policy: Nullable(Policy),
+            soak_ends_at: Nullable(Type.String({ format: 'date-time' })),
+            systems: Type.Array(Loose),
+            rollbacks: Type.Array(Loose),
+            halts: Type.Array(Loose),
+            live: Type.Union([Loose, Type.Null()]),
+          }),
+          ...errorResponses(400, 401, 403, 404),
+        },
       },
     },
     async (request) => {
       const id = request.params.id;
       const item = await getQueueRow(app.db, id);
       if (!item) throw notFound(`queue item ${id}`);
-      const rows = await app.db.selectFrom('patch_deployments').selectAll().where('queue_id', '=', id).orderBy('wave').orderBy('system_id').execute();
-      const live: DeploymentView | null = await app.temporal.client.workflow.getHandle(workflowIds.deployment(id)).query(deploymentStatusQuery).catch(() => null);
+      const workflowId = workflowIds.deployment(id);
+      const [rows, rollbacks, halts] = await Promise.all([rolloutSystems(app.db, id), productionRollbacks(app.db, id), haltsOf(app.db, id)]);
+      const [live, input] = await Promise.all([
+        app.temporal.client.workflow.getHandle(workflowId).query(deploymentStatusQuery).catch((): DeploymentView | null => null),
+        rows.length ? deploymentInputOf(app.temporal.client, workflowId) : Promise.resolve(null),
+      ]);
       if (!rows.length && !live) throw notFound(`deployment of queue item ${id}`);
+      // The soak starts when the canary wave (wave 0) has finished, and only when waves follow it.
+      const canary = rows.filter((r) => r.wave === 0);
+      const canaryDone = canary.length > 0 && canary.every((r) => r.completed_at) ? Math.max(...canary.map((r) => r.completed_at!.getTime())) : null;
+      const hasLaterWaves = rows.some((r) => r.wave > 0);
+      const soakEnds = input && canaryDone !== null && hasLaterWaves && input.policy.soakSeconds > 0 ? new Date(canaryDone + input.policy.soakSeconds * 1000) : null;
       return {
         queue_id: id,
         queue_status: item.status,
+        advisory_name: item.advisory_name,
+        target_os: item.target_os,
+        policy: input?.policy ?? null,
+        soak_ends_at: iso(soakEnds),
         systems: rows.map((r) => ({ ...r, started_at: iso(r.started_at), completed_at: iso(r.completed_at), created_at: iso(r.created_at), updated_at: iso(r.updated_at) })),
+        rollbacks: rollbacks.map((r) => ({ ...r, started_at: iso(r.started_at), completed_at: iso(r.completed_at) })),
+        halts: halts.map((h) => ({ ...h, requested_at: iso(h.requested_at) })),
         live: live as unknown as Record<string, unknown> | null,
       };
     },
@@ -79,7 +166,7 @@ export const deploymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['deployments'],
         summary: 'Roll back exactly the production systems already patched, during or after the rollout',
         params: Id,
-        body: Type.Object({ reason: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: false }),
+        body: Type.Object({ reason: Type.Optional(SafeString({ maxLength: 500 })) }, { additionalProperties: false }),
         response: { 202: Type.Object({ queue_id: Type.Integer(), workflow_id: Type.String() }), ...errorResponses(400, 401, 403, 404, 409, 503) },
       },
     },
@@ -102,6 +189,46 @@ export const deploymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       );
       request.log.warn({ queueId: id, by: request.actor?.name }, 'production rollback started');
       return reply.status(202).send({ queue_id: id, workflow_id: handle.workflowId });
+    },
+  );
+
+  app.post(
+    '/:id/halt',
+    {
+      config: { auth: 'write' },
+      schema: {
+        tags: ['deployments'],
+        summary: 'Stop a running rollout from starting further waves (the wave in flight finishes); recorded before the halt signal is sent',
+        description: 'A halted rollout leaves the systems not reached untouched (skipped). 409 unless the rollout is running.',
+        params: Id,
+        body: Type.Object(
+          {
+            reason: SafeString({ minLength: 1, maxLength: 500, description: 'why (recorded and shown as the halt reason)' }),
+            source: Type.Optional(StringEnum(['api', 'dashboard'] as const, { description: 'where the halt was asked for; default api' })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 202: Type.Object({ queue_id: Type.Integer(), workflow_id: Type.String() }), ...errorResponses(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request, reply) => {
+      const id = request.params.id;
+      const item = await getQueueRow(app.db, id);
+      if (!item) throw notFound(`queue item ${id}`);
+      if (item.status !== 'promoting') throw conflict(`queue item ${id} is ${item.status}: only a running rollout (promoting) can be halted`, { status: item.status });
+      const by = request.actor?.name ?? 'api';
+      const requestId = randomUUID();
+      await recordHalt(app.db, { queueId: id, by, reason: request.body.reason, source: request.body.source ?? 'api', requestId });
+      const workflowId = workflowIds.deployment(id);
+      try {
+        await app.temporal.client.workflow.getHandle(workflowId).signal(haltSignal, { by, reason: request.body.reason });
+      } catch (err) {
+        // Nothing was halted: the record of the request must not say otherwise.
+        await forgetHalt(app.db, requestId);
+        throw conflict(`the rollout of queue item ${id} is not running: ${(err as Error).message}`);
+      }
+      request.log.warn({ queueId: id, by }, 'production rollout halt requested');
+      return reply.status(202).send({ queue_id: id, workflow_id: workflowId });
     },
   );
 };

@@ -1,11 +1,13 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { randomUUID } from 'node:crypto';
 import { json } from '../../../db/json.js';
-import { listTestSystems, releaseTestSystem } from '../../../db/queries/test-systems.js';
+import { releaseTestSystem, testSystemsWithLastTest } from '../../../db/queries/test-systems.js';
+import { TARGET_OSES } from '../../../domain/os.js';
 import type { probeTestSystem } from '../../../workflows/index.js';
 import { workflowIds } from '../../../workflows/messages.js';
 import { conflict, notFound } from '../../errors.js';
 import { errorResponses } from '../../schemas/common.js';
+import { Limit, Nullable, Offset, RowId, StringEnum } from '../../schemas/types.js';
 
 const System = Type.Object({
   system_id: Type.Integer(),
@@ -19,8 +21,23 @@ const System = Type.Object({
   quarantine_reason: Type.Union([Type.String(), Type.Null()]),
   quarantined_at: Type.Union([Type.String(), Type.Null()]),
 });
+const SystemWithLastTest = Type.Composite([
+  System,
+  Type.Object({
+    last_test: Nullable(
+      Type.Object({
+        id: Type.Integer(),
+        status: Type.String(),
+        advisory_name: Type.String(),
+        started_at: Type.String({ format: 'date-time' }),
+        completed_at: Nullable(Type.String({ format: 'date-time' })),
+      }),
+    ),
+  }),
+]);
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
-const view = (r: Awaited<ReturnType<typeof listTestSystems>>[number]) => ({
+type Row = Awaited<ReturnType<typeof releaseTestSystem>> & object;
+const view = (r: Row) => ({
   system_id: r.system_id, name: r.name, os: r.os, group_name: r.group_name, minion_id: r.minion_id, leased_by: r.leased_by,
   leased_at: iso(r.leased_at), quarantined: r.quarantined, quarantine_reason: r.quarantine_reason, quarantined_at: iso(r.quarantined_at),
 });
@@ -30,9 +47,36 @@ export const testSystemRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/',
     {
       config: { auth: 'read' },
-      schema: { tags: ['tests'], summary: 'Test systems with their lease and quarantine', response: { 200: Type.Array(System), ...errorResponses(401, 403) } },
+      schema: {
+        tags: ['tests'],
+        summary: 'Test systems with their lease, quarantine and last test; the total matching the filter is in X-Total-Count',
+        querystring: Type.Object(
+          {
+            os: Type.Optional(StringEnum(TARGET_OSES)),
+            quarantined: Type.Optional(Type.Boolean()),
+            limit: Limit(500, 5000),
+            offset: Offset,
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Array(SystemWithLastTest), ...errorResponses(400, 401, 403) },
+      },
     },
-    async () => (await listTestSystems(app.db)).map(view),
+    async (request, reply) => {
+      const q = request.query;
+      const { total, rows } = await testSystemsWithLastTest(
+        app.db,
+        { ...(q.os ? { os: q.os } : {}), ...(q.quarantined !== undefined ? { quarantined: q.quarantined } : {}) },
+        { limit: q.limit, offset: q.offset },
+      );
+      reply.header('x-total-count', String(total));
+      return rows.map((r) => ({
+        ...view(r),
+        last_test: r.last_test_id
+          ? { id: r.last_test_id, status: r.last_test_status!, advisory_name: r.last_test_advisory!, started_at: iso(r.last_test_started_at)!, completed_at: iso(r.last_test_completed_at) }
+          : null,
+      }));
+    },
   );
 
   app.post(
@@ -42,7 +86,7 @@ export const testSystemRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['tests'],
         summary: 'Put a quarantined test system back into rotation, once its host answers again (409 with the reason while it is down)',
-        params: Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2147483647 }) }),
+        params: Type.Object({ id: RowId('UYUNI system id') }),
         response: { 200: System, ...errorResponses(400, 401, 403, 404, 409) },
       },
     },

@@ -2,19 +2,89 @@ import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typ
 import { dispatchable } from '../../../db/queries/dispatch.js';
 import { approvalPolicy } from '../../../db/queries/orchestrator-config.js';
 import { getQueueRow } from '../../../db/queries/queue.js';
+import { listTests } from '../../../db/queries/test-list.js';
 import { getTest, phasesOf } from '../../../db/queries/tests.js';
+import { TARGET_OSES } from '../../../domain/os.js';
 import { itemSearchAttributes, startPatchTest, testTiming } from '../../../temporal/tests.js';
 import type { testRollback } from '../../../workflows/index.js';
 import { testStatusQuery, workflowIds, type TestStatusView } from '../../../workflows/messages.js';
 import { conflict, notFound } from '../../errors.js';
 import { recordThenStart } from '../../services/operator-action.js';
 import { errorResponses } from '../../schemas/common.js';
+import { Limit, Nullable, Offset, RowId, SafeString, StringEnum } from '../../schemas/types.js';
 
 const Id = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }) });
 const Loose = Type.Object({}, { additionalProperties: true });
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
+const TEST_STATUSES = ['running', 'passed', 'failed', 'rolled_back', 'inconclusive', 'cancelled'] as const;
+const TestListItem = Type.Object({
+  id: Type.Integer(),
+  queue_id: Type.Integer(),
+  advisory_name: Type.String(),
+  target_os: Type.String(),
+  severity: Type.String(),
+  queue_status: Type.String(),
+  status: StringEnum(TEST_STATUSES),
+  workflow_id: Type.String(),
+  test_system_id: Nullable(Type.Integer()),
+  test_system_name: Nullable(Type.String()),
+  started_at: Type.String({ format: 'date-time' }),
+  completed_at: Nullable(Type.String({ format: 'date-time' })),
+  cpu_delta: Nullable(Type.Number()),
+  memory_delta: Nullable(Type.Number()),
+  requires_reboot: Nullable(Type.Boolean()),
+  rollback_type: Nullable(StringEnum(['package', 'snapshot'] as const)),
+  rollback_verified: Nullable(Type.Boolean()),
+  failure_phase: Nullable(Type.String()),
+  failure_reason: Nullable(Type.String()),
+  current_phase: Nullable(Type.String({ description: 'the phase running now, else the last one that ran' })),
+  current_phase_status: Nullable(Type.String()),
+});
+
 export const testRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get(
+    '/',
+    {
+      config: { auth: 'read' },
+      schema: {
+        tags: ['tests'],
+        summary: 'Tests, newest first, with their advisory and current phase; filtered and paged',
+        querystring: Type.Object(
+          {
+            status: Type.Optional(Type.Array(StringEnum(TEST_STATUSES), { maxItems: 5, description: 'repeatable' })),
+            queue_id: Type.Optional(RowId('tests of this queue item')),
+            test_system_id: Type.Optional(RowId('tests on this test system (UYUNI system id)')),
+            target_os: Type.Optional(StringEnum(TARGET_OSES)),
+            advisory: Type.Optional(SafeString({ minLength: 1, maxLength: 200, description: 'part of the advisory name' })),
+            limit: Limit(50, 200),
+            offset: Offset,
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({ total: Type.Integer(), limit: Type.Integer(), offset: Type.Integer(), items: Type.Array(TestListItem) }),
+          ...errorResponses(400, 401, 403),
+        },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      const { total, items } = await listTests(
+        app.db,
+        {
+          ...(q.status ? { status: q.status } : {}),
+          ...(q.queue_id !== undefined ? { queueId: q.queue_id } : {}),
+          ...(q.test_system_id !== undefined ? { testSystemId: q.test_system_id } : {}),
+          ...(q.target_os ? { targetOs: q.target_os } : {}),
+          ...(q.advisory ? { advisory: q.advisory } : {}),
+        },
+        { limit: q.limit, offset: q.offset },
+      );
+      return { total, limit: q.limit, offset: q.offset, items };
+    },
+  );
+
   app.post(
     '/start',
     {
@@ -63,9 +133,19 @@ export const testRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { auth: 'read' },
       schema: {
         tags: ['tests'],
-        summary: 'One test: verdict, metrics before/after, snapshot, reboot time, rollback; live status while it runs',
+        summary: 'One test: verdict, metrics before/after, snapshot, reboot time, rollback; its phases, its queue item and rollbacks; live status while it runs',
+        description: 'Everything the dashboard\'s Test page shows, in one request (it polls this while the test runs).',
         params: Id,
-        response: { 200: Type.Object({ test: Loose, live: Type.Union([Loose, Type.Null()]) }), ...errorResponses(400, 401, 403, 404) },
+        response: {
+          200: Type.Object({
+            test: Loose,
+            item: Type.Union([Type.Object({ id: Type.Integer(), advisory_name: Type.String(), target_os: Type.String(), status: Type.String(), synopsis: Nullable(Type.String()), severity: Type.String() }), Type.Null()]),
+            phases: Type.Array(Loose),
+            rollbacks: Type.Array(Loose),
+            live: Type.Union([Loose, Type.Null()]),
+          }),
+          ...errorResponses(400, 401, 403, 404),
+        },
       },
     },
     async (request) => {
@@ -75,8 +155,21 @@ export const testRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (test.status === 'running') {
         live = await app.temporal.client.workflow.getHandle(test.workflow_id, test.run_id).query(testStatusQuery).catch(() => null);
       }
+      const [item, phases, rollbacks] = await Promise.all([
+        app.db
+          .selectFrom('patch_test_queue as q')
+          .innerJoin('errata_cache as e', 'e.advisory_name', 'q.advisory_name')
+          .select(['q.id', 'q.advisory_name', 'q.target_os', 'q.status', 'e.synopsis', 'e.severity'])
+          .where('q.id', '=', test.queue_id)
+          .executeTakeFirst(),
+        phasesOf(app.db, test.id),
+        app.db.selectFrom('patch_rollbacks').selectAll().where('test_id', '=', test.id).where('scope', '=', 'test').orderBy('started_at').execute(),
+      ]);
       return {
         test: { ...test, started_at: iso(test.started_at), completed_at: iso(test.completed_at), created_at: iso(test.created_at), updated_at: iso(test.updated_at) },
+        item: item ?? null,
+        phases: phases.map((p) => ({ ...p, started_at: iso(p.started_at), completed_at: iso(p.completed_at) })),
+        rollbacks: rollbacks.map((r) => ({ ...r, started_at: iso(r.started_at), completed_at: iso(r.completed_at) })),
         live: live as unknown as Record<string, unknown> | null,
       };
     },
@@ -109,7 +202,7 @@ export const testRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['tests'],
         summary: 'Force a rollback of a test that passed (its patch is still on the test system); 409 when there is nothing to roll back',
         params: Id,
-        body: Type.Object({ reason: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: false }),
+        body: Type.Object({ reason: Type.Optional(SafeString({ maxLength: 500 })) }, { additionalProperties: false }),
         response: { 202: Type.Object({ test_id: Type.Integer(), workflow_id: Type.String() }), ...errorResponses(400, 401, 403, 404, 409, 503) },
       },
     },

@@ -1,0 +1,102 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Database } from '../database.js';
+import { listRollouts } from './deployments.js';
+import { queueStats } from './queue.js';
+import { listTests } from './test-list.js';
+
+type Executor = Kysely<Database> | Transaction<Database>;
+
+const ISO = (col: string) => sql.raw(`to_char(${col} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`);
+
+/** At most this many running tests / rollouts / quarantined systems are listed (the counts are exact). */
+export const OVERVIEW_LIST_LIMIT = 20;
+
+/**
+ * What an SRE reads first in the morning, in one round of parallel queries: the last sync, the queue by
+ * status/OS/severity, what waits for a decision (and since when), what runs now, what is quarantined, and the
+ * last 30 days (v_daily_stats).
+ */
+export async function overview(db: Executor) {
+  const [syncs, queue, approvals, running, rollouts, systems, quarantined, daily] = await Promise.all([
+    db
+      .selectFrom('sync_runs')
+      .select(['id', 'status', 'trigger', 'duration_ms', 'groups_count', 'systems_count', 'errata_count', 'errata_inserted', 'errata_updated', 'cves_fetched', 'errors', 'error'])
+      .select([sql<string>`${ISO('started_at')}`.as('started_at'), sql<string | null>`${ISO('finished_at')}`.as('finished_at')])
+      .orderBy('started_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(2)
+      .execute(),
+    queueStats(db),
+    db
+      .selectFrom('patch_test_queue')
+      .where('status', 'in', ['pending_approval', 'snoozed'])
+      .select([
+        sql<number>`count(*) filter (where status = 'pending_approval')::integer`.as('pending'),
+        sql<number>`count(*) filter (where status = 'snoozed')::integer`.as('snoozed'),
+      ])
+      .executeTakeFirstOrThrow(),
+    listTests(db, { status: ['running'] }, { limit: OVERVIEW_LIST_LIMIT, offset: 0 }),
+    listRollouts(db, { status: ['promoting'] }, { limit: OVERVIEW_LIST_LIMIT, offset: 0 }),
+    db
+      .selectFrom('test_systems')
+      .select([
+        sql<number>`count(*)::integer`.as('total'),
+        sql<number>`count(*) filter (where leased_by is not null)::integer`.as('leased'),
+        sql<number>`count(*) filter (where quarantined)::integer`.as('quarantined'),
+      ])
+      .executeTakeFirstOrThrow(),
+    db
+      .selectFrom('test_systems')
+      .select(['system_id', 'name', 'os', 'quarantine_reason'])
+      .select(sql<string | null>`${ISO('quarantined_at')}`.as('quarantined_at'))
+      .where('quarantined', '=', true)
+      .orderBy('quarantined_at', 'desc')
+      .limit(OVERVIEW_LIST_LIMIT)
+      .execute(),
+    dailyStats(db),
+  ]);
+  // The oldest waiting item: the view's pending_since, read for the single oldest row only.
+  const oldest = await db.selectFrom('v_pending_approvals').select(['queue_id', 'hours_pending']).where('status', '=', 'pending_approval').orderBy('pending_since').limit(1).executeTakeFirst();
+  const [last, previous] = syncs;
+  return {
+    last_sync: last ?? null,
+    previous_sync: previous ?? null,
+    queue,
+    approvals: { ...approvals, oldest_queue_id: oldest?.queue_id ?? null, oldest_hours_pending: oldest?.hours_pending ?? null },
+    running_tests: { total: running.total, items: running.items },
+    running_rollouts: { total: rollouts.total, items: rollouts.items },
+    test_systems: { ...systems, quarantined_systems: quarantined },
+    daily,
+  };
+}
+
+/**
+ * v_daily_stats' figures for the last 30 days (a test counts on the day it completed), computed with one
+ * grouped scan per table instead of the view's per-day subqueries, and with the view's "failed" split into
+ * failed (left as it was) and rolled back (the patch was undone), which is what the overview's chart shows.
+ */
+export async function dailyStats(db: Executor) {
+  const { rows } = await sql<{ day: string; tests_started: number; tests_passed: number; tests_failed: number; tests_rolled_back: number; approved: number; rejected: number; systems_patched: number; rollbacks: number }>`
+    with days as (select d::date as day from generate_series(current_date - 29, current_date, interval '1 day') d),
+    started as (select started_at::date as day, count(*) as n from patch_tests where started_at >= current_date - 29 group by 1),
+    done as (select completed_at::date as day, count(*) filter (where status = 'passed') as passed,
+                    count(*) filter (where status = 'failed') as failed,
+                    count(*) filter (where status = 'rolled_back') as rolled_back
+             from patch_tests where completed_at >= current_date - 29 group by 1),
+    decided as (select decided_at::date as day, count(*) filter (where decision = 'approve') as approved,
+                       count(*) filter (where decision = 'reject') as rejected
+                from patch_approvals where decided_at >= current_date - 29 group by 1),
+    patched as (select completed_at::date as day, count(*) as n from patch_deployments
+                where status = 'applied' and completed_at >= current_date - 29 group by 1),
+    rolled as (select started_at::date as day, count(*) as n from patch_rollbacks where started_at >= current_date - 29 group by 1)
+    select to_char(days.day, 'YYYY-MM-DD') as day,
+           coalesce(started.n, 0)::integer as tests_started, coalesce(done.passed, 0)::integer as tests_passed,
+           coalesce(done.failed, 0)::integer as tests_failed,
+           coalesce(done.rolled_back, 0)::integer as tests_rolled_back, coalesce(decided.approved, 0)::integer as approved,
+           coalesce(decided.rejected, 0)::integer as rejected, coalesce(patched.n, 0)::integer as systems_patched,
+           coalesce(rolled.n, 0)::integer as rollbacks
+    from days left join started using (day) left join done using (day) left join decided using (day)
+              left join patched using (day) left join rolled using (day)
+    order by days.day`.execute(db);
+  return rows;
+}

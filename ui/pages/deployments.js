@@ -8,7 +8,7 @@ import { RolloutBar } from '../components/charts.js';
 import { ConfirmDialog } from '../components/dialog.js';
 import { OSES } from './queue.js';
 
-const STATUSES = ['approved', 'promoting', 'halted', 'prod_applied', 'completed', 'prod_rolled_back'];
+const STATUSES = ['approved', 'promoting', 'halted', 'prod_applied', 'completed', 'prod_rolled_back', 'prod_rollback_failed'];
 const LIMIT = 50;
 const ROLLBACK_FROM = ['promoting', 'halted', 'prod_applied', 'completed'];
 

@@ -6,7 +6,7 @@ import { usePoll } from '../lib/poll.js';
 import { Badge, ErrorNote, Loading, Pager, Select, Severity, TextInput } from '../components/common.js';
 import { ConfirmDialog } from '../components/dialog.js';
 
-export const QUEUE_STATUSES = ['queued', 'testing', 'passed', 'failed', 'rolled_back', 'pending_approval', 'snoozed', 'approved', 'rejected', 'expired', 'promoting', 'prod_applied', 'completed', 'halted', 'prod_rolled_back', 'cancelled'];
+export const QUEUE_STATUSES = ['queued', 'testing', 'passed', 'failed', 'rolled_back', 'inconclusive', 'untestable', 'pending_approval', 'snoozed', 'approved', 'rejected', 'expired', 'promoting', 'prod_applied', 'completed', 'halted', 'prod_rolled_back', 'prod_rollback_failed', 'cancelled'];
 export const OSES = ['ubuntu', 'rhel', 'debian'];
 export const SEVERITIES = ['Critical', 'High', 'Medium', 'Low'];
 const LIMIT = 50;

@@ -8,7 +8,7 @@ import { MetricChart } from '../components/charts.js';
 import { ConfirmDialog } from '../components/dialog.js';
 import { OSES } from './queue.js';
 
-const STATUSES = ['running', 'passed', 'failed', 'rolled_back', 'cancelled'];
+const STATUSES = ['running', 'passed', 'failed', 'rolled_back', 'inconclusive', 'cancelled'];
 const PHASES = ['lease', 'snapshot', 'patch', 'reboot', 'validate', 'services', 'rollback', 'verify_rollback'];
 const LIMIT = 50;
 

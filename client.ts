@@ -51,7 +51,7 @@ export async function ensureSearchAttributes(
 
 type Command = (ctx: { client: Client; config: Readonly<Config>; args: string[] }) => Promise<unknown>;
 
-const commands: Record<string, { help: string; run: Command }> = {
+export const commands: Record<string, { help: string; run: Command }> = {
   sync: {
     help: 'sync UYUNI errata now and wait for the result (joins a run in progress)',
     run: async ({ client, config }) => syncNow(client, config, 'cli'),
@@ -97,21 +97,28 @@ const commands: Record<string, { help: string; run: Command }> = {
   },
 };
 
+const HELP = new Set(['help', '--help', '-h']);
+
 function usage(): string {
   return [
     'usage: npm run ops -- <command> [args]',
     '',
     ...Object.entries(commands).map(([name, c]) => `  ${name.padEnd(22)} ${c.help}`),
+    `  ${'help'.padEnd(22)} this list`,
   ].join('\n');
 }
 
 async function main(): Promise<void> {
   const { loadConfigOrExit } = await import('./config/config.js');
   const [name, ...args] = process.argv.slice(2);
-  const command = name ? commands[name] : undefined;
+  if (name === undefined || HELP.has(name)) {
+    process.stdout.write(`${usage()}\n`);
+    process.exit(0);
+  }
+  const command = commands[name];
   if (!command) {
-    process.stderr.write(`${name ? `unknown command "${name}"\n` : ''}${usage()}\n`);
-    process.exit(name === 'help' || name === '--help' ? 0 : 2);
+    process.stderr.write(`unknown command "${name}"\n${usage()}\n`);
+    process.exit(2);
   }
   const config = loadConfigOrExit();
   const { connection, client } = await connectTemporal(config.temporal);

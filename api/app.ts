@@ -6,11 +6,13 @@ import type { TemporalHandle } from '../client.js';
 import type { ApiToken } from '../config/api-tokens.js';
 import type { Config } from '../config/config.js';
 import type { Db } from '../db/connection.js';
+import { SERVER_TIMEOUTS } from './limits.js';
 import { auth } from './plugins/auth.js';
 import { dashboard } from './plugins/dashboard.js';
 import { database } from './plugins/db.js';
-import { errorHandler } from './plugins/error-handler.js';
+import { errorHandler, frameworkError } from './plugins/error-handler.js';
 import { metrics } from './plugins/metrics.js';
+import { ROUTER_MAX_PARAM_LENGTH, routeContract } from './plugins/route-contract.js';
 import { openapi } from './plugins/swagger.js';
 import { temporal } from './plugins/temporal.js';
 import { validation } from './plugins/validation.js';
@@ -52,11 +54,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     requestIdHeader: 'x-request-id',
-    // POST /sync/trigger waits for a whole sync; everything else answers in milliseconds.
-    requestTimeout: 300_000,
-    keepAliveTimeout: 10_000,
-    routerOptions: { ignoreTrailingSlash: true },
-    connectionTimeout: 30_000,
+    // Waiting endpoints answer within WAIT_BOUND_SECONDS (202 and where to poll after that): well inside these.
+    ...SERVER_TIMEOUTS,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: ROUTER_MAX_PARAM_LENGTH },
+    frameworkErrors: frameworkError,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorate('config', deps.config);
@@ -66,6 +67,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(validation);
   await app.register(errorHandler);
+  await app.register(routeContract);
   await app.register(openapi, { version: API_VERSION });
   await app.register(metrics);
   await app.register(database, { db: deps.db, owned: deps.ownsResources ?? false });

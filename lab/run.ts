@@ -19,7 +19,9 @@ import { DEFAULT_CREDENTIALS, startUyuniLab, type UyuniLab } from './uyuni/serve
 // syncs at once; auto-dispatch on) → API (:5001) → the most severe advisories are queued and tested.
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const LAB_DIR = path.join(ROOT, '.lab');
+// LAB_STATE_DIR: where the lab keeps Temporal's SQLite file, Prometheus' data and the scrape targets (CI's
+// fuzz environment uses a fresh one of its own).
+const LAB_DIR = path.resolve(ROOT, process.env.LAB_STATE_DIR ?? '.lab');
 
 /** Embedded defaults; anything already set in the environment (or .env) wins. */
 const LAB_ENV: Record<string, string> = {

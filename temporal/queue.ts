@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ActivityFailure, ApplicationFailure, WorkflowFailedError, type Client } from '@temporalio/client';
+import { ActivityFailure, ApplicationFailure, WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { QueueRequest } from '../activities/queue/queue-activities.js';
 import type { Config } from '../config/config.js';
 import type { queuePatches } from '../workflows/index.js';
@@ -29,28 +29,35 @@ function rootFailure(err: WorkflowFailedError): ApplicationFailure | undefined {
   return cause instanceof ApplicationFailure ? cause : undefined;
 }
 
-/** Runs the queuePatches workflow and waits: packages from UYUNI, scores, rows in one transaction. */
-export async function queueThroughTemporal(
-  client: Client,
-  config: Readonly<Config>,
-  request: Omit<QueueRequest, 'requestId'>,
-): Promise<number[]> {
+/** Maps a failed queuePatches run to what the API answers (409, 503, 404 or a plain failure). */
+export function queueFailureOf(err: WorkflowFailedError): QueueFailure {
+  const root = rootFailure(err);
+  const message = root?.message ?? err.message;
+  if (root?.type === 'AlreadyQueued') return new QueueFailure('already-queued', message, root.details?.[0]);
+  if (root?.type === 'UyuniNotFoundError') return new QueueFailure('unknown-advisory', message);
+  if (root?.type && UYUNI_UNAVAILABLE.has(root.type)) return new QueueFailure('uyuni-unavailable', `UYUNI unavailable: ${message}`);
+  if (/timed out|timeout/i.test(err.cause?.message ?? '')) return new QueueFailure('uyuni-unavailable', `UYUNI unavailable: ${err.cause?.message}`);
+  return new QueueFailure('failed', message);
+}
+
+/** Starts queuePatches (id queue-<requestId>): packages from UYUNI, scores, rows in one transaction. */
+export async function startQueueing(client: Client, config: Readonly<Config>, request: Omit<QueueRequest, 'requestId'>) {
   const requestId = randomUUID();
+  const handle = await client.workflow.start<typeof queuePatches>('queuePatches', {
+    taskQueue: config.temporal.taskQueue,
+    workflowId: workflowIds.queue(requestId),
+    args: [{ ...request, requestId }],
+    workflowExecutionTimeout: '2 minutes',
+  });
+  return { requestId, handle };
+}
+
+/** The queue ids a queuePatches run inserted; a failed run throws its QueueFailure. */
+export async function queueingResult(handle: WorkflowHandle<typeof queuePatches>): Promise<number[]> {
   try {
-    return await client.workflow.execute<typeof queuePatches>('queuePatches', {
-      taskQueue: config.temporal.taskQueue,
-      workflowId: workflowIds.queue(requestId),
-      args: [{ ...request, requestId }],
-      workflowExecutionTimeout: '2 minutes',
-    });
+    return await handle.result();
   } catch (err) {
-    if (!(err instanceof WorkflowFailedError)) throw err;
-    const root = rootFailure(err);
-    const message = root?.message ?? err.message;
-    if (root?.type === 'AlreadyQueued') throw new QueueFailure('already-queued', message, root.details?.[0]);
-    if (root?.type === 'UyuniNotFoundError') throw new QueueFailure('unknown-advisory', message);
-    if (root?.type && UYUNI_UNAVAILABLE.has(root.type)) throw new QueueFailure('uyuni-unavailable', `UYUNI unavailable: ${message}`);
-    if (/timed out|timeout/i.test(err.cause?.message ?? '')) throw new QueueFailure('uyuni-unavailable', `UYUNI unavailable: ${err.cause?.message}`);
-    throw new QueueFailure('failed', message);
+    if (err instanceof WorkflowFailedError) throw queueFailureOf(err);
+    throw err;
   }
 }

@@ -1,4 +1,4 @@
-import { ScheduleAlreadyRunning, ScheduleNotFoundError, WorkflowIdConflictPolicy, type Client, type ScheduleDescription } from '@temporalio/client';
+import { ScheduleAlreadyRunning, ScheduleNotFoundError, WorkflowExecutionAlreadyStartedError, WorkflowIdConflictPolicy, type Client, type ScheduleDescription } from '@temporalio/client';
 import type { Config } from '../config/config.js';
 import { SYNC_SCHEDULE_ID, SYNC_WORKFLOW_TYPE, syncProgressQuery, type SyncInput, type SyncProgress, type SyncSummary, type SyncTrigger } from '../workflows/messages.js';
 import type { uyuniSync } from '../workflows/index.js';
@@ -102,21 +102,34 @@ export interface TriggeredSync {
 }
 
 /**
- * "Sync now": joins the run in progress when there is one, else starts one, and waits for its result.
- * Two concurrent callers share one run (fixed workflow id + USE_EXISTING).
+ * "Sync now" without waiting: joins the run in progress when there is one, else starts one. Two concurrent
+ * callers share one run (fixed workflow id; the one whose start is refused joins the run that won).
  */
-export async function syncNow(client: Client, config: Readonly<Config>, trigger: SyncTrigger): Promise<TriggeredSync> {
+export async function startOrJoinSync(client: Client, config: Readonly<Config>, trigger: SyncTrigger) {
   const [running] = await findRunningSyncs(client, config.temporal.taskQueue);
   if (running) {
-    const handle = client.workflow.getHandle<typeof uyuniSync>(running.workflowId, running.runId);
-    return { workflowId: running.workflowId, runId: running.runId, joined: true, result: await handle.result() };
+    return { workflowId: running.workflowId, runId: running.runId, joined: true, handle: client.workflow.getHandle<typeof uyuniSync>(running.workflowId, running.runId) };
   }
-  const handle = await client.workflow.start<typeof uyuniSync>(SYNC_WORKFLOW_TYPE, {
-    workflowId: `uyuni-sync-${trigger}`,
-    taskQueue: config.temporal.taskQueue,
-    args: [{ trigger, uyuniRetry: config.uyuni.retry }],
-    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-    workflowExecutionTimeout: '2 hours',
-  });
-  return { workflowId: handle.workflowId, runId: handle.firstExecutionRunId, joined: false, result: await handle.result() };
+  const workflowId = `uyuni-sync-${trigger}`;
+  try {
+    const handle = await client.workflow.start<typeof uyuniSync>(SYNC_WORKFLOW_TYPE, {
+      workflowId,
+      taskQueue: config.temporal.taskQueue,
+      args: [{ trigger, uyuniRetry: config.uyuni.retry }],
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+      workflowExecutionTimeout: '2 hours',
+    });
+    return { workflowId, runId: handle.firstExecutionRunId, joined: false, handle: client.workflow.getHandle<typeof uyuniSync>(workflowId, handle.firstExecutionRunId) };
+  } catch (err) {
+    // Started by a concurrent caller after our look (the listing lags): join that run.
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    const runId = (await client.workflow.getHandle(workflowId).describe()).runId;
+    return { workflowId, runId, joined: true, handle: client.workflow.getHandle<typeof uyuniSync>(workflowId, runId) };
+  }
+}
+
+/** "Sync now" and wait for the result (the ops CLI: no HTTP timeout in the way). */
+export async function syncNow(client: Client, config: Readonly<Config>, trigger: SyncTrigger): Promise<TriggeredSync> {
+  const { handle, ...run } = await startOrJoinSync(client, config, trigger);
+  return { ...run, result: await handle.result() };
 }

@@ -1,27 +1,36 @@
 import type { ActivityDeps } from '../index.js';
-import { dispatchable, recheckTestability } from '../../db/queries/dispatch.js';
-import { loadTestSettings } from './settings.js';
+import { recheckTestability } from '../../db/queries/dispatch.js';
 import { approvalPolicy } from '../../db/queries/orchestrator-config.js';
-import { startPatchTest } from '../../temporal/tests.js';
+import { claimAndStartTest } from '../../temporal/tests.js';
+import { loadTestSettings, testTimingInUse } from './settings.js';
+
+/** At most this many tests started per run (a safety bound: each start takes one free test system). */
+const MAX_STARTS = 100;
 
 /** The auto-dispatcher: starts a test for each queued item a free test system can take now. */
 export function createDispatchActivities(deps: Pick<ActivityDeps, 'db' | 'config' | 'temporal' | 'log'>) {
+  const recheck = async () => {
+    const settings = await loadTestSettings(deps.db, deps.config);
+    return recheckTestability(deps.db, { retryAfterSeconds: settings.inconclusiveRetrySeconds, maxRetries: settings.inconclusiveMaxRetries });
+  };
   return {
     /** Untestable / testable again / inconclusive to retry (see recheckTestability); after each sync and dispatch. */
     async recheckQueue(): Promise<Record<string, number>> {
-      const settings = await loadTestSettings(deps.db, deps.config);
-      const moved = await recheckTestability(deps.db, { retryAfterSeconds: settings.inconclusiveRetrySeconds, maxRetries: settings.inconclusiveMaxRetries });
+      const moved = await recheck();
       if (Object.keys(moved).length) deps.log.info({ moved }, 'queue re-checked against the test systems');
       return moved;
     },
 
     async dispatchQueuedTests(): Promise<number[]> {
-      const settings = await loadTestSettings(deps.db, deps.config);
-      await recheckTestability(deps.db, { retryAfterSeconds: settings.inconclusiveRetrySeconds, maxRetries: settings.inconclusiveMaxRetries });
+      await recheck();
       const started: number[] = [];
       const approval = await approvalPolicy(deps.db, deps.config.approval);
-      for (const item of await dispatchable(deps.db)) {
-        if (await startPatchTest(deps.temporal, deps.config, item.id, 'auto-dispatch', approval)) started.push(item.id);
+      const timing = await testTimingInUse(deps.db, deps.config);
+      // The same claim as POST /tests/start: the dispatcher and the API never pick the same item or system.
+      for (let i = 0; i < MAX_STARTS; i++) {
+        const r = await claimAndStartTest(deps.db, deps.temporal, deps.config, { requestedBy: 'auto-dispatch', approval, timing });
+        if (!r.started) break;
+        started.push(r.claim.queueId);
       }
       if (started.length) deps.log.info({ queueIds: started }, 'auto-dispatch started tests');
       return started;

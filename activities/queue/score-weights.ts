@@ -2,19 +2,21 @@ import type { Config } from '../../config/config.js';
 import type { Db } from '../../db/connection.js';
 import { configSection } from '../../db/queries/orchestrator-config.js';
 import type { ScoreWeights } from '../../domain/score.js';
+import { isSettingKey, settingInUse } from '../../domain/settings.js';
 
-const camel = (key: string) => key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+const snake = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
 /**
  * The Success Score weights: orchestrator_config's `score.*` rows (editable at run time through
- * PUT /api/v1/config) win; the environment (SCORE_*) fills any key the table lacks or holds a non-number in.
+ * PUT /api/v1/config) win when within their range (domain/settings.ts); the environment (SCORE_*) fills
+ * any key the table lacks or holds out of range.
  */
 export async function loadScoreWeights(db: Db, fallback: Config['score']): Promise<ScoreWeights> {
   const fromDb = await configSection(db, 'score.');
   const weights: ScoreWeights = { ...fallback };
-  for (const [key, value] of Object.entries(fromDb)) {
-    const name = camel(key) as keyof ScoreWeights;
-    if (name in weights && typeof value === 'number' && Number.isFinite(value) && value >= 0) weights[name] = value;
+  for (const name of Object.keys(weights) as (keyof ScoreWeights)[]) {
+    const key = `score.${snake(name)}`;
+    if (isSettingKey(key)) weights[name] = settingInUse(key, fromDb[snake(name)], fallback[name]).value;
   }
   return weights;
 }

@@ -19,6 +19,10 @@ export const ALLOWED: Record<Exclude<AuthRequirement, 'public'>, readonly RoleNa
   admin: ['admin'],
 };
 
+/** What a route needs: its `config.auth`, else admin under /api/v1 (a route that forgets to say) and public outside. */
+export const requirementOf = (url: string | undefined, declared: AuthRequirement | undefined): AuthRequirement =>
+  declared ?? (url?.startsWith('/api/v1') ? 'admin' : 'public');
+
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
 /**
@@ -37,8 +41,7 @@ export const auth = fp(
     };
 
     app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-      const requirement: AuthRequirement =
-        request.routeOptions.config.auth ?? (request.routeOptions.url?.startsWith('/api/v1') ? 'admin' : 'public');
+      const requirement = requirementOf(request.routeOptions.url, request.routeOptions.config.auth);
       if (requirement === 'public' || !request.routeOptions.url) return;
 
       const header = request.headers.authorization;

@@ -29,7 +29,15 @@ export const metrics = fp(
     });
     app.get(
       '/metrics',
-      { schema: { tags: ['ops'], summary: 'Prometheus metrics of the API process', security: [] }, config: { auth: 'public' } },
+      {
+        schema: {
+          tags: ['ops'],
+          summary: 'Prometheus metrics of the API process',
+          security: [],
+          response: { 200: { description: 'the Prometheus text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } } },
+        },
+        config: { auth: 'public' },
+      },
       async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()),
     );
   },

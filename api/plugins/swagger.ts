@@ -4,11 +4,30 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { ErrorResponse } from '../schemas/common.js';
 
+interface OpenApiDoc {
+  paths?: Record<string, Record<string, { requestBody?: { required?: boolean; content?: Record<string, { schema?: { required?: string[]; minProperties?: number } }> } }>>;
+}
+
+/**
+ * @fastify/swagger marks every request body required; a body whose schema requires nothing may be left out
+ * (api/plugins/validation.ts treats a missing body as {}), and the document says so.
+ */
+export function markOptionalBodies<T extends OpenApiDoc>(doc: T): T {
+  for (const operations of Object.values(doc.paths ?? {})) {
+    for (const op of Object.values(operations)) {
+      const schema = op.requestBody?.content?.['application/json']?.schema;
+      if (op.requestBody && schema && !schema.required?.length && !schema.minProperties) op.requestBody.required = false;
+    }
+  }
+  return doc;
+}
+
 /** The route schemas are the OpenAPI document: served at /docs/json, browsable at /docs. */
 export const openapi = fp(
   async (app: FastifyInstance, opts: { version: string }) => {
     app.addSchema(ErrorResponse);
     await app.register(swagger, {
+      transformObject: (documentObject) => markOptionalBodies(('openapiObject' in documentObject ? documentObject.openapiObject : documentObject.swaggerObject) as OpenApiDoc) as never,
       openapi: {
         openapi: '3.0.3',
         info: {

@@ -1,27 +1,115 @@
-import { sql } from 'kysely';
-import type { Db } from '../connection.js';
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Database } from '../database.js';
+
+type Executor = Kysely<Database> | Transaction<Database>;
+
+export interface TestClaim {
+  queueId: number;
+  advisoryName: string;
+  targetOs: string;
+  systemId: number;
+}
+
+// One claim at a time across every API and worker process (a transaction-scoped advisory lock): two
+// concurrent starts can never pick the same item or the same system, and neither sees a system "free" that
+// the other is about to take. Claims are milliseconds; the lock is released with the transaction.
+const CLAIM_LOCK = sql`select pg_advisory_xact_lock(hashtext('spm.test-claim'))`;
 
 /**
- * Queued items a free test system could take now, in work order: the item's OS has a free, healthy test
- * system to which the advisory is relevant. At most `limit` per OS (the number of free systems).
+ * Claims the next (item, system) pair for a test, inside `trx` (the caller starts the workflow before it
+ * commits): the highest-priority queued item — or `queueId` — whose advisory is synced and relevant to a
+ * free, healthy test system of its OS. The item becomes `testing` with `workflowIdOf(item)` as its workflow,
+ * the system is leased to that workflow (patchTest's beginTest and lease find both as theirs). Undefined
+ * when no pair is free. A lease taken meanwhile by a test outside the lock (SKIP LOCKED) is retried around.
  */
-export async function dispatchable(db: Db, targetOs?: string) {
-  const { rows } = await sql<{ id: number; target_os: string; free: number }>`
-    with free as (
-      select os, array_agg(system_id) as ids, count(*)::integer as n from test_systems
-      where leased_by is null and not quarantined group by os
-    ), ranked as (
-      select q.id, q.target_os, f.n as free,
-             row_number() over (partition by q.target_os
-               order by q.priority_override asc nulls last, q.severity_rank, q.success_score desc nulls last, q.id) as rank
+export async function claimTest(trx: Transaction<Database>, opts: { queueId?: number; workflowIdOf: (queueId: number) => string }): Promise<TestClaim | undefined> {
+  await CLAIM_LOCK.execute(trx);
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const { rows } = await sql<TestClaim>`
+      select q.id as "queueId", q.advisory_name as "advisoryName", q.target_os as "targetOs", s.system_id as "systemId"
       from patch_test_queue q
       join errata_cache e on e.advisory_name = q.advisory_name
-      join free f on f.os = q.target_os
-      where q.status = 'queued' and e.test_system_ids && f.ids
-        and (${targetOs ?? null}::text is null or q.target_os = ${targetOs ?? null})
-    )
-    select id, target_os, free from ranked where rank <= free order by target_os, rank`.execute(db);
-  return rows;
+      join lateral (
+        select t.system_id from test_systems t
+        where t.os = q.target_os and t.leased_by is null and not t.quarantined and t.system_id = any(e.test_system_ids)
+        order by t.system_id limit 1
+      ) s on true
+      where q.status = 'queued' and e.uyuni_errata_id is not null
+        and (${opts.queueId ?? null}::integer is null or q.id = ${opts.queueId ?? null})
+      order by q.priority_override asc nulls last, q.severity_rank, q.success_score desc nulls last, q.id
+      limit 1`.execute(trx);
+    const claim = rows[0];
+    if (!claim) return undefined;
+    const workflowId = opts.workflowIdOf(claim.queueId);
+    const leased = await trx
+      .updateTable('test_systems')
+      .set({ leased_by: workflowId, leased_run_id: null, leased_at: new Date() })
+      .where('system_id', '=', claim.systemId)
+      .where('leased_by', 'is', null)
+      .where('quarantined', '=', false)
+      .executeTakeFirst();
+    if (Number(leased.numUpdatedRows) !== 1) continue;
+    const marked = await trx
+      .updateTable('patch_test_queue')
+      .set({ status: 'testing', workflow_id: workflowId, test_system_id: claim.systemId })
+      .where('id', '=', claim.queueId)
+      .where('status', '=', 'queued')
+      .executeTakeFirst();
+    if (Number(marked.numUpdatedRows) !== 1) throw new Error(`queue item ${claim.queueId} changed while it was being claimed`);
+    return claim;
+  }
+  return undefined;
+}
+
+/** The run id of the workflow a claim leased its system to, once that workflow has started. */
+export async function recordLeaseRun(db: Executor, systemId: number, workflowId: string, runId: string): Promise<void> {
+  await db.updateTable('test_systems').set({ leased_run_id: runId }).where('system_id', '=', systemId).where('leased_by', '=', workflowId).execute();
+}
+
+/**
+ * Why no test can start now, for the 409 (the true reason, not a guess): nothing queued, the item is not
+ * queued, its advisory is not synced, or every test system it could run on is leased (by whom) or
+ * quarantined (why) — per OS of the queued items.
+ */
+export async function whyNoTest(db: Executor, queueId?: number): Promise<string> {
+  const items = await db
+    .selectFrom('patch_test_queue as q')
+    .innerJoin('errata_cache as e', 'e.advisory_name', 'q.advisory_name')
+    .select(['q.id', 'q.status', 'q.target_os', 'q.advisory_name', 'q.workflow_id', 'e.test_system_ids', 'e.uyuni_errata_id'])
+    .$if(queueId !== undefined, (qb) => qb.where('q.id', '=', queueId as number))
+    .$if(queueId === undefined, (qb) => qb.where('q.status', '=', 'queued'))
+    .execute();
+  if (queueId !== undefined) {
+    const item = items[0];
+    if (!item) return `queue item ${queueId} does not exist`;
+    if (item.status !== 'queued') return `queue item ${queueId} is ${item.status}, not queued${item.workflow_id ? ` (workflow ${item.workflow_id})` : ''}`;
+    if (item.uyuni_errata_id === null) return `${item.advisory_name} has no UYUNI errata id yet; run a sync first`;
+  }
+  if (!items.length) return 'nothing is queued';
+  const byOs = new Map<string, { items: number; unsynced: number; systems: Set<number> }>();
+  for (const i of items) {
+    const entry = byOs.get(i.target_os) ?? { items: 0, unsynced: 0, systems: new Set<number>() };
+    entry.items++;
+    if (i.uyuni_errata_id === null) entry.unsynced++;
+    for (const s of i.test_system_ids) entry.systems.add(s);
+    byOs.set(i.target_os, entry);
+  }
+  const systems = await db
+    .selectFrom('test_systems')
+    .select(['system_id', 'name', 'os', 'leased_by', 'quarantined', 'quarantine_reason'])
+    .where('os', 'in', [...byOs.keys()])
+    .orderBy('system_id')
+    .execute();
+  const parts = [...byOs.entries()].sort().map(([os, { items: count, unsynced, systems: relevant }]) => {
+    const mine = systems.filter((s) => s.os === os && relevant.has(s.system_id));
+    const states = mine.map((s) =>
+      s.quarantined ? `${s.name} quarantined (${s.quarantine_reason ?? 'no reason recorded'})` : s.leased_by ? `${s.name} leased by ${s.leased_by}` : `${s.name} free`,
+    );
+    const what = queueId !== undefined ? `${items[0]?.advisory_name} (${os})` : `${count} queued ${os} item${count === 1 ? '' : 's'}`;
+    if (unsynced === count) return `${what}: not synced from UYUNI yet (no errata id)`;
+    return mine.length ? `${what}: ${states.join(', ')}` : `${what}: no ${os} test system it is relevant to is known (has the sync run?)`;
+  });
+  return `no test system is free for ${parts.join('; ')}`;
 }
 
 /**
@@ -31,7 +119,7 @@ export async function dispatchable(db: Db, targetOs?: string) {
  * `retryAfterSeconds` passed since its last test, at most `maxRetries` times. Run after each sync and before
  * each dispatch. Returns how many items moved, by new status.
  */
-export async function recheckTestability(db: Db, opts: { retryAfterSeconds: number; maxRetries: number }): Promise<Record<string, number>> {
+export async function recheckTestability(db: Executor, opts: { retryAfterSeconds: number; maxRetries: number }): Promise<Record<string, number>> {
   const { rows } = await sql<{ status: string; n: number }>`
     with candidates as (
       select q.id, q.status, q.target_os, q.advisory_name,

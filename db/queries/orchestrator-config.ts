@@ -1,4 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
+import type { Config } from '../../config/config.js';
+import { BUILT_IN_FALLBACKS, isSettingKey, settingInUse, type SettingInUse, type SettingKey } from '../../domain/settings.js';
 import type { Database } from '../database.js';
 import { json } from '../json.js';
 
@@ -22,6 +24,7 @@ export async function configSection(db: Executor, prefix: string): Promise<Recor
   return Object.fromEntries(rows.map((r) => [r.key.slice(prefix.length), r.value]));
 }
 
+/** Writes a setting; the caller has checked it with domain/settings.ts's checkSetting. */
 export function setConfigValue(db: Executor, key: string, value: unknown, updatedBy: string) {
   return db
     .updateTable('orchestrator_config')
@@ -31,25 +34,57 @@ export function setConfigValue(db: Executor, key: string, value: unknown, update
     .executeTakeFirst();
 }
 
-const positive = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0;
+export type SettingFallbackConfig = Pick<Config, 'score' | 'testThresholds' | 'test' | 'approval'>;
+
+const camel = (key: string) => key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/** What each key falls back to when its row is missing or out of range: the environment, else the built-in. */
+export function settingFallback(key: SettingKey, config: SettingFallbackConfig): unknown {
+  const [section = '', name = ''] = key.split('.');
+  if (section === 'score') return config.score[camel(name) as keyof Config['score']];
+  switch (key) {
+    case 'test.cpu_delta_threshold':
+      return config.testThresholds.cpuDelta;
+    case 'test.memory_delta_threshold':
+      return config.testThresholds.memoryDelta;
+    case 'test.settle_seconds':
+      return config.test.settleSeconds;
+    case 'approval.reminder_hours':
+      return config.approval.reminderHours;
+    case 'approval.expiry_days':
+      return config.approval.expiryDays;
+    default:
+      return BUILT_IN_FALLBACKS[key as keyof typeof BUILT_IN_FALLBACKS];
+  }
+}
+
+/** Every setting's stored row with the value the orchestrator uses now (GET /api/v1/config shows both). */
+export async function settingsInUse(db: Executor, config: SettingFallbackConfig) {
+  const rows = await listConfig(db);
+  return rows.map((r) => ({
+    ...r,
+    in_use: isSettingKey(r.key) ? settingInUse(r.key, r.value, settingFallback(r.key, config)) : ({ value: r.value, source: 'database' } as SettingInUse),
+  }));
+}
 
 /** How a passed test waits for a decision: orchestrator_config's approval.* over the environment's values. */
 export async function approvalPolicy(db: Executor, fallback: { reminderHours: number; expiryDays: number }) {
   const rows = await configSection(db, 'approval.');
-  const hours = positive(rows.reminder_hours) ? rows.reminder_hours : fallback.reminderHours;
-  const days = positive(rows.expiry_days) ? rows.expiry_days : fallback.expiryDays;
+  const hours = settingInUse('approval.reminder_hours', rows.reminder_hours, fallback.reminderHours).value;
+  const days = settingInUse('approval.expiry_days', rows.expiry_days, fallback.expiryDays).value;
   return { reminderSeconds: Math.round(hours * 3600), expirySeconds: Math.round(days * 86400) };
 }
 
-/** The rollout policy: orchestrator_config's deploy.* (seeded by the first migration). */
+/** The rollout policy: orchestrator_config's deploy.* (seeded by the first migration), each within its range. */
 export async function deploymentPolicy(db: Executor) {
   const rows = await configSection(db, 'deploy.');
-  const num = (v: unknown, fallback: number) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : fallback);
+  const use = (name: keyof typeof rows & string, key: keyof typeof BUILT_IN_FALLBACKS & `deploy.${string}`) =>
+    settingInUse(key, rows[name], BUILT_IN_FALLBACKS[key]).value;
   return {
-    canarySize: Math.round(num(rows.canary_size, 1)),
-    soakSeconds: Math.round(num(rows.soak_minutes, 30) * 60),
-    waveSize: Math.max(1, Math.round(num(rows.wave_size, 10))),
-    failureBudgetCount: Math.round(num(rows.failure_budget_count, 2)),
-    failureBudgetPercent: num(rows.failure_budget_percent, 10),
+    canarySize: use('canary_size', 'deploy.canary_size'),
+    soakSeconds: Math.round(use('soak_minutes', 'deploy.soak_minutes') * 60),
+    waveSize: use('wave_size', 'deploy.wave_size'),
+    failureBudgetCount: use('failure_budget_count', 'deploy.failure_budget_count'),
+    failureBudgetPercent: use('failure_budget_percent', 'deploy.failure_budget_percent'),
   };
 }

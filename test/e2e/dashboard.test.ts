@@ -100,7 +100,7 @@ describe('operator dashboard in Chromium', () => {
     await api.app.listen({ host: '127.0.0.1', port: 0 });
     base = `http://127.0.0.1:${(api.app.server.address() as AddressInfo).port}`;
     await tw.client.workflow.execute<typeof uyuniSync>('uyuniSync', { taskQueue: tw.taskQueue, workflowId: `e2e-sync-${tw.taskQueue}`, args: [{ trigger: 'manual' }] });
-    for (const [k, v] of [['deploy.soak_minutes', 0.05], ['deploy.wave_size', 2], ['deploy.canary_size', 1], ['deploy.failure_budget_count', 1], ['deploy.failure_budget_percent', 50]] as const) {
+    for (const [k, v] of [['deploy.soak_minutes', 0.2], ['deploy.wave_size', 2], ['deploy.canary_size', 1], ['deploy.failure_budget_count', 1], ['deploy.failure_budget_percent', 50]] as const) {
       expect((await setConfig(k, v)).statusCode, k).toBe(200);
     }
     browser = await launchChromium();

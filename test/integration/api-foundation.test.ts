@@ -104,7 +104,7 @@ describe('API shell on real PostgreSQL and Temporal', () => {
       method: 'PUT', url: '/api/v1/config/score.kernel_penalty', headers: bearer('admin'), payload: { value: 'high' },
     });
     expect(bad.statusCode).toBe(400);
-    expect(bad.json()).toMatchObject({ field: 'value', message: expect.stringMatching(/value: must be of type number/) });
+    expect(bad.json()).toMatchObject({ field: 'value', key: 'score.kernel_penalty', message: 'score.kernel_penalty must be a number from 0 to 100 (points); got "high"' });
 
     const unknown = await api.app.inject({ method: 'PUT', url: '/api/v1/config/score.nope', headers: bearer('admin'), payload: { value: 1 } });
     expect(unknown.statusCode).toBe(404);

@@ -215,4 +215,32 @@ describe('patch queue API', () => {
     const bad = await post({ advisories: [], notes: 1 });
     expect(bad.statusCode).toBe(400);
   });
+
+  it('a slow UYUNI: POST answers 202 at wait_seconds with where to poll; the poll shows running, then the items', async () => {
+    const queued = new Set((await queueRows()).map((r) => r.advisory_name));
+    const erratum = lab.fleet.findErrata({ os: 'rhel', relevantTo: 'test' }, 50).find((e) => !queued.has(e.advisoryName))!;
+    lab.faults.setLatency({ perMethod: { 'errata.listPackages': 2_500 } });
+    try {
+      const started = Date.now();
+      const res = await api.app.inject({ method: 'POST', url: '/api/v1/queue?wait_seconds=1', headers: bearer('operator'), payload: { advisories: [erratum.advisoryName] } });
+      expect(res.statusCode, res.body).toBe(202);
+      expect(Date.now() - started).toBeLessThan(2_000);
+      const { request_id: requestId, poll, status } = res.json() as { request_id: string; poll: string; status: string };
+      expect(status).toBe('running');
+      expect(poll).toBe(`/api/v1/queue/requests/${requestId}`);
+      expect(res.headers.location).toBe(poll);
+      expect((await get(poll)).json()).toEqual({ request_id: requestId, status: 'running', items: [] });
+
+      let done: { status: string; items: { advisory_name: string; status: string }[] } | undefined;
+      for (let i = 0; i < 60 && done?.status !== 'completed'; i++) {
+        await new Promise((r) => setTimeout(r, 250));
+        done = (await get(poll)).json();
+      }
+      expect(done).toMatchObject({ status: 'completed', items: [{ advisory_name: erratum.advisoryName, status: 'queued' }] });
+    } finally {
+      lab.faults.resetLatency();
+    }
+    expect((await get('/api/v1/queue/requests/00000000-0000-4000-8000-000000000000')).statusCode).toBe(404);
+    expect((await get('/api/v1/queue/requests/not-a-uuid')).json()).toMatchObject({ statusCode: 400, field: 'request_id' });
+  });
 });

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SERVER_TIMEOUTS, WAIT_BOUND_SECONDS } from '../../api/limits.js';
 import { startUyuniLab, type UyuniLab } from '../../lab/uyuni/server.js';
 import { ensureSyncSchedule, describeSyncSchedule } from '../../temporal/sync-schedule.js';
 import { SYNC_SCHEDULE_ID } from '../../workflows/messages.js';
@@ -54,6 +55,40 @@ describe('sync and errata API, and the uyuni-sync Schedule', () => {
 
     const viewer = await api.app.inject({ method: 'POST', url: '/api/v1/sync/trigger', headers: bearer('viewer') });
     expect(viewer.statusCode).toBe(403);
+  });
+
+  it('POST /api/v1/sync/trigger answers within its bound over a real socket: 202 with the run and where to poll, then the run lands', async () => {
+    // A sync longer than the wait: the reply comes at wait_seconds, never an empty reply at a server timeout.
+    lab.faults.setLatency({ perMethod: { 'system.getRelevantErrata': 3_000 } });
+    const address = await api.app.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const started = Date.now();
+      const res = await fetch(`${address}/api/v1/sync/trigger?wait_seconds=1`, { method: 'POST', headers: bearer('operator') });
+      expect(res.status).toBe(202);
+      expect(Date.now() - started).toBeLessThan(2_500);
+      const body = (await res.json()) as { workflow_id: string; run_id: string; status: string; poll: string; joined: boolean };
+      expect(body).toMatchObject({ status: 'running', poll: '/api/v1/sync/status', joined: false, workflow_id: 'uyuni-sync-api' });
+      expect(res.headers.get('location')).toBe('/api/v1/sync/status');
+
+      const status = await (await fetch(`${address}${body.poll}`, { headers: bearer('viewer') })).json() as { running: { run_id: string }[] };
+      expect(status.running.map((r) => r.run_id)).toContain(body.run_id);
+      const deadline = Date.now() + 30_000;
+      let landed: { run_id: string; status: string } | undefined;
+      while ((!landed || landed.status === 'running') && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 500));
+        const s2 = await (await fetch(`${address}${body.poll}?limit=5`, { headers: bearer('viewer') })).json() as { last_runs: { run_id: string; status: string }[] };
+        landed = s2.last_runs.find((r) => r.run_id === body.run_id);
+      }
+      expect(landed).toMatchObject({ status: 'succeeded' });
+    } finally {
+      lab.faults.resetLatency();
+    }
+    // The server's own timeouts stay above the bound, so a full wait is never cut.
+    expect(api.app.server.timeout).toBe(SERVER_TIMEOUTS.connectionTimeout);
+    expect(api.app.server.requestTimeout).toBe(SERVER_TIMEOUTS.requestTimeout);
+    expect(WAIT_BOUND_SECONDS * 1000 + 10_000).toBeLessThan(Math.min(SERVER_TIMEOUTS.connectionTimeout, SERVER_TIMEOUTS.requestTimeout));
+    const bad = await api.app.inject({ method: 'POST', url: `/api/v1/sync/trigger?wait_seconds=${WAIT_BOUND_SECONDS + 1}`, headers: bearer('operator') });
+    expect(bad.json()).toMatchObject({ statusCode: 400, field: 'wait_seconds' });
   });
 
   it('GET /api/v1/sync/status shows the last runs and the next scheduled time', async () => {

@@ -5,8 +5,8 @@ import { getQueueRow } from '../../../db/queries/queue.js';
 import { decideUpdate, workflowIds, type Decision } from '../../../workflows/messages.js';
 import { badRequest, notFound } from '../../errors.js';
 import { updateFailure } from '../../services/workflow-refusal.js';
-import { errorResponses } from '../../schemas/common.js';
-import { Limit, Nullable, Offset, RowId, SafeString, StringEnum } from '../../schemas/types.js';
+import { errorResponses, Id, IdParams, Paging, SafeText } from '../../schemas/common.js';
+import { Nullable, StringEnum } from '../../schemas/types.js';
 
 const Loose = Type.Object({}, { additionalProperties: true });
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
@@ -22,7 +22,7 @@ export const approvalRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['approvals'],
         summary: 'Patches waiting for a decision, oldest first, with hours_pending, the test evidence and the reminders sent',
-        querystring: Type.Object({ limit: Limit(100, 500), offset: Offset }, { additionalProperties: false }),
+        querystring: Type.Object({ ...Paging({ defaultLimit: 100, maxLimit: 500 }), }, { additionalProperties: false }),
         response: {
           200: Type.Object({ total: Type.Integer(), limit: Type.Integer(), offset: Type.Integer(), items: Type.Array(Loose) }),
           ...errorResponses(400, 401, 403),
@@ -60,10 +60,9 @@ export const approvalRoutes: FastifyPluginAsyncTypebox = async (app) => {
           {
             decision: Type.Optional(Type.Array(StringEnum(DECISIONS), { maxItems: 4, description: 'repeatable' })),
             source: Type.Optional(Type.Array(StringEnum(SOURCES), { maxItems: 4, description: 'repeatable' })),
-            queue_id: Type.Optional(RowId('decisions on this queue item')),
-            decided_by: Type.Optional(SafeString({ minLength: 1, maxLength: 200, description: 'the token holder (or CLI name) who decided' })),
-            limit: Limit(50, 200),
-            offset: Offset,
+            queue_id: Type.Optional(Id('decisions on this queue item')),
+            decided_by: Type.Optional(SafeText({ minLength: 1, maxLength: 200, description: 'the token holder (or CLI name) who decided' })),
+            ...Paging({ defaultLimit: 50, maxLimit: 200 }),
           },
           { additionalProperties: false },
         ),
@@ -118,10 +117,10 @@ export const approvalRoutes: FastifyPluginAsyncTypebox = async (app) => {
         schema: {
           tags: ['approvals'],
           summary: `${decision[0]?.toUpperCase()}${decision.slice(1)} a patch that passed its test (approver); 409 when it is not waiting for a decision`,
-          params: Type.Object({ id: RowId('queue item id') }),
+          params: IdParams('queue item id'),
           body: Type.Object(
             {
-              reason: Type.Optional(SafeString({ maxLength: 2000 })),
+              reason: Type.Optional(SafeText({ maxLength: 2000 })),
               source: Type.Optional(StringEnum(['api', 'dashboard'] as const, { description: 'where the decision was taken (recorded); default api' })),
               ...(decision === 'snooze' ? { until: Type.String({ format: 'date-time', maxLength: 40, description: 'when the item waits for a decision again' }) } : {}),
             },
@@ -135,7 +134,8 @@ export const approvalRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
       async (request) => {
         const { id } = request.params;
-        const body = request.body as { reason?: string; until?: string; source?: 'api' | 'dashboard' };
+        // No body at all is a decision without a reason (not a TypeError).
+        const body = (request.body ?? {}) as { reason?: string; until?: string; source?: 'api' | 'dashboard' };
         if (decision === 'snooze' && !(Date.parse(body.until ?? '') > Date.now())) throw badRequest('until', 'must be a time in the future');
         const item = await getQueueRow(app.db, id);
         if (!item) throw notFound(`queue item ${id}`);

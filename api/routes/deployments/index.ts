@@ -11,11 +11,11 @@ import { deploymentStatusQuery, deployUpdate, haltSignal, workflowIds, type Depl
 import { conflict, notFound } from '../../errors.js';
 import { recordThenStart } from '../../services/operator-action.js';
 import { updateFailure } from '../../services/workflow-refusal.js';
-import { errorResponses } from '../../schemas/common.js';
-import { Limit, Nullable, Offset, RowId, SafeString, StringEnum } from '../../schemas/types.js';
+import { errorResponses, Id as IdField, IdParams, Paging, SafeText } from '../../schemas/common.js';
+import { Nullable, StringEnum } from '../../schemas/types.js';
 
 const Loose = Type.Object({}, { additionalProperties: true });
-const Id = Type.Object({ id: RowId('queue item id') });
+const Id = IdParams('queue item id');
 const Count = Type.Integer({ minimum: 0 });
 const RolloutItem = Type.Object({
   queue_id: Type.Integer(),
@@ -49,7 +49,7 @@ export const deploymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['deployments'],
         summary: 'Roll an approved patch out to production (canary, soak, waves, failure budget); 409 unless approved',
-        body: Type.Object({ queue_id: RowId('queue item id') }, { additionalProperties: false }),
+        body: Type.Object({ queue_id: IdField('queue item id') }, { additionalProperties: false }),
         response: { 202: Type.Object({ queue_id: Type.Integer(), workflow_id: Type.String(), policy: Loose }), ...errorResponses(400, 401, 403, 404, 409, 503) },
       },
     },
@@ -82,8 +82,7 @@ export const deploymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
           {
             status: Type.Optional(Type.Array(StringEnum(ROLLOUT_STATUSES), { maxItems: ROLLOUT_STATUSES.length, description: 'queue status, repeatable; default all of them' })),
             target_os: Type.Optional(StringEnum(TARGET_OSES)),
-            limit: Limit(50, 200),
-            offset: Offset,
+            ...Paging({ defaultLimit: 50, maxLimit: 200 }),
           },
           { additionalProperties: false },
         ),
@@ -166,7 +165,7 @@ export const deploymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['deployments'],
         summary: 'Roll back exactly the production systems already patched, during or after the rollout',
         params: Id,
-        body: Type.Object({ reason: Type.Optional(SafeString({ maxLength: 500 })) }, { additionalProperties: false }),
+        body: Type.Object({ reason: Type.Optional(SafeText({ maxLength: 500 })) }, { additionalProperties: false }),
         response: { 202: Type.Object({ queue_id: Type.Integer(), workflow_id: Type.String() }), ...errorResponses(400, 401, 403, 404, 409, 503) },
       },
     },
@@ -203,7 +202,7 @@ export const deploymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
         params: Id,
         body: Type.Object(
           {
-            reason: SafeString({ minLength: 1, maxLength: 500, description: 'why (recorded and shown as the halt reason)' }),
+            reason: SafeText({ minLength: 1, maxLength: 500, description: 'why (recorded and shown as the halt reason)' }),
             source: Type.Optional(StringEnum(['api', 'dashboard'] as const, { description: 'where the halt was asked for; default api' })),
           },
           { additionalProperties: false },

@@ -4,7 +4,7 @@ import { lastSucceededSyncRun } from '../../../db/queries/sync-runs.js';
 import { TARGET_OSES } from '../../../domain/os.js';
 import { SEVERITIES } from '../../../domain/severity.js';
 import { notFound } from '../../errors.js';
-import { errorResponses } from '../../schemas/common.js';
+import { errorResponses, Paging, SafeText } from '../../schemas/common.js';
 import { SyncRunSchema, toSyncRun } from '../sync/schemas.js';
 
 const literals = <T extends string>(values: readonly T[]) => Type.Union(values.map((v) => Type.Literal(v)));
@@ -83,16 +83,15 @@ export const errataRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'The errata cache, filtered and paged',
         querystring: Type.Object(
           {
-            severity: Type.Optional(Type.Array(literals(SEVERITIES), { description: 'repeatable' })),
-            advisory_type: Type.Optional(Type.Array(literals(ADVISORY_TYPES))),
+            severity: Type.Optional(Type.Array(literals(SEVERITIES), { description: 'repeatable', maxItems: SEVERITIES.length, uniqueItems: true })),
+            advisory_type: Type.Optional(Type.Array(literals(ADVISORY_TYPES), { maxItems: ADVISORY_TYPES.length, uniqueItems: true })),
             os: Type.Optional(literals(TARGET_OSES)),
-            cve: Type.Optional(Type.String({ pattern: '^[Cc][Vv][Ee]-\\d{4}-\\d{4,}$' })),
-            search: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'in advisory name and synopsis' })),
+            cve: Type.Optional(Type.String({ pattern: '^[Cc][Vv][Ee]-\\d{4}-\\d{4,}$', maxLength: 40 })),
+            search: Type.Optional(SafeText({ minLength: 1, maxLength: 200, description: 'in advisory name and synopsis' })),
             relevant: Type.Optional(Type.Boolean()),
             requires_reboot: Type.Optional(Type.Boolean()),
             sort: Type.Optional(literals(['severity', 'advisory_name', 'update_date', 'issue_date'] as const)),
-            limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
-            offset: Type.Integer({ minimum: 0, default: 0 }),
+            ...Paging({ defaultLimit: 50, maxLimit: 500 }),
           },
           { additionalProperties: false },
         ),
@@ -128,7 +127,7 @@ export const errataRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['errata'],
         summary: 'One advisory: metadata, CVEs, packages (once fetched) and the test systems it applies to',
-        params: Type.Object({ advisory: Type.String({ minLength: 1, maxLength: 200 }) }),
+        params: Type.Object({ advisory: SafeText({ minLength: 1, maxLength: 200, description: 'advisory name, e.g. RHSA-2025:0948' }) }, { additionalProperties: false }),
         response: { 200: ErratumDetail, ...errorResponses(401, 403, 404) },
       },
     },

@@ -1,4 +1,6 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
+import { workflowIds } from '../../../workflows/messages.js';
 import { getErratum } from '../../../db/queries/errata.js';
 import {
   approvalsOf,
@@ -12,13 +14,23 @@ import {
   updateQueueItem,
 } from '../../../db/queries/queue.js';
 import { queuePage } from '../../../db/queries/queue-page.js';
-import { QueueFailure, queueThroughTemporal } from '../../../temporal/queue.js';
+import { QueueFailure, queueFailureOf, queueingResult, startQueueing } from '../../../temporal/queue.js';
+import { WAIT_BOUND_SECONDS } from '../../limits.js';
+import { withinBound } from '../../services/bounded-wait.js';
 import { ApiError, badRequest, conflict, notFound, unavailable } from '../../errors.js';
-import { errorResponses } from '../../schemas/common.js';
-import { QueueItem, QueueListQuery, QueuePatchBody, QueueRequestBody, RiskProfile } from './schemas.js';
+import { errorResponses, IdParams, SafeText, WaitQuery } from '../../schemas/common.js';
+import { QueueItem, QueueListQuery, QueuePatchBody, QueueRequestBody, QueueRequestRunning, RiskProfile } from './schemas.js';
+
+/** What the API answers for a failed queuePatches run. */
+function queueError(err: QueueFailure): ApiError {
+  if (err.kind === 'already-queued') return conflict(err.message, { existing: err.details ?? [] });
+  if (err.kind === 'uyuni-unavailable') return unavailable(`${err.message}; nothing was queued`);
+  if (err.kind === 'unknown-advisory') return notFound(`advisory in UYUNI: ${err.message}`);
+  return new ApiError(502, `queueing failed: ${err.message}; nothing was queued`);
+}
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
-const Id = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }) });
+const Id = IdParams('queue item id');
 const Loose = Type.Object({}, { additionalProperties: true });
 
 export const queueRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -37,10 +49,14 @@ export const queueRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['queue'],
         summary: 'Queue advisories for testing: one row per advisory × OS where it is relevant, scored',
-        description:
-          'Fetches the packages from UYUNI (errata.listPackages, once per advisory) through Temporal, computes the Success Score and risk profile, and inserts the rows in one transaction.',
+        description: `Fetches the packages from UYUNI (errata.listPackages, once per advisory) through Temporal, computes the Success Score and risk profile, and inserts the rows in one transaction. Waits at most wait_seconds (default and most ${WAIT_BOUND_SECONDS} s): then 202 with the request id and where to poll (GET /api/v1/queue/requests/<request_id>). 503 when UYUNI is unavailable (nothing is queued).`,
+        querystring: WaitQuery,
         body: QueueRequestBody,
-        response: { 201: Type.Object({ items: Type.Array(QueueItem) }), ...errorResponses(400, 401, 403, 404, 409, 503) },
+        response: {
+          201: Type.Object({ items: Type.Array(QueueItem) }),
+          202: QueueRequestRunning,
+          ...errorResponses(404, 409, 502),
+        },
       },
     },
     async (request, reply) => {
@@ -67,23 +83,58 @@ export const queueRoutes: FastifyPluginAsyncTypebox = async (app) => {
         });
       }
 
-      let ids: number[];
-      try {
-        ids = await queueThroughTemporal(app.temporal.client, app.config, {
-          requestedBy: request.actor?.name ?? 'unknown',
-          items,
-          priorityOverride: priority ?? null,
-          notes: notes ?? null,
-        });
-      } catch (err) {
-        if (!(err instanceof QueueFailure)) throw err;
-        if (err.kind === 'already-queued') throw conflict(err.message, { existing: err.details ?? [] });
-        if (err.kind === 'uyuni-unavailable') throw unavailable(`${err.message}; nothing was queued`);
-        if (err.kind === 'unknown-advisory') throw notFound(`advisory in UYUNI: ${err.message}`);
-        throw new ApiError(500, `queueing failed: ${err.message}`);
+      const { requestId, handle } = await startQueueing(app.temporal.client, app.config, {
+        requestedBy: request.actor?.name ?? 'unknown',
+        items,
+        priorityOverride: priority ?? null,
+        notes: notes ?? null,
+      });
+      const outcome = await withinBound(app.temporal.client, request.query.wait_seconds * 1000, () => queueingResult(handle)).catch((err: unknown) => {
+        throw err instanceof QueueFailure ? queueError(err) : err;
+      });
+      if (!outcome.done) {
+        const poll = `/api/v1/queue/requests/${requestId}`;
+        request.log.info({ requestId, by: request.actor?.name }, 'queueing still running; answered 202');
+        return reply.status(202).header('location', poll).send({ request_id: requestId, workflow_id: handle.workflowId, status: 'running' as const, poll });
       }
+      const ids = outcome.value;
       request.log.info({ ids, by: request.actor?.name }, 'advisories queued');
       return reply.status(201).send({ items: (await itemsById(ids)).map(serialize) });
+    },
+  );
+
+  app.get(
+    '/requests/:request_id',
+    {
+      config: { auth: 'read' },
+      schema: {
+        tags: ['queue'],
+        summary: 'A queueing request answered 202: still running, its items once done, or why it failed (the status its POST would have answered)',
+        params: Type.Object({ request_id: SafeText({ format: 'uuid', maxLength: 36, description: 'request_id from the 202' }) }, { additionalProperties: false }),
+        response: {
+          200: Type.Object({ request_id: Type.String(), status: Type.Union([Type.Literal('running'), Type.Literal('completed')]), items: Type.Array(QueueItem) }),
+          ...errorResponses(404, 409, 502),
+        },
+      },
+    },
+    async (request) => {
+      const { request_id: requestId } = request.params;
+      const handle = app.temporal.client.workflow.getHandle(workflowIds.queue(requestId));
+      const status = await handle.describe().then(
+        (d) => d.status.name,
+        (err: unknown) => {
+          if (err instanceof WorkflowNotFoundError) throw notFound(`queueing request ${requestId}`);
+          throw err;
+        },
+      );
+      if (status === 'RUNNING') return { request_id: requestId, status: 'running' as const, items: [] };
+      try {
+        const ids = await handle.result();
+        return { request_id: requestId, status: 'completed' as const, items: (await itemsById(ids)).map(serialize) };
+      } catch (err) {
+        if (err instanceof WorkflowFailedError) throw queueError(queueFailureOf(err));
+        throw err;
+      }
     },
   );
 

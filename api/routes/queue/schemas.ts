@@ -3,13 +3,14 @@ import { TARGET_OSES } from '../../../domain/os.js';
 import { QUEUE_STATUSES } from '../../../domain/queue-status.js';
 import { SEVERITIES } from '../../../domain/severity.js';
 
+import { Paging, SafeText } from '../../schemas/common.js';
 import { Nullable, StringEnum } from '../../schemas/types.js';
 
 export const literals = StringEnum;
 const DateTime = Type.String({ format: 'date-time' });
 
 export const PriorityOverride = Type.Integer({ minimum: 1, maximum: 1000, description: '1 = first; unset items come after every set one' });
-export const Notes = Type.String({ maxLength: 2000 });
+export const Notes = SafeText({ maxLength: 2000 });
 
 export const QueueItem = Type.Object({
   id: Type.Integer(),
@@ -34,7 +35,7 @@ export const QueueItem = Type.Object({
 
 export const QueueRequestBody = Type.Object(
   {
-    advisories: Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { minItems: 1, maxItems: 100, uniqueItems: true }),
+    advisories: Type.Array(SafeText({ minLength: 1, maxLength: 200 }), { minItems: 1, maxItems: 100, uniqueItems: true }),
     target_os: Type.Optional(literals(TARGET_OSES)),
     priority_override: Type.Optional(PriorityOverride),
     notes: Type.Optional(Notes),
@@ -52,11 +53,10 @@ export const QueuePatchBody = Type.Object(
 
 export const QueueListQuery = Type.Object(
   {
-    status: Type.Optional(Type.Array(literals(QUEUE_STATUSES), { description: 'repeatable; default: all but cancelled' })),
+    status: Type.Optional(Type.Array(literals(QUEUE_STATUSES), { description: 'repeatable; default: all but cancelled', maxItems: QUEUE_STATUSES.length, uniqueItems: true })),
     target_os: Type.Optional(literals(TARGET_OSES)),
-    severity: Type.Optional(Type.Array(literals(SEVERITIES))),
-    limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
-    offset: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 0 }),
+    severity: Type.Optional(Type.Array(literals(SEVERITIES), { maxItems: SEVERITIES.length, uniqueItems: true })),
+    ...Paging({ defaultLimit: 50, maxLimit: 500 }),
   },
   { additionalProperties: false },
 );
@@ -80,3 +80,14 @@ export const RiskProfile = Type.Object({
   weights: Type.Record(Type.String(), Type.Number()),
   computed_at: DateTime,
 });
+
+export const QueueRequestRunning = Type.Object(
+  {
+    request_id: Type.String({ format: 'uuid' }),
+    workflow_id: Type.String(),
+    status: Type.Literal('running'),
+    poll: Type.String({ description: 'GET this for the items once queued, or why it failed' }),
+  },
+  { description: 'still running after the wait bound' },
+);
+

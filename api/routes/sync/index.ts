@@ -1,9 +1,11 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { WorkflowFailedError } from '@temporalio/client';
 import { recentSyncRuns } from '../../../db/queries/sync-runs.js';
-import { describeSyncSchedule, findRunningSyncs, progressOf, syncNow } from '../../../temporal/sync-schedule.js';
+import { describeSyncSchedule, findRunningSyncs, progressOf, startOrJoinSync } from '../../../temporal/sync-schedule.js';
+import { WAIT_BOUND_SECONDS } from '../../limits.js';
+import { withinBound } from '../../services/bounded-wait.js';
 import { ApiError } from '../../errors.js';
-import { errorResponses } from '../../schemas/common.js';
+import { errorResponses, WaitQuery, WithDefault } from '../../schemas/common.js';
 import { SyncProgressSchema, SyncRunSchema, SyncSummarySchema, toSyncRun } from './schemas.js';
 
 export const syncRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -14,7 +16,7 @@ export const syncRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['sync'],
         summary: 'Runs in progress (with their progress), the last runs, and the Schedule with its next run time',
-        querystring: Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 100, default: 10 }) }, { additionalProperties: false }),
+        querystring: Type.Object({ limit: WithDefault(Type.Integer({ minimum: 1, maximum: 100, default: 10, description: 'how many of the last runs' })) }, { additionalProperties: false }),
         response: {
           200: Type.Object({
             running: Type.Array(
@@ -81,25 +83,43 @@ export const syncRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { auth: 'write' },
       schema: {
         tags: ['sync'],
-        summary: 'Sync now and wait for the result; joins the run in progress instead of starting a second one',
+        summary: `Sync now; joins the run in progress instead of starting a second one. Waits at most wait_seconds (default and most ${WAIT_BOUND_SECONDS}): 200 with the result, or 202 with the run and where to poll`,
+        querystring: WaitQuery,
         response: {
           200: Type.Object({ workflow_id: Type.String(), run_id: Type.String(), joined: Type.Boolean(), result: SyncSummarySchema }),
-          ...errorResponses(401, 403, 502),
+          202: Type.Object(
+            {
+              workflow_id: Type.String(),
+              run_id: Type.String(),
+              joined: Type.Boolean(),
+              status: Type.Literal('running'),
+              poll: Type.String({ description: 'GET this for the progress, then the run among last_runs' }),
+              progress: Type.Union([SyncProgressSchema, Type.Null()]),
+            },
+            { description: 'still running after wait_seconds' },
+          ),
+          ...errorResponses(502),
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
+      const client = app.temporal.client;
+      const run = await startOrJoinSync(client, app.config, 'api');
+      request.log.info({ workflowId: run.workflowId, runId: run.runId, joined: run.joined, by: request.actor?.name }, 'sync triggered');
+      let outcome;
       try {
-        const r = await syncNow(app.temporal.client, app.config, 'api');
-        request.log.info({ workflowId: r.workflowId, joined: r.joined, by: request.actor?.name }, 'sync triggered');
-        return { workflow_id: r.workflowId, run_id: r.runId, joined: r.joined, result: r.result };
+        outcome = await withinBound(client, request.query.wait_seconds * 1000, () => run.handle.result());
       } catch (err) {
-        if (err instanceof WorkflowFailedError) {
-          const cause = err.cause?.message ?? err.message;
-          throw new ApiError(502, `the sync failed: ${cause}`);
-        }
+        if (err instanceof WorkflowFailedError) throw new ApiError(502, `the sync failed: ${err.cause?.message ?? err.message}`, { workflow_id: run.workflowId, run_id: run.runId });
         throw err;
       }
+      const ids = { workflow_id: run.workflowId, run_id: run.runId, joined: run.joined };
+      if (outcome.done) return { ...ids, result: outcome.value };
+      const poll = '/api/v1/sync/status';
+      return reply
+        .status(202)
+        .header('location', poll)
+        .send({ ...ids, status: 'running' as const, poll, progress: await progressOf(client, { workflowId: run.workflowId, runId: run.runId, startTime: new Date() }) });
     },
   );
 };

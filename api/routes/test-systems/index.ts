@@ -6,8 +6,8 @@ import { TARGET_OSES } from '../../../domain/os.js';
 import type { probeTestSystem } from '../../../workflows/index.js';
 import { workflowIds } from '../../../workflows/messages.js';
 import { conflict, notFound } from '../../errors.js';
-import { errorResponses } from '../../schemas/common.js';
-import { Limit, Nullable, Offset, RowId, StringEnum } from '../../schemas/types.js';
+import { errorResponses, IdParams, Paging } from '../../schemas/common.js';
+import { Nullable, StringEnum } from '../../schemas/types.js';
 
 const System = Type.Object({
   system_id: Type.Integer(),
@@ -54,8 +54,7 @@ export const testSystemRoutes: FastifyPluginAsyncTypebox = async (app) => {
           {
             os: Type.Optional(StringEnum(TARGET_OSES)),
             quarantined: Type.Optional(Type.Boolean()),
-            limit: Limit(500, 5000),
-            offset: Offset,
+            ...Paging({ defaultLimit: 500, maxLimit: 5000 }),
           },
           { additionalProperties: false },
         ),
@@ -86,7 +85,7 @@ export const testSystemRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['tests'],
         summary: 'Put a quarantined test system back into rotation, once its host answers again (409 with the reason while it is down)',
-        params: Type.Object({ id: RowId('UYUNI system id') }),
+        params: IdParams('test system id (UYUNI system id)'),
         response: { 200: System, ...errorResponses(400, 401, 403, 404, 409) },
       },
     },

@@ -1,19 +1,19 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { dispatchable } from '../../../db/queries/dispatch.js';
 import { approvalPolicy } from '../../../db/queries/orchestrator-config.js';
 import { getQueueRow } from '../../../db/queries/queue.js';
 import { listTests } from '../../../db/queries/test-list.js';
 import { getTest, phasesOf } from '../../../db/queries/tests.js';
 import { TARGET_OSES } from '../../../domain/os.js';
-import { itemSearchAttributes, startPatchTest, testTiming } from '../../../temporal/tests.js';
+import { testTimingInUse } from '../../../activities/patch-test/settings.js';
+import { claimAndStartTest, itemSearchAttributes, testTiming } from '../../../temporal/tests.js';
 import type { testRollback } from '../../../workflows/index.js';
 import { testStatusQuery, workflowIds, type TestStatusView } from '../../../workflows/messages.js';
 import { conflict, notFound } from '../../errors.js';
 import { recordThenStart } from '../../services/operator-action.js';
-import { errorResponses } from '../../schemas/common.js';
-import { Limit, Nullable, Offset, RowId, SafeString, StringEnum } from '../../schemas/types.js';
+import { errorResponses, Id as IdField, IdParams, Paging, SafeText } from '../../schemas/common.js';
+import { Nullable, StringEnum } from '../../schemas/types.js';
 
-const Id = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }) });
+const Id = IdParams('test id');
 const Loose = Type.Object({}, { additionalProperties: true });
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -53,12 +53,11 @@ export const testRoutes: FastifyPluginAsyncTypebox = async (app) => {
         querystring: Type.Object(
           {
             status: Type.Optional(Type.Array(StringEnum(TEST_STATUSES), { maxItems: 5, description: 'repeatable' })),
-            queue_id: Type.Optional(RowId('tests of this queue item')),
-            test_system_id: Type.Optional(RowId('tests on this test system (UYUNI system id)')),
+            queue_id: Type.Optional(IdField('tests of this queue item')),
+            test_system_id: Type.Optional(IdField('tests on this test system (UYUNI system id)')),
             target_os: Type.Optional(StringEnum(TARGET_OSES)),
-            advisory: Type.Optional(SafeString({ minLength: 1, maxLength: 200, description: 'part of the advisory name' })),
-            limit: Limit(50, 200),
-            offset: Offset,
+            advisory: Type.Optional(SafeText({ minLength: 1, maxLength: 200, description: 'part of the advisory name' })),
+            ...Paging({ defaultLimit: 50, maxLimit: 200 }),
           },
           { additionalProperties: false },
         ),
@@ -91,39 +90,27 @@ export const testRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { auth: 'write' },
       schema: {
         tags: ['tests'],
-        summary: 'Start patchTest for a queue item, or for the highest-priority queued item a free test system can take',
-        body: Type.Object({ queue_id: Type.Optional(Type.Integer({ minimum: 1 })) }, { additionalProperties: false }),
+        summary: 'Start patchTest for a queue item, or for the highest-priority queued item a free test system can take; concurrent starts get distinct items and systems; 409 says why none could start',
+        body: Type.Object({ queue_id: Type.Optional(IdField('queue item id; omit for the next item a free test system can take')) }, { additionalProperties: false }),
         response: {
-          202: Type.Object({ queue_id: Type.Integer(), workflow_id: Type.String(), run_id: Type.String() }),
+          202: Type.Object({ queue_id: Type.Integer(), test_system_id: Type.Integer({ description: 'the test system leased to it' }), workflow_id: Type.String(), run_id: Type.String() }),
           ...errorResponses(400, 401, 403, 404, 409),
         },
       },
     },
     async (request, reply) => {
-      const queueId = request.body?.queue_id;
-      let target: number;
-      if (queueId !== undefined) {
-        const row = await getQueueRow(app.db, queueId);
-        if (!row) throw notFound(`queue item ${queueId}`);
-        if (row.status !== 'queued') throw conflict(`queue item ${queueId} is ${row.status}, not queued`);
-        const ready = await dispatchable(app.db, row.target_os);
-        if (!ready.some((r) => r.id === queueId)) {
-          throw conflict(`no ${row.target_os} test system to which ${row.advisory_name} is relevant is free (leased or quarantined)`);
-        }
-        target = queueId;
-      } else {
-        const [first] = await dispatchable(app.db);
-        if (!first) {
-          const anyQueued = await app.db.selectFrom('patch_test_queue').select('id').where('status', '=', 'queued').limit(1).executeTakeFirst();
-          throw conflict(anyQueued ? 'no test system is free for the queued items' : 'nothing is queued');
-        }
-        target = first.id;
-      }
-      const approval = await approvalPolicy(app.db, app.config.approval);
-      const handle = await startPatchTest(app.temporal.client, app.config, target, request.actor?.name ?? 'api', approval);
-      if (!handle) throw conflict(`a test of queue item ${target} is already running`);
-      request.log.info({ queueId: target, workflowId: handle.workflowId, by: request.actor?.name }, 'test started');
-      return reply.status(202).send({ queue_id: target, workflow_id: handle.workflowId, run_id: handle.firstExecutionRunId });
+      const queueId = request.body.queue_id;
+      if (queueId !== undefined && !(await getQueueRow(app.db, queueId))) throw notFound(`queue item ${queueId}`);
+      const [approval, timing] = await Promise.all([approvalPolicy(app.db, app.config.approval), testTimingInUse(app.db, app.config)]);
+      const r = await claimAndStartTest(app.db, app.temporal.client, app.config, {
+        ...(queueId !== undefined ? { queueId } : {}),
+        requestedBy: request.actor?.name ?? 'api',
+        approval,
+        timing,
+      });
+      if (!r.started) throw conflict(r.reason);
+      request.log.info({ queueId: r.claim.queueId, systemId: r.claim.systemId, workflowId: r.workflowId, by: request.actor?.name }, 'test started');
+      return reply.status(202).send({ queue_id: r.claim.queueId, test_system_id: r.claim.systemId, workflow_id: r.workflowId, run_id: r.runId });
     },
   );
 
@@ -202,7 +189,7 @@ export const testRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['tests'],
         summary: 'Force a rollback of a test that passed (its patch is still on the test system); 409 when there is nothing to roll back',
         params: Id,
-        body: Type.Object({ reason: Type.Optional(SafeString({ maxLength: 500 })) }, { additionalProperties: false }),
+        body: Type.Object({ reason: Type.Optional(SafeText({ maxLength: 500 })) }, { additionalProperties: false }),
         response: { 202: Type.Object({ test_id: Type.Integer(), workflow_id: Type.String() }), ...errorResponses(400, 401, 403, 404, 409, 503) },
       },
     },

@@ -128,7 +128,10 @@ describe('NodeMetrics.snapshot', () => {
     });
     const end = new Date('2026-11-30T12:00:00.000Z');
     const snapshot = await metrics.snapshot(HOST, { samples: 5, intervalSeconds: 2 }, { end });
-    expect(snapshot).toEqual({ cpuPercent: 30, memoryPercent: 42, samples: 5, takenAt: '2026-11-30T12:00:00.000Z' });
+    expect(snapshot).toMatchObject({ cpuPercent: 30, memoryPercent: 42, samples: 5, takenAt: '2026-11-30T12:00:00.000Z', from: '2026-11-30T11:59:52.000Z' });
+    // The raw points travel with the averages: the baseline's at-rest judgement reads them.
+    expect(snapshot.series?.cpu.map(([, v]) => v)).toEqual([10, 20, 90, 20, 10]);
+    expect(snapshot.series?.memory.map(([, v]) => v)).toEqual([40, 41, 42, 43, 44]);
     const endSeconds = end.getTime() / 1000;
     for (const request of server.requests) {
       expect(request.path).toBe('/api/v1/query_range');

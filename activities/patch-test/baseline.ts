@@ -1,6 +1,7 @@
 import { heartbeat, sleep } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { json } from '../../db/json.js';
+import { lastChangeOf } from '../../db/queries/test-systems.js';
 import { phaseFinished, phaseStarted, updateTest } from '../../db/queries/tests.js';
 import { judgeSettled } from '../../domain/baseline.js';
 import { nodeInstance } from '../prometheus/promql.js';
@@ -12,6 +13,9 @@ import type { LeasedSystem, MetricsReading, TestDeps } from './types.js';
 // `metricsRangeSeconds` of CPU and memory must each stay within a tolerance (an earlier test's spike, a
 // rollback's reboot or a leak still climbing all move them). A system that does not settle within
 // `baselineTimeoutSeconds` makes the test inconclusive: nothing was applied, and no verdict is claimed.
+// The window (and the rate() window before its first point) must also lie wholly after the system's last
+// change: a flat window from before a rollback "settles" at the faulty patch's level (CPU held at 41 % by
+// the previous erratum would otherwise be the next one's baseline).
 
 export type BaselineOutcome =
   | { settled: true; baseline: MetricsReading; waitedSeconds: number }
@@ -30,6 +34,7 @@ export function createBaselineActivities(deps: TestDeps) {
       const settings = await loadTestSettings(db, config);
       const instance = nodeInstance(input.system.ip, config.prometheus.nodeExporterPort);
       const started = Date.now();
+      const lastChange = await lastChangeOf(db, input.system.systemId, testId);
       const deadline = started + timing.baselineTimeoutSeconds * 1000;
       const pause = Math.max(1, Math.min(timing.metricsRangeSeconds / 3, 15)) * 1000;
       let last: string[] = [];
@@ -50,10 +55,17 @@ export function createBaselineActivities(deps: TestDeps) {
             memorySpread: settings.baselineMemorySpread,
             minSamples: Math.max(2, Math.ceil(reading.samples / 2)),
           });
+        const reachesBack = typeof reading !== 'string' && lastChange && reading.from
+          ? Date.parse(reading.from) - timing.metricsWindowSeconds * 1000 < lastChange.getTime()
+          : false;
+        if (reachesBack) {
+          verdict.settled = false;
+          verdict.reasons = [...verdict.reasons, `the window still reaches back before the system's last change at ${lastChange!.toISOString()}`];
+        }
         const waitedSeconds = Math.round((Date.now() - started) / 100) / 10;
         if (verdict.settled && typeof reading !== 'string') {
           const baseline: MetricsReading & Record<string, unknown> = {
-            ...reading, settle: { attempts, waitedSeconds, cpuSpread: verdict.cpuSpread, memorySpread: verdict.memorySpread, tolerance: { cpu: settings.baselineCpuSpread, memory: settings.baselineMemorySpread } },
+            ...reading, settle: { attempts, waitedSeconds, after: lastChange?.toISOString() ?? null, cpuSpread: verdict.cpuSpread, memorySpread: verdict.memorySpread, tolerance: { cpu: settings.baselineCpuSpread, memory: settings.baselineMemorySpread } },
           };
           await updateTest(db, testId, { metrics_before: json(baseline) });
           return { settled: true, baseline, waitedSeconds };

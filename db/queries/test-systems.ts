@@ -100,3 +100,22 @@ export async function testSystemsWithLastTest(db: Executor, f: { os?: string; qu
   ]);
   return { total: total.n, rows };
 }
+
+/**
+ * When the test system last changed under the product's hands: its current lease, the end of an earlier test
+ * on it, or a rollback on it (a rollback may reboot it). A baseline window reaching back before this instant
+ * describes the system as it was before that change, not as it runs now. Null when nothing is known.
+ */
+export async function lastChangeOf(db: Executor, systemId: number, exceptTestId: number): Promise<Date | null> {
+  const row = await db
+    .selectFrom('test_systems as s')
+    .select((eb) => [
+      's.leased_at',
+      eb.selectFrom('patch_tests').select((e) => e.fn.max('completed_at').as('t')).where('test_system_id', '=', systemId).where('id', '<>', exceptTestId).as('last_test'),
+      eb.selectFrom('patch_rollbacks').select((e) => e.fn.max('completed_at').as('t')).where('system_id', '=', systemId).as('last_rollback'),
+    ])
+    .where('s.system_id', '=', systemId)
+    .executeTakeFirst();
+  const times = [row?.leased_at, row?.last_test, row?.last_rollback].filter((t): t is Date => t instanceof Date);
+  return times.length ? new Date(Math.max(...times.map((t) => t.getTime()))) : null;
+}

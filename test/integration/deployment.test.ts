@@ -23,8 +23,10 @@ describe('production deployment in waves', () => {
   const setConfig = (key: string, value: number) =>
     api.app.inject({ method: 'PUT', url: `/api/v1/config/${key}`, headers: bearer('admin'), payload: { value } });
   const queueStatus = async (id: number) => (await tw.db.selectFrom('patch_test_queue').select('status').where('id', '=', id).executeTakeFirstOrThrow()).status;
-  const approvedItem = async (os: 'rhel' | 'ubuntu') => {
-    const e = lab.fleet.findErrata({ os, personality: 'none', relevantTo: 'test', rebootSuggested: false, kernel: false }, 40)[used++]!;
+  const approvedItem = async (os: 'rhel' | 'ubuntu', kind: 'plain' | 'kernel' = 'plain') => {
+    const e = kind === 'kernel'
+      ? lab.fleet.findErrata({ os, personality: 'none', relevantTo: 'test', kernel: true }, 40)[used++]!
+      : lab.fleet.findErrata({ os, personality: 'none', relevantTo: 'test', rebootSuggested: false, kernel: false }, 40)[used++]!;
     const queued = await api.app.inject({ method: 'POST', url: '/api/v1/queue', headers: bearer('operator'), payload: { advisories: [e.advisoryName] } });
     const queueId: number = queued.json().items[0].id;
     const handle: WorkflowHandle<typeof patchTest> = await tw.client.workflow.start<typeof patchTest>('patchTest', {
@@ -122,5 +124,56 @@ describe('production deployment in waves', () => {
     const rollbacks = await tw.db.selectFrom('patch_rollbacks').selectAll().where('queue_id', '=', queueId).where('scope', '=', 'production').execute();
     expect(rollbacks.map((r) => r.system_id).sort()).toEqual(systems.slice(0, 4).map((s) => s.id).sort());
     expect((await api.app.inject({ method: 'POST', url: `/api/v1/deployments/${queueId}/rollback`, headers: bearer('operator'), payload: {} })).statusCode).toBe(409);
+    for (const s of systems.slice(1, 4)) lab.fleet.setServiceState(s.id, 'cron', true); // leave the fleet healthy
+  });
+
+  it('a kernel USN rolled back in production: the new kernel removed, the old one booted, package truth as before everywhere', async () => {
+    const { e, queueId, handle } = await approvedItem('ubuntu', 'kernel');
+    const systems = prod('ubuntu');
+    const before = new Map(systems.map((s) => [s.id, lab.fleet.packageTruth(s.id)]));
+    expect((await deploy(queueId)).statusCode).toBe(202);
+    const result = await handle.result();
+    expect(result.deployment).toMatchObject({ status: 'completed', targets: 10, applied: 10, failed: 0 });
+    for (const s of systems) expect(lab.fleet.packageTruth(s.id).runningKernel, s.name).not.toBe(before.get(s.id)!.runningKernel);
+    const pre = await tw.db.selectFrom('patch_deployments').select(['system_id', 'kernel_before', 'inventory_before']).where('queue_id', '=', queueId).execute();
+    expect(pre.every((r) => r.kernel_before && r.inventory_before), 'each system recorded its kernel and inventory before the patch').toBe(true);
+
+    const rb = await api.app.inject({ method: 'POST', url: `/api/v1/deployments/${queueId}/rollback`, headers: bearer('operator'), payload: { reason: 'kernel regress' } });
+    expect(rb.statusCode, rb.body).toBe(202);
+    const done = await tw.client.workflow.getHandle<typeof deploymentRollback>(rb.json().workflow_id).result();
+    expect(done, JSON.stringify(done)).toMatchObject({ rolledBack: 10, failed: 0 });
+    for (const s of systems) expect(lab.fleet.packageTruth(s.id), `${s.name} after rolling ${e.advisoryName} back`).toEqual(before.get(s.id));
+    expect(await queueStatus(queueId)).toBe('prod_rolled_back');
+    const rows = await tw.db.selectFrom('patch_rollbacks').select(['status', 'rollback_type']).where('queue_id', '=', queueId).where('scope', '=', 'production').execute();
+    expect(rows).toHaveLength(10);
+    expect(rows.every((r) => r.status === 'succeeded')).toBe(true);
+  });
+
+  it('a production downgrade that fails: that system rollback_failed with what differs, the queue prod_rollback_failed, never rolled back', async () => {
+    const { e, queueId, handle } = await approvedItem('rhel');
+    const systems = prod('rhel');
+    expect((await deploy(queueId)).statusCode).toBe(202);
+    expect((await handle.result()).deployment).toMatchObject({ status: 'completed', applied: 10 });
+    const broken = systems[2]!;
+    const stuck = systems[5]!;
+    lab.fleet.addHostFault({ kind: 'install_fails', systemId: broken.id, times: 'always' });
+    const pkg = lab.fleet.packagesOf(e)[0]!.name;
+    lab.fleet.addHostFault({ kind: 'downgrade_sticks', systemId: stuck.id, package: pkg, times: 'always' });
+
+    const rb = await api.app.inject({ method: 'POST', url: `/api/v1/deployments/${queueId}/rollback`, headers: bearer('operator'), payload: { reason: 'undo' } });
+    expect(rb.statusCode, rb.body).toBe(202);
+    const done = await tw.client.workflow.getHandle<typeof deploymentRollback>(rb.json().workflow_id).result();
+    expect(done, JSON.stringify(done)).toMatchObject({ rolledBack: 8, failed: 2 });
+    expect(done.errors.join('\n')).toContain(broken.name);
+    expect(done.errors.join('\n')).toContain(stuck.name);
+    expect(await queueStatus(queueId)).toBe('prod_rollback_failed');
+    const rows = await tw.db.selectFrom('patch_rollbacks').selectAll().where('queue_id', '=', queueId).where('scope', '=', 'production').execute();
+    const bySystem = new Map(rows.map((r) => [r.system_id, r]));
+    for (const s of [broken, stuck]) expect(bySystem.get(s.id), s.name).toMatchObject({ status: 'failed' });
+    expect(JSON.stringify(bySystem.get(stuck.id)), 'says which package differs').toContain(pkg);
+    expect(rows.filter((r) => r.status === 'succeeded')).toHaveLength(8);
+    const view = (await api.app.inject({ method: 'GET', url: `/api/v1/deployments/${queueId}`, headers: bearer('viewer') })).json();
+    expect(view.rollbacks.filter((r: { status: string }) => r.status === 'failed')).toHaveLength(2);
+    lab.fleet.clearHostFaults();
   });
 });

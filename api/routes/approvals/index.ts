@@ -3,7 +3,7 @@ import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typ
 import { approvalHistory, pendingApprovals } from '../../../db/queries/approvals.js';
 import { getQueueRow } from '../../../db/queries/queue.js';
 import { decideUpdate, workflowIds, type Decision } from '../../../workflows/messages.js';
-import { badRequest, notFound } from '../../errors.js';
+import { badRequest, conflict, notFound } from '../../errors.js';
 import { updateFailure } from '../../services/workflow-refusal.js';
 import { errorResponses, Id, IdParams, Paging, SafeText } from '../../schemas/common.js';
 import { Nullable, StringEnum } from '../../schemas/types.js';
@@ -13,6 +13,8 @@ const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 const DECISIONS = ['approve', 'reject', 'snooze', 'expire'] as const;
 const SOURCES = ['api', 'cli', 'dashboard', 'system'] as const;
+
+const AWAITING_DECISION = new Set(['pending_approval', 'snoozed']);
 
 export const approvalRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
@@ -139,6 +141,8 @@ export const approvalRoutes: FastifyPluginAsyncTypebox = async (app) => {
         if (decision === 'snooze' && !(Date.parse(body.until ?? '') > Date.now())) throw badRequest('until', 'must be a time in the future');
         const item = await getQueueRow(app.db, id);
         if (!item) throw notFound(`queue item ${id}`);
+        // The workflow's validator decides; this only spares an item with no waiting workflow a vaguer answer.
+        if (!AWAITING_DECISION.has(item.status)) throw conflict(`queue item ${id} is not waiting for a decision (${item.status})`, { status: item.status });
         try {
           const result = await app.temporal.client.workflow.getHandle(workflowIds.patchTest(id)).executeUpdate(decideUpdate, {
             args: [{ decision, by: request.actor?.name ?? 'unknown', reason: body.reason, until: body.until, requestId: randomUUID(), source: body.source ?? 'api' }],

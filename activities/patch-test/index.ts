@@ -3,6 +3,7 @@ import { createLeaseActivities } from './lease.js';
 import { createLifecycleActivities } from './lifecycle.js';
 import { createPatchActivities } from './patch.js';
 import { createRebootActivities } from './reboot.js';
+import { createRestoreActivities } from './restore.js';
 import { createRollbackActivities } from './rollback.js';
 import { createServicesActivities } from './services.js';
 import { createSnapshotActivities } from './snapshot.js';
@@ -11,6 +12,7 @@ import { createValidateActivities } from './validate.js';
 
 export type { BaselineOutcome } from './baseline.js';
 export type { RollbackResult } from './rollback.js';
+export type { Residue } from './restore.js';
 export type { LeasedSystem, MetricsReading, PhaseVerdict, TestDeps, TestInfo } from './types.js';
 
 // The side effects of patchTest, one file per phase. Each activity writes its patch_test_phases row when it
@@ -27,5 +29,6 @@ export function createTestActivities(deps: TestDeps) {
     ...createValidateActivities(deps),
     ...createServicesActivities(deps),
     ...createRollbackActivities(deps),
+    ...createRestoreActivities(deps),
   };
 }

@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { getTest, phaseFinished, phaseStarted, updateTest } from '../../db/queries/tests.js';
 import { acquireLease, leaseHeldBy, quarantine, releaseLease } from '../../db/queries/test-systems.js';
 import { nodeInstance } from '../prometheus/promql.js';
+import { loadTestSettings } from './settings.js';
 import { guarded, workflowOf } from './support.js';
 import type { TestDeps, LeasedSystem } from './types.js';
 
@@ -94,7 +95,7 @@ export function createLeaseActivities(deps: TestDeps) {
      * blamed on an innocent erratum).
      */
     async probeTestSystem(input: { systemId: number }): Promise<{ up: boolean; reasons: string[] }> {
-      const row = await db.selectFrom('test_systems').select(['name', 'minion_id']).where('system_id', '=', input.systemId).executeTakeFirst();
+      const row = await db.selectFrom('test_systems').select(['name', 'minion_id', 'os']).where('system_id', '=', input.systemId).executeTakeFirst();
       if (!row) throw ApplicationFailure.nonRetryable(`test system ${input.systemId} is not known`, 'TestSystemNotFound');
       const reasons: string[] = [];
       const minion = row.minion_id ?? row.name;
@@ -111,6 +112,16 @@ export function createLeaseActivities(deps: TestDeps) {
           return null;
         });
         if (up === false) reasons.push('its node_exporter is down (up == 0)');
+      }
+      if (pinged === true) {
+        // A critical service that does not run would fail the next test's services phase, blamed on its patch.
+        const names = (await loadTestSettings(db, config)).criticalServices[row.os] ?? [];
+        const status = names.length ? await salt.serviceStatus(minion, names).catch((err: unknown) => {
+          reasons.push(`its services could not be read: ${(err as Error).message}`);
+          return {};
+        }) : {};
+        const stopped = Object.entries(status).filter(([, up]) => !up).map(([name]) => name);
+        if (stopped.length) reasons.push(`critical service(s) not running: ${stopped.join(', ')}`);
       }
       return { up: reasons.length === 0, reasons };
     },

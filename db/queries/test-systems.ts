@@ -64,14 +64,19 @@ export async function quarantine(db: Executor, systemId: number, reason: string)
     .execute();
 }
 
-/** An operator puts a quarantined system back into rotation (and drops a lease left by a dead test). */
-export function releaseTestSystem(db: Executor, systemId: number) {
-  return db
+/**
+ * An operator puts a quarantined system back into rotation (and drops the lease its failed test may have
+ * left). A system that is not quarantined is left as it is — its lease may belong to a running test.
+ */
+export async function releaseTestSystem(db: Executor, systemId: number) {
+  const released = await db
     .updateTable('test_systems')
     .set({ quarantined: false, quarantine_reason: null, quarantined_at: null, leased_by: null, leased_run_id: null, leased_at: null })
     .where('system_id', '=', systemId)
+    .where('quarantined', '=', true)
     .returningAll()
     .executeTakeFirst();
+  return released ?? db.selectFrom('test_systems').selectAll().where('system_id', '=', systemId).executeTakeFirst();
 }
 
 /** Test systems with their last test (advisory, status, when), for the dashboard; filtered by OS / quarantine. */

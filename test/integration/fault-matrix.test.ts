@@ -61,7 +61,7 @@ describe('fault matrix', () => {
     const queueId = await t.queue(e);
     const result = await t.runTest(queueId);
     const row = await t.testRow(result.testId);
-    const context = `${os} ${label} ${e.advisoryName}: ${JSON.stringify({ result, cpu: row.cpu_delta, mem: row.memory_delta })}`;
+    const context = `${os} ${label} ${e.advisoryName}: ${JSON.stringify({ result, cpu: row.cpu_delta, mem: row.memory_delta, reboot: row.requires_reboot })}`;
     expect(result.status, context).toBe(want.status);
     expect(result.failure?.phase ?? null, context).toBe(want.phase);
     if (want.reason) expect(result.failure?.reason, context).toMatch(want.reason);
@@ -125,6 +125,7 @@ describe('fault matrix', () => {
   }
 
   async function rebootHang(os: Os) {
+    const before = truth(os);
     const e = pick(os, { personality: 'reboot_hang', rebootSuggested: undefined });
     const queueId = await t.queue(e);
     await t.tw.db.updateTable('patch_test_queue').set({ requires_reboot: true }).where('id', '=', queueId).execute();
@@ -134,19 +135,21 @@ describe('fault matrix', () => {
     const row = await systemRow(os);
     expect(row, `${os}: a host that did not come back is quarantined`).toMatchObject({ quarantined: true, leased_by: null });
     expect((await t.testRow(result.testId)).failure_cause).toBe('patch');
-    await release(os);
+    await release(os, before);
   }
 
   /** Recovers the lab host and releases it through the API (which probes it first). */
-  async function release(os: Os) {
+  async function release(os: Os, before: ReturnType<typeof truth>) {
     const id = t.systemOf(os).id;
     t.lab.fleet.recoverSystem(id);
     let status = 0;
     for (let i = 0; i < 60 && status !== 200; i++) {
       await new Promise((r) => setTimeout(r, 500)); // until Prometheus scraped the exporter again
-      status = (await t.api.app.inject({ method: 'POST', url: `/api/v1/test-systems/${id}/release`, headers: bearer('operator') })).statusCode;
+      // restore: undo (and verify) what the quarantining test left behind before it goes back in rotation
+      status = (await t.api.app.inject({ method: 'POST', url: `/api/v1/test-systems/${id}/release`, headers: bearer('operator'), payload: { restore: true } })).statusCode;
     }
     expect(status, `${os}: released once it answers`).toBe(200);
+    expect(truth(os), `${os}: the released system is as it was before the quarantining test`).toEqual(before);
   }
 
   /** The safety net: a rollback the lab leaves incomplete is reported as such, never as succeeded. */
@@ -154,25 +157,30 @@ describe('fault matrix', () => {
     const id = t.systemOf(os).id;
     const sticky = pick(os, { personality: 'cpu_spike' });
     const pkg = t.lab.fleet.packagesOf(sticky)[0]!.name;
+    const before1 = truth(os);
     t.lab.fleet.addHostFault({ kind: 'downgrade_sticks', systemId: id, package: pkg });
     const r1 = await t.runTest(await t.queue(sticky));
-    expect(r1, `${os} downgrade_sticks`).toMatchObject({ status: 'failed', rollbackVerified: false });
+    expect(r1, `${os} downgrade_sticks ${JSON.stringify(r1)}`).toMatchObject({ status: 'failed', rollbackVerified: false });
     expect(await t.phases(r1.testId)).toMatchObject({ verify_rollback: 'failed' });
     const rb1 = await t.tw.db.selectFrom('patch_rollbacks').selectAll().where('test_id', '=', r1.testId).executeTakeFirstOrThrow();
     expect(rb1.status).toBe('failed');
     expect(JSON.stringify(rb1), 'says which package differs').toContain(pkg);
     expect((await systemRow(os)).quarantined).toBe(true);
     t.lab.fleet.clearHostFaults();
-    await release(os);
+    await release(os, before1);
 
     const stop = pick(os, { personality: 'stop_service' });
+    const before2 = truth(os);
     t.lab.fleet.addHostFault({ kind: 'service_stays_down', systemId: id, service: stop.stopsService! });
     const r2 = await t.runTest(await t.queue(stop));
-    expect(r2, `${os} service_stays_down`).toMatchObject({ status: 'failed', rollbackVerified: false });
+    expect(r2, `${os} service_stays_down ${JSON.stringify(r2)}`).toMatchObject({ status: 'failed', rollbackVerified: false });
     expect(r2.failure?.reason).toContain(stop.stopsService!);
     expect((await systemRow(os)).quarantined).toBe(true);
     t.lab.fleet.clearHostFaults();
-    await release(os);
+    // the operator repairs the unit and starts it; release checks that every critical service runs
+    t.lab.fleet.setServiceState(id, stop.stopsService!, true);
+    await release(os, before2);
+    expect(servicesUp(os), `${os}: every service runs once released`).toEqual([]);
   }
 
   for (const os of ['ubuntu', 'rhel'] as const) {

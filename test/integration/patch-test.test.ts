@@ -120,13 +120,25 @@ describe('patchTest against the lab', { timeout: 180_000 }, () => {
     expect((await t.tw.db.selectFrom('test_systems').select('quarantined').where('system_id', '=', system.id).executeTakeFirstOrThrow()).quarantined).toBe(true);
 
     t.lab.fleet.recoverSystem(system.id);
-    let released = early;
-    for (let i = 0; i < 40 && released.statusCode !== 200; i++) {
+    const truthBefore = (await testRow(result.testId)).kernel_before;
+    // up again, but still booting the patch's (hanging) kernel by default: released like that, the next
+    // erratum's reboot would hang and be blamed for it
+    let dirty = early;
+    for (let i = 0; i < 40 && !/still carries/.test(dirty.body); i++) {
       await new Promise((r) => setTimeout(r, 500)); // until Prometheus scraped the exporter again
-      released = await t.api.app.inject({ method: 'POST', url: `/api/v1/test-systems/${system.id}/release`, headers: bearer('operator') });
+      dirty = await t.api.app.inject({ method: 'POST', url: `/api/v1/test-systems/${system.id}/release`, headers: bearer('operator') });
     }
+    expect(dirty.statusCode, dirty.body).toBe(409);
+    expect(dirty.json().message).toMatch(/still carries what test \d+ .* changed: .*boot default/);
+    expect(dirty.json().message).toMatch(/"restore": true/);
+    const released = await t.api.app.inject({ method: 'POST', url: `/api/v1/test-systems/${system.id}/release`, headers: bearer('operator'), payload: { restore: true } });
     expect(released.statusCode, released.body).toBe(200);
     expect(released.json()).toMatchObject({ quarantined: false });
+    const truth = t.lab.fleet.packageTruth(system.id);
+    expect({ running: truth.runningKernel, bootDefault: truth.bootDefault }, 'the kernel from before the test runs and boots by default').toEqual(truthBefore);
+    const restore = await t.tw.db.selectFrom('patch_rollbacks').selectAll().where('test_id', '=', result.testId).executeTakeFirstOrThrow();
+    expect(restore).toMatchObject({ status: 'succeeded', idempotency_key: `test-${result.testId}-restore` });
+    expect((await testRow(result.testId)).rollback_verified).toBe(true);
     const actions = await t.tw.db.selectFrom('operator_actions').select(['status', 'refusal']).where('action', '=', 'release_test_system').orderBy('id').execute();
     expect(actions[0]).toMatchObject({ status: 'refused' });
     expect(actions.at(-1)).toMatchObject({ status: 'recorded', refusal: null });

@@ -1,11 +1,14 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { randomUUID } from 'node:crypto';
-import { json } from '../../../db/json.js';
-import { releaseTestSystem, testSystemsWithLastTest } from '../../../db/queries/test-systems.js';
+import type { Selectable } from 'kysely';
+import type { TestSystemsTable } from '../../../db/database.js';
+import { testSystemsWithLastTest } from '../../../db/queries/test-systems.js';
 import { TARGET_OSES } from '../../../domain/os.js';
 import type { probeTestSystem } from '../../../workflows/index.js';
 import { workflowIds } from '../../../workflows/messages.js';
 import { conflict, notFound } from '../../errors.js';
+import { WAIT_BOUND_SECONDS } from '../../limits.js';
+import { withinBound } from '../../services/bounded-wait.js';
 import { errorResponses, IdParams, Paging } from '../../schemas/common.js';
 import { Nullable, StringEnum } from '../../schemas/types.js';
 
@@ -36,7 +39,7 @@ const SystemWithLastTest = Type.Composite([
   }),
 ]);
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
-type Row = Awaited<ReturnType<typeof releaseTestSystem>> & object;
+type Row = Selectable<TestSystemsTable>;
 const view = (r: Row) => ({
   system_id: r.system_id, name: r.name, os: r.os, group_name: r.group_name, minion_id: r.minion_id, leased_by: r.leased_by,
   leased_at: iso(r.leased_at), quarantined: r.quarantined, quarantine_reason: r.quarantine_reason, quarantined_at: iso(r.quarantined_at),
@@ -84,36 +87,51 @@ export const testSystemRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { auth: 'write' },
       schema: {
         tags: ['tests'],
-        summary: 'Put a quarantined test system back into rotation, once its host answers again (409 with the reason while it is down)',
+        summary:
+          'Put a quarantined test system back into rotation once its host answers and is as it was before the test that quarantined it; with restore, that test\'s changes are undone and verified first (409 with the reason otherwise)',
+        description:
+          'Waits at most 20 s for the probe (and a restore): 200 with the system when released; 202 with the workflow id while a restore still runs (poll GET /api/v1/test-systems); 409 while the host is down or still carries the test\'s changes.',
         params: IdParams('test system id (UYUNI system id)'),
-        response: { 200: System, ...errorResponses(400, 401, 403, 404, 409) },
+        body: Type.Optional(
+          Type.Object(
+            { restore: Type.Optional(Type.Boolean({ default: false, description: 'undo what the quarantining test changed (verified) before releasing' })) },
+            { additionalProperties: false },
+          ),
+        ),
+        response: {
+          200: System,
+          202: Type.Object({ system_id: Type.Integer(), workflow_id: Type.String(), message: Type.String() }),
+          ...errorResponses(400, 401, 403, 404, 409),
+        },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const id = request.params.id;
+      const restore = request.body?.restore === true;
       const known = await app.db.selectFrom('test_systems').select('system_id').where('system_id', '=', id).executeTakeFirst();
       if (!known) throw notFound(`test system ${id}`);
-      // A host still down would fail the next test, and that failure would be blamed on an innocent erratum.
-      const probe = await app.temporal.client.workflow.execute<typeof probeTestSystem>('probeTestSystem', {
-        taskQueue: app.config.temporal.taskQueue,
-        workflowId: workflowIds.probe(id, randomUUID()),
-        args: [{ systemId: id }],
-        workflowExecutionTimeout: '1 minute',
-      });
       const actor = request.actor?.name ?? 'unknown';
-      if (!probe.up) {
-        await app.db
-          .insertInto('operator_actions')
-          .values({ action: 'release_test_system', actor, source: 'api', status: 'refused', refusal: probe.reasons.join('; '), details: json({ system_id: id }) })
-          .execute();
-        throw conflict(`test system ${id} is still down: ${probe.reasons.join('; ')}`, { reasons: probe.reasons });
-      }
-      const row = await app.db.transaction().execute(async (trx) => {
-        await trx.insertInto('operator_actions').values({ action: 'release_test_system', actor, source: 'api', status: 'recorded', details: json({ system_id: id }) }).execute();
-        return releaseTestSystem(trx, id);
+      // A host still down, or still carrying a failed test's patch, would fail the next test, and that
+      // failure would be blamed on an innocent erratum.
+      const workflowId = workflowIds.probe(id, randomUUID());
+      const handle = await app.temporal.client.workflow.start<typeof probeTestSystem>('probeTestSystem', {
+        taskQueue: app.config.temporal.taskQueue,
+        workflowId,
+        args: [{ systemId: id, restore, requestedBy: actor, timing: app.config.test }],
+        workflowExecutionTimeout: '1 hour',
       });
+      const waited = await withinBound(app.temporal.client, WAIT_BOUND_SECONDS * 1000, () => handle.result());
+      if (!waited.done) {
+        return reply.status(202).send({ system_id: id, workflow_id: workflowId, message: 'the restore is still running; the system is released when it is verified clean (poll GET /api/v1/test-systems)' });
+      }
+      const probe = waited.value;
+      if (!probe.released) {
+        const hint = probe.up && !restore && probe.reasons.length ? ' (send {"restore": true} to undo and verify those changes first)' : '';
+        throw conflict(`test system ${id} ${probe.up ? 'cannot be released' : 'is still down'}: ${probe.reasons.join('; ') || 'it is not quarantined any more'}${hint}`, { reasons: probe.reasons });
+      }
+      const row = await app.db.selectFrom('test_systems').selectAll().where('system_id', '=', id).executeTakeFirst();
       if (!row) throw notFound(`test system ${id}`);
-      request.log.warn({ systemId: row.system_id, by: actor }, 'test system released from quarantine');
+      request.log.warn({ systemId: row.system_id, by: actor, restored: probe.restored?.steps }, 'test system released from quarantine');
       return view(row);
     },
   );

@@ -42,3 +42,14 @@ export function judgeSettled(series: Series, tolerance: SettleTolerance): Settle
   }
   return { settled: reasons.length === 0, cpuSpread, memorySpread, reasons };
 }
+
+/**
+ * A settled window is still no baseline when the system already runs above a ceiling (percent): whatever the
+ * patch does, the after-metrics would be judged by the level the system had before it. Reasons, or none.
+ */
+export function aboveCeilings(level: { cpuPercent: number; memoryPercent: number }, ceilings: { cpu: number; memory: number }): string[] {
+  const reasons: string[] = [];
+  if (level.cpuPercent > ceilings.cpu) reasons.push(`cpu is at ${level.cpuPercent} % before the patch, above the ${ceilings.cpu} % ceiling`);
+  if (level.memoryPercent > ceilings.memory) reasons.push(`memory is at ${level.memoryPercent} % before the patch, above the ${ceilings.memory} % ceiling`);
+  return reasons;
+}

@@ -3,7 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { json } from '../../db/json.js';
 import { lastChangeOf } from '../../db/queries/test-systems.js';
 import { phaseFinished, phaseStarted, updateTest } from '../../db/queries/tests.js';
-import { judgeSettled } from '../../domain/baseline.js';
+import { aboveCeilings, judgeSettled } from '../../domain/baseline.js';
 import { nodeInstance } from '../prometheus/promql.js';
 import { loadTestSettings } from './settings.js';
 import { guarded } from './support.js';
@@ -58,6 +58,10 @@ export function createBaselineActivities(deps: TestDeps) {
         const reachesBack = typeof reading !== 'string' && lastChange && reading.from
           ? Date.parse(reading.from) - timing.metricsWindowSeconds * 1000 < lastChange.getTime()
           : false;
+        if (verdict.settled && typeof reading !== 'string') {
+          const high = aboveCeilings(reading, { cpu: settings.cpuCeiling, memory: settings.memoryCeiling });
+          if (high.length) Object.assign(verdict, { settled: false, reasons: high });
+        }
         if (reachesBack) {
           verdict.settled = false;
           verdict.reasons = [...verdict.reasons, `the window still reaches back before the system's last change at ${lastChange!.toISOString()}`];

@@ -75,14 +75,16 @@ export async function whyNoTest(db: Executor, queueId?: number): Promise<string>
   const items = await db
     .selectFrom('patch_test_queue as q')
     .innerJoin('errata_cache as e', 'e.advisory_name', 'q.advisory_name')
-    .select(['q.id', 'q.status', 'q.target_os', 'q.advisory_name', 'q.workflow_id', 'e.test_system_ids', 'e.uyuni_errata_id'])
+    .select(['q.id', 'q.status', 'q.status_reason', 'q.target_os', 'q.advisory_name', 'q.workflow_id', 'e.test_system_ids', 'e.uyuni_errata_id'])
     .$if(queueId !== undefined, (qb) => qb.where('q.id', '=', queueId as number))
     .$if(queueId === undefined, (qb) => qb.where('q.status', '=', 'queued'))
     .execute();
   if (queueId !== undefined) {
     const item = items[0];
     if (!item) return `queue item ${queueId} does not exist`;
-    if (item.status !== 'queued') return `queue item ${queueId} is ${item.status}, not queued${item.workflow_id ? ` (workflow ${item.workflow_id})` : ''}`;
+    if (item.status !== 'queued') {
+      return `queue item ${queueId} is ${item.status}, not queued${item.status_reason ? `: ${item.status_reason}` : ''}${item.workflow_id ? ` (workflow ${item.workflow_id})` : ''}`;
+    }
     if (item.uyuni_errata_id === null) return `${item.advisory_name} has no UYUNI errata id yet; run a sync first`;
   }
   if (!items.length) return 'nothing is queued';

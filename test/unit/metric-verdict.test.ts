@@ -46,3 +46,18 @@ describe('compareMetrics', () => {
     expect(() => compareMetrics(before, after, limits)).toThrow(RangeError);
   });
 });
+
+describe('compareMetrics: absolute ceilings', () => {
+  const withCeilings = { cpuDelta: 10, memoryDelta: 5, cpuCeiling: 90, memoryCeiling: 90 };
+  it('90 % memory after 88 % before fails on the ceiling, not on the delta', () => {
+    const verdict = compareMetrics(reading(20, 88), reading(20, 90.5), withCeilings);
+    expect(verdict.passed).toBe(false);
+    expect(verdict.memoryExceeded).toBe(false);
+    expect(verdict.reasons).toEqual(['memory is at 90.5% after the patch, above the 90% ceiling']);
+  });
+  it('exactly at a ceiling passes; no ceiling given means none applies', () => {
+    expect(compareMetrics(reading(85, 88), reading(90, 90), withCeilings).passed).toBe(true);
+    expect(compareMetrics(reading(85, 88), reading(95, 93), { cpuDelta: 10, memoryDelta: 5 }).passed).toBe(true);
+    expect(compareMetrics(reading(85, 88), reading(95, 88), withCeilings).reasons).toEqual(['cpu is at 95% after the patch, above the 90% ceiling']);
+  });
+});

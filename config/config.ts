@@ -145,6 +145,14 @@ export function loadConfig(raw: Record<string, string | undefined> = readEnviron
   if (!/^[^:\s]+:\d{1,5}$/.test(e.TEMPORAL_ADDRESS)) {
     throw new ConfigError('TEMPORAL_ADDRESS', `must be host:port${describeValue('TEMPORAL_ADDRESS', e.TEMPORAL_ADDRESS)}`);
   }
+  // A baseline window (and the rate() window before it) must fit after the system's last change within the
+  // wait, or every test right after another one would be inconclusive.
+  if (e.TEST_BASELINE_TIMEOUT_SECONDS <= e.TEST_METRICS_RANGE_SECONDS + e.TEST_METRICS_WINDOW_SECONDS) {
+    throw new ConfigError(
+      'TEST_BASELINE_TIMEOUT_SECONDS',
+      `must be longer than TEST_METRICS_RANGE_SECONDS + TEST_METRICS_WINDOW_SECONDS (${e.TEST_METRICS_RANGE_SECONDS + e.TEST_METRICS_WINDOW_SECONDS} s); got ${e.TEST_BASELINE_TIMEOUT_SECONDS}`,
+    );
+  }
 
   const config: Config = {
     env: e.SPM_ENV,

@@ -107,20 +107,27 @@ export async function testSystemsWithLastTest(db: Executor, f: { os?: string; qu
 }
 
 /**
- * When the test system last changed under the product's hands: its current lease, the end of an earlier test
- * on it, or a rollback on it (a rollback may reboot it). A baseline window reaching back before this instant
- * describes the system as it was before that change, not as it runs now. Null when nothing is known.
+ * When the test system last changed under the product's hands: the end of an earlier test that applied its
+ * patch on it, or a rollback on it (a rollback may reboot it; a release's restore is one too). A baseline
+ * window reaching back before this instant describes the system as it was before that change, not as it
+ * runs now. Null when nothing is known. (Leasing it, or a test that stopped before its patch, changes
+ * nothing on the host.)
  */
 export async function lastChangeOf(db: Executor, systemId: number, exceptTestId: number): Promise<Date | null> {
   const row = await db
     .selectFrom('test_systems as s')
     .select((eb) => [
-      's.leased_at',
-      eb.selectFrom('patch_tests').select((e) => e.fn.max('completed_at').as('t')).where('test_system_id', '=', systemId).where('id', '<>', exceptTestId).as('last_test'),
+      eb
+        .selectFrom('patch_tests')
+        .select((e) => e.fn.max('completed_at').as('t'))
+        .where('test_system_id', '=', systemId)
+        .where('id', '<>', exceptTestId)
+        .where('uyuni_action_id', 'is not', null) // a test that never scheduled its patch changed nothing
+        .as('last_test'),
       eb.selectFrom('patch_rollbacks').select((e) => e.fn.max('completed_at').as('t')).where('system_id', '=', systemId).as('last_rollback'),
     ])
     .where('s.system_id', '=', systemId)
     .executeTakeFirst();
-  const times = [row?.leased_at, row?.last_test, row?.last_rollback].filter((t): t is Date => t instanceof Date);
+  const times = [row?.last_test, row?.last_rollback].filter((t): t is Date => t instanceof Date);
   return times.length ? new Date(Math.max(...times.map((t) => t.getTime()))) : null;
 }

@@ -129,7 +129,7 @@ describe('patchTest against the lab', { timeout: 180_000 }, () => {
       dirty = await t.api.app.inject({ method: 'POST', url: `/api/v1/test-systems/${system.id}/release`, headers: bearer('operator') });
     }
     expect(dirty.statusCode, dirty.body).toBe(409);
-    expect(dirty.json().message).toMatch(/still carries what test \d+ .* changed: .*boot default/);
+    expect(dirty.json().message).toMatch(/still carries what test \d+ \(.+\) changed: .*linux-image-\S+ .* is installed; it was not before the patch/);
     expect(dirty.json().message).toMatch(/"restore": true/);
     const released = await t.api.app.inject({ method: 'POST', url: `/api/v1/test-systems/${system.id}/release`, headers: bearer('operator'), payload: { restore: true } });
     expect(released.statusCode, released.body).toBe(200);

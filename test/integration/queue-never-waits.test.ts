@@ -54,6 +54,8 @@ describe('queue items never wait forever', { timeout: 240_000 }, () => {
     // a memory leak the product did not cause: memory climbs all the time, so no window is at rest
     const leak = t.erratum({ os: 'ubuntu', personality: 'memory_leak' });
     const heal = installOutOfBand(system.id, leak);
+    // the leak has been running for a while when the test comes (Prometheus has scraped it)
+    await new Promise((r) => setTimeout(r, 4_000));
     const e = t.erratum({ os: 'ubuntu', personality: 'none', rebootSuggested: false, kernel: false });
     const queueId = await t.queue(e);
     const result = await t.runTest(queueId);

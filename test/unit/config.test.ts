@@ -26,6 +26,14 @@ describe('config', () => {
     expect(() => loadConfig({ [variable]: value })).toThrow(new RegExp(`^configuration error: ${variable} `));
   });
 
+  it('a baseline wait too short for the baseline window names TEST_BASELINE_TIMEOUT_SECONDS', () => {
+    const env = { TEST_METRICS_RANGE_SECONDS: '60', TEST_METRICS_WINDOW_SECONDS: '60' };
+    expect(() => loadConfig({ ...env, TEST_BASELINE_TIMEOUT_SECONDS: '120' })).toThrow(
+      'configuration error: TEST_BASELINE_TIMEOUT_SECONDS must be longer than TEST_METRICS_RANGE_SECONDS + TEST_METRICS_WINDOW_SECONDS (120 s); got 120',
+    );
+    expect(loadConfig({ ...env, TEST_BASELINE_TIMEOUT_SECONDS: '121' }).test.baselineTimeoutSeconds).toBe(121);
+  });
+
   it('never prints a secret value', () => {
     for (const [variable, value] of [
       ['DATABASE_URL', 'mysql://u:s3cr3t-value@h/db'],

@@ -158,7 +158,8 @@ describe('fault matrix', () => {
   async function safetyNet(os: Os) {
     const id = t.systemOf(os).id;
     const sticky = pick(os, { personality: 'cpu_spike' });
-    const pkg = t.lab.fleet.packagesOf(sticky)[0]!.name;
+    // a package the patch upgrades (not one it adds: that is removed, not downgraded)
+    const pkg = t.lab.fleet.packagesOf(sticky).find((p) => t.lab.fleet.installedBuilds(id, p.family).length > 0)!.name;
     const before1 = truth(os);
     t.lab.fleet.addHostFault({ kind: 'downgrade_sticks', systemId: id, package: pkg });
     const q1 = await t.queue(sticky);

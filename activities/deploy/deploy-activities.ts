@@ -121,7 +121,9 @@ export function createDeployActivities(deps: Pick<ActivityDeps, 'db' | 'uyuni' |
         const names = new Set((erratum.packages ?? []).map((p) => p.name));
         inventory = await guarded(() => salt.listInventory(target.minion, { signal: cancellationSignal() }));
         const kernel = await guarded(() => readKernelState(salt, target.minion, input.os, { signal: cancellationSignal() }));
-        const preVersions = Object.fromEntries(Object.entries(inventory).filter(([n]) => names.has(n)).map(([n, v]) => [n, v.join(',')]));
+        // Per package of the erratum, its version before, or that it was not installed (a kernel update's new
+        // packages are not: the rollback removes them). The whole inventory is the restore point itself.
+        const preVersions = Object.fromEntries([...names].sort().map((n) => [n, inventory?.[n]?.join(',') ?? 'not installed']));
         await update({ inventory_before: json(inventory), kernel_before: json(kernel), pre_versions: json(preVersions) });
       }
       const up = await guarded(() => salt.uptime(target.minion, { signal: cancellationSignal() }));

@@ -149,7 +149,12 @@ export const deploymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
         target_os: item.target_os,
         policy: input?.policy ?? null,
         soak_ends_at: iso(soakEnds),
-        systems: rows.map((r) => ({ ...r, started_at: iso(r.started_at), completed_at: iso(r.completed_at), created_at: iso(r.created_at), updated_at: iso(r.updated_at) })),
+        // The whole inventory stays in PostgreSQL (hundreds of packages a system); the view says what it holds.
+        systems: rows.map(({ inventory_before, ...r }) => ({
+          ...r,
+          restore_point: inventory_before ? { packages: Object.keys(inventory_before).length, kernel: r.kernel_before } : null,
+          started_at: iso(r.started_at), completed_at: iso(r.completed_at), created_at: iso(r.created_at), updated_at: iso(r.updated_at),
+        })),
         rollbacks: rollbacks.map((r) => ({ ...r, started_at: iso(r.started_at), completed_at: iso(r.completed_at) })),
         halts: halts.map((h) => ({ ...h, requested_at: iso(h.requested_at) })),
         live: live as unknown as Record<string, unknown> | null,

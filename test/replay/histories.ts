@@ -12,6 +12,7 @@ export const MANIFEST = path.join(HISTORIES_DIR, 'manifest.json');
 export const SCENARIOS = {
   sync: 'a UYUNI sync (uyuniSync)',
   'deploy-halt-rollback': 'a passed test, approved, deployed to production, halted by the failure budget, rolled back in production',
+  'deploy-operator-halt': 'an approved rollout halted by an operator during its soak (the halt signal), then rolled back in production',
   'rolled-back-test': 'a test whose patch stopped a critical service: rolled back on the test system and verified',
   'expired-approval': 'a passed test nobody decided: reminders, expiry, the patch undone on the test system',
 } as const;

@@ -6,7 +6,7 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testTiming } from '../../temporal/tests.js';
 import type { deploymentRollback, patchTest, uyuniSync } from '../../workflows/index.js';
-import { testStatusQuery, workflowIds, type ApprovalPolicy } from '../../workflows/messages.js';
+import { deploymentStatusQuery, testStatusQuery, workflowIds, type ApprovalPolicy } from '../../workflows/messages.js';
 import { bearer, startTestApi, type TestApi } from '../support/api.js';
 import { isolatedDatabase, testConfig } from '../support/context.js';
 import { startFullLab, type FullLab } from '../support/lab.js';
@@ -122,6 +122,25 @@ describe('record the replay histories', () => {
     expect(rb.statusCode, rb.body).toBe(202);
     expect(await tw.client.workflow.getHandle<typeof deploymentRollback>(rb.json().workflow_id).result()).toMatchObject({ rolledBack: 4, failed: 0 });
     await store('deploy-halt-rollback', tw.client);
+  });
+
+  it('deploy-operator-halt', async () => {
+    for (const s of lab.fleet.systemsOf('ubuntu', 'prod')) lab.fleet.setServiceState(s.id, 'cron', true);
+    expect((await inject('PUT', '/api/v1/config/deploy.soak_minutes', 'admin', { value: 5 })).statusCode).toBe(200);
+    const queueId = await queue(clean('ubuntu', 1).advisoryName);
+    const handle = await startTest(queueId, PATIENT);
+    await untilPending(handle);
+    expect((await inject('POST', `/api/v1/approvals/${queueId}/approve`, 'approver', { reason: 'clean test' })).statusCode).toBe(200);
+    expect((await inject('POST', '/api/v1/deployments', 'operator', { queue_id: queueId })).statusCode).toBe(202);
+    const rollout = tw.client.workflow.getHandle(workflowIds.deployment(queueId));
+    for (let i = 0; i < 600 && (await rollout.query(deploymentStatusQuery).catch(() => null))?.waves[0]?.state !== 'done'; i++) await new Promise((r) => setTimeout(r, 100));
+    const halted = await inject('POST', `/api/v1/deployments/${queueId}/halt`, 'operator', { reason: 'change freeze' });
+    expect(halted.statusCode, halted.body).toBeLessThan(300);
+    expect((await handle.result()).deployment).toMatchObject({ status: 'halted', applied: 1, failed: 0 });
+    const rb = await inject('POST', `/api/v1/deployments/${queueId}/rollback`, 'operator', { reason: 'after the halt' });
+    expect(rb.statusCode, rb.body).toBe(202);
+    expect(await tw.client.workflow.getHandle<typeof deploymentRollback>(rb.json().workflow_id).result()).toMatchObject({ rolledBack: 1, failed: 0 });
+    await store('deploy-operator-halt', tw.client);
   });
 
   it('rolled-back-test', async () => {

@@ -121,6 +121,13 @@ describe('record the replay histories', () => {
     const rb = await inject('POST', `/api/v1/deployments/${queueId}/rollback`, 'operator', { reason: 'failure budget' });
     expect(rb.statusCode, rb.body).toBe(202);
     expect(await tw.client.workflow.getHandle<typeof deploymentRollback>(rb.json().workflow_id).result()).toMatchObject({ rolledBack: 4, failed: 0 });
+    // The README's runbook query: `temporal workflow list --query 'QueueId=<id>'` finds every run of the item.
+    const ofItem = new Set<string>();
+    for (let i = 0; i < 50 && ofItem.size < 3; i++) {
+      for await (const w of tw.client.workflow.list({ query: `QueueId=${queueId}` })) ofItem.add(w.type);
+      if (ofItem.size < 3) await new Promise((r) => setTimeout(r, 200));
+    }
+    expect([...ofItem].sort()).toEqual(['deploymentRollback', 'patchTest', 'productionDeployment']);
     await store('deploy-halt-rollback', tw.client);
   });
 

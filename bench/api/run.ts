@@ -1,18 +1,22 @@
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { openLoop, type OpenLoopResult } from '../support/open-loop.js';
+import { freePort } from '../../lab/temporal-dev-server.js';
+import { SMALL } from '../support/lab-env.js';
 import { startTs } from '../support/processes.js';
 
 // bench/api: GET /api/v1/queue?limit=50 over 100,000 queue rows, beside a bare Fastify route in the same run
 // (the ratio is the figure): latency at a steady 500 requests/s (open loop, bench/support/open-loop.ts), then
 // throughput and latency at full speed under autocannon (20 connections).
 //   npx tsx bench/api/run.ts
+//   npx tsx bench/api/run.ts --small   (2,000 rows, 100 requests/s for 2 s: checks it still runs; .ci/run)
 // Target: p99 <= 15 ms at 500 requests/s.
 
-const ROWS = Number(process.env.BENCH_ROWS ?? 100_000);
-const RATE = Number(process.env.BENCH_RATE ?? 500);
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
-const DB = 'spm_bench_api';
+const ROWS = SMALL ? 2_000 : Number(process.env.BENCH_ROWS ?? 100_000);
+const RATE = SMALL ? 100 : Number(process.env.BENCH_RATE ?? 500);
+const SECONDS = SMALL ? 2 : Number(process.env.BENCH_SECONDS ?? 20);
+const WARMUP_SECONDS = SMALL ? 1 : 5;
+const DB = SMALL ? 'spm_bench_api_small' : 'spm_bench_api';
 const pgConfig = { host: process.env.DB_HOST ?? '127.0.0.1', port: Number(process.env.DB_PORT ?? 5432), user: process.env.DB_USER ?? 'postgres' };
 
 async function seed(): Promise<void> {
@@ -66,25 +70,27 @@ const steady = (name: string, r: OpenLoopResult) =>
 
 async function main(): Promise<void> {
   await seed();
-  const api = startTs('api/main.ts', { DB_NAME: DB, SPM_ENV: 'lab', API_PORT: '5098', LOG_LEVEL: 'warn', DB_POOL_MAX: '10', DOTENV_PATH: '/nonexistent' });
-  const bare = startTs('bench/api/bare-server.ts', { BARE_PORT: '5099' });
+  // Free ports, so the bench runs beside a lab (or another bench) on this machine.
+  const [apiPort, barePort] = [await freePort(), await freePort()];
+  const api = startTs('api/main.ts', { DB_NAME: DB, SPM_ENV: 'lab', API_PORT: String(apiPort), LOG_LEVEL: 'warn', DB_POOL_MAX: '10', DOTENV_PATH: '/nonexistent', DATABASE_URL: '', API_TOKENS: '' });
+  const bare = startTs('bench/api/bare-server.ts', { BARE_PORT: String(barePort) });
   try {
     await bare.waitFor((l) => l.includes('bare listening'));
     for (let i = 0; i < 100; i++) {
-      const ok = await fetch('http://127.0.0.1:5098/api/v1/health').then((r) => r.ok, () => false);
+      const ok = await fetch(`http://127.0.0.1:${apiPort}/api/v1/health`).then((r) => r.ok, () => false);
       if (ok) break;
       await new Promise((r) => setTimeout(r, 200));
     }
-    const queueUrl = 'http://127.0.0.1:5098/api/v1/queue?limit=50';
+    const queueUrl = `http://127.0.0.1:${apiPort}/api/v1/queue?limit=50`;
     const auth = { authorization: 'Bearer spm-lab-viewer-token' };
     const first = await (await fetch(queueUrl, { headers: auth })).json() as { total: number; items: unknown[] };
     if (first.total !== ROWS || first.items.length !== 50) throw new Error(`unexpected answer: total ${first.total}, ${first.items.length} items`);
-    await openLoop(queueUrl, { rate: RATE, seconds: 5, headers: auth }); // warm-up (JIT, connection pools)
+    await openLoop(queueUrl, { rate: RATE, seconds: WARMUP_SECONDS, headers: auth }); // warm-up (JIT, connection pools)
 
     const queueAtRate = await openLoop(queueUrl, { rate: RATE, seconds: SECONDS, headers: auth });
-    const bareAtRate = await openLoop('http://127.0.0.1:5099/bare', { rate: RATE, seconds: SECONDS });
+    const bareAtRate = await openLoop(`http://127.0.0.1:${barePort}/bare`, { rate: RATE, seconds: SECONDS });
     const queueMax = await saturate(queueUrl, auth);
-    const bareMax = await saturate('http://127.0.0.1:5099/bare', {});
+    const bareMax = await saturate(`http://127.0.0.1:${barePort}/bare`, {});
     process.stdout.write(
       [
         `bench/api: GET /api/v1/queue?limit=50 over ${ROWS} queue rows (total ${first.total}), ${SECONDS} s per run, 20 connections`,

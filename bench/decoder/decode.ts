@@ -5,13 +5,16 @@
 // Prints the median of several timed runs after a warm-up, one plain-text line per payload.
 //
 //   npx tsx bench/decoder/decode.ts [runs]
+//   npx tsx bench/decoder/decode.ts --small   (3 runs, a tenth of the work per sample: checks it still runs; .ci/run)
 import { isDeepStrictEqual } from 'node:util';
 import { decodeFast, StreamingDecoder } from '../../activities/uyuni/decode-fast.js';
 import { decodeReferenceSync } from '../../activities/uyuni/decode-reference.js';
+import { positional, SMALL } from '../support/lab-env.js';
 import { listPackagesXml, multiSystemErrataXml, relevantErrataXml, systemsMinimalXml } from './payloads.js';
 
 const CHUNK_BYTES = 16 * 1024;
-const runs = Math.max(3, Number(process.argv[2] ?? 15));
+const runs = SMALL ? 3 : Math.max(3, Number(positional()[0] ?? 15));
+const BYTES_PER_SAMPLE = SMALL ? 200_000 : 2_000_000;
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -27,7 +30,7 @@ function streamDecode(chunks: readonly Buffer[]): unknown {
 
 function measure(decode: () => unknown, bytes: number): { ms: number; mbps: number } {
   // Enough repetitions per sample that timer resolution doesn't matter on small bodies.
-  const repeat = Math.max(1, Math.round(2_000_000 / bytes));
+  const repeat = Math.max(1, Math.round(BYTES_PER_SAMPLE / bytes));
   for (let i = 0; i < 3; i++) decode();
   const samples: number[] = [];
   for (let run = 0; run < runs; run++) {
@@ -41,7 +44,7 @@ function measure(decode: () => unknown, bytes: number): { ms: number; mbps: numb
 
 const payloads: [string, string][] = [
   ['getRelevantErrata 500 errata', relevantErrataXml(500)],
-  ['getRelevantErrata int[] ~5 MB', multiSystemErrataXml(5_000_000)],
+  SMALL ? ['getRelevantErrata int[] ~500 KB', multiSystemErrataXml(500_000)] : ['getRelevantErrata int[] ~5 MB', multiSystemErrataXml(5_000_000)],
   ['errata.listPackages 200 pkgs', listPackagesXml(200)],
   ['listSystemsMinimal 300 systems', systemsMinimalXml(300)],
 ];

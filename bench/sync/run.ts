@@ -3,16 +3,18 @@ import pg from 'pg';
 import { startDevServer, type DevServer } from '../../lab/temporal-dev-server.js';
 import type { uyuniSync } from '../../workflows/index.js';
 import type { SyncSummary } from '../../workflows/messages.js';
+import { LAB_CREDENTIALS_ENV, positional, SMALL } from '../support/lab-env.js';
 import { jsonLine, peakRssMb, startTs, type Child } from '../support/processes.js';
 
 // bench/sync: the whole Temporal sync (worker process + real Temporal + PostgreSQL) against the lab's UYUNI
 // (its own process) with 25 ms added to every call.
 //   npx tsx bench/sync/run.ts [seed|large|all]
+//   npx tsx bench/sync/run.ts --small   (a small fleet, 5 ms per call: checks it still runs; .ci/run)
 // Prints, per scale: wall time, the critical-path lower bound from the call counts, latency and concurrency,
 // their ratio, the worker's peak RSS and the decoder's MB/s. Targets: ratio <= 1.5 (seed); <= 60 s and
 // <= 400 MB (large).
 
-const LATENCY_MS = 25;
+const LATENCY_MS = SMALL ? 5 : 25;
 const WORKERS = Number(process.env.UYUNI_SYNC_WORKERS ?? 10);
 
 interface Scale {
@@ -21,6 +23,7 @@ interface Scale {
 }
 
 const SCALES: Scale[] = [
+  { name: 'small', lab: { LAB_TEST_SYSTEMS_PER_OS: '2', LAB_PROD_SYSTEMS_PER_OS: '0', LAB_ERRATA_PER_OS: '60', LAB_RELEVANT_PER_SYSTEM: '30' } },
   { name: 'seed', lab: { LAB_SCALE: 'seed' } },
   // 2,000 systems in the test groups (the sync reads test groups only), 3,000 errata, ~300 relevant each.
   { name: 'large', lab: { LAB_TEST_SYSTEMS_PER_OS: '1000', LAB_PROD_SYSTEMS_PER_OS: '0', LAB_ERRATA_PER_OS: '1500', LAB_RELEVANT_PER_SYSTEM: '300' } },
@@ -40,7 +43,7 @@ async function runScale(scale: Scale, temporalAddress: string): Promise<void> {
   await freshDatabase(dbName);
   const env = {
     DB_NAME: dbName, TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_TASK_QUEUE: `bench-sync-${scale.name}-${Date.now()}`,
-    UYUNI_URL: `http://127.0.0.1:${port}/rpc/api`, UYUNI_PASSWORD: 'lab-admin-password', UYUNI_SYNC_WORKERS: String(WORKERS),
+    ...LAB_CREDENTIALS_ENV, UYUNI_URL: `http://127.0.0.1:${port}/rpc/api`, UYUNI_SYNC_WORKERS: String(WORKERS),
     UYUNI_SYNC_ON_START: 'false', WORKER_METRICS_PORT: '0', LOG_LEVEL: 'info', DOTENV_PATH: '/nonexistent',
   };
   const migrate = startTs('db/migrate.ts', env);
@@ -98,14 +101,17 @@ async function runScale(scale: Scale, temporalAddress: string): Promise<void> {
 const BUNDLE = '/tmp/spm-bench-workflow-bundle.js';
 
 async function main(): Promise<void> {
-  const which = process.argv[2] ?? 'all';
+  // 'all' is the seed's scale and the large one; the small one only runs when asked for.
+  const which = SMALL ? 'small' : (positional()[0] ?? 'all');
   // The worker loads a prebuilt bundle, as in production: its RSS is the orchestrator's, not webpack's.
   const build = startTs('temporal/build-workflow-bundle.ts', {}, [BUNDLE]);
   await new Promise((r) => build.process.once('exit', r));
   let server: DevServer | undefined;
   const address = process.env.TEMPORAL_ADDRESS ?? (server = await startDevServer()).address;
   try {
-    for (const scale of SCALES.filter((s) => which === 'all' || s.name === which)) await runScale(scale, address);
+    const chosen = SCALES.filter((s) => (which === 'all' && s.name !== 'small') || s.name === which);
+    if (!chosen.length) throw new Error(`unknown scale "${which}": one of ${SCALES.map((s) => s.name).join(', ')}, all`);
+    for (const scale of chosen) await runScale(scale, address);
   } finally {
     await server?.stop();
   }

@@ -3,19 +3,21 @@ import pg from 'pg';
 import { startExportersOnFreePort } from '../../lab/exporter/index.js';
 import { Fleet } from '../../lab/fleet/index.js';
 import { startPrometheusApi } from '../../lab/prometheus/index.js';
-import { DEFAULT_SALT_CREDENTIALS, startSaltLab } from '../../lab/salt/index.js';
+import { startSaltLab } from '../../lab/salt/index.js';
 import { startDevServer, type DevServer } from '../../lab/temporal-dev-server.js';
 import { startUyuniLab } from '../../lab/uyuni/server.js';
 import type { patchTest, queuePatches, uyuniSync } from '../../workflows/index.js';
 import { workflowIds, type TestResult, type TestTiming } from '../../workflows/messages.js';
+import { LAB_CREDENTIALS_ENV, positional, SMALL } from '../support/lab-env.js';
 import { peakRssMb, startTs, type Child } from '../support/processes.js';
 
 // bench/tests: N concurrent patchTest workflows on N lab test systems, the lab's waits shortened.
 //   npx tsx bench/tests/run.ts [N=50]
+//   npx tsx bench/tests/run.ts --small   (N=4: checks it still runs; .ci/run)
 // Prints the wall time, the Temporal overhead per workflow (its duration minus the simulated waits it sat
 // through: settle time and the UYUNI action's pickup and completion) and the worker's peak RSS.
 
-const N = Number(process.argv[2] ?? 50);
+const N = SMALL ? 4 : Number(positional()[0] ?? 50);
 const PICKUP_MS = 100;
 const COMPLETE_MS = 300;
 const TIMING: TestTiming = {
@@ -44,9 +46,8 @@ async function main(): Promise<void> {
     await admin.end();
     const taskQueue = `bench-tests-${Date.now()}`;
     const env = {
-      DB_NAME: DB, TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_TASK_QUEUE: taskQueue, UYUNI_URL: uyuni.url,
-      UYUNI_PASSWORD: 'lab-admin-password', SALT_URL: salt.url, SALT_USER: DEFAULT_SALT_CREDENTIALS.user,
-      SALT_PASSWORD: DEFAULT_SALT_CREDENTIALS.password, PROMETHEUS_URL: prometheus.url, NODE_EXPORTER_PORT: String(exporters.port),
+      ...LAB_CREDENTIALS_ENV, DB_NAME: DB, TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_TASK_QUEUE: taskQueue, UYUNI_URL: uyuni.url,
+      SALT_URL: salt.url, PROMETHEUS_URL: prometheus.url, NODE_EXPORTER_PORT: String(exporters.port),
       UYUNI_SYNC_ON_START: 'false', WORKER_METRICS_PORT: '0', LOG_LEVEL: 'info', DOTENV_PATH: '/nonexistent', WORKER_WORKFLOW_BUNDLE: BUNDLE,
     };
     const migrate = startTs('db/migrate.ts', env);

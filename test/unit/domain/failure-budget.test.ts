@@ -34,3 +34,9 @@ describe('failure budget', () => {
     expect(failureBudgetExceeded(1, 0, { count: 0, percent: 50 })).toBe(true);
   });
 });
+
+describe('failure budget with no targets', () => {
+  it('failures within the count do not halt an empty rollout (no division by zero)', () => {
+    expect(failureBudgetExceeded(1, 0, { count: 5, percent: 50 })).toBe(false);
+  });
+});

@@ -1,5 +1,6 @@
 import { condition, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
+import { failureBudgetExceeded } from '../domain/failure-budget.js';
 import type { DeployTarget, SystemOutcome } from '../activities/deploy/deploy-activities.js';
 import { deploymentStatusQuery, haltSignal, SA, type DeploymentInput, type DeploymentResult, type DeploymentView } from './messages.js';
 
@@ -41,7 +42,7 @@ export async function productionDeployment(input: DeploymentInput): Promise<Depl
   upsertSearchAttributes([{ key: SA.patchStatus, value: 'promoting' }]);
 
   const overBudget = () =>
-    view.failed > input.policy.failureBudgetCount || (targets.length > 0 && (view.failed * 100) / targets.length > input.policy.failureBudgetPercent);
+    failureBudgetExceeded(view.failed, targets.length, { count: input.policy.failureBudgetCount, percent: input.policy.failureBudgetPercent });
 
   for (const wave of view.waves) {
     if (view.haltReason) break;

@@ -1,20 +1,34 @@
+import { relative } from 'node:path';
 import type { Reporter, TestModule } from 'vitest/node';
 
-// Prints one plain closing line, "tests: N passed, N failed, N skipped", that CI tooling reads.
+// Prints the lab's own tests (the stand-in for UYUNI, salt and the fleet) apart from the product's, so a
+// reader sees how much of the suite tests the orchestrator; then one plain closing line,
+// "tests: N passed, N failed, N skipped", that CI tooling reads.
+
+/** Files that test lab/ rather than the product: test/unit/lab*, test/integration/*-lab*, lab-prometheus/. */
+export function isLabTest(file: string): boolean {
+  const f = file.split('\\').join('/');
+  return /^test\/unit\/lab[^/]*\//.test(f) || /^test\/unit\/lab[^/]*\.test\.ts$/.test(f) || /^test\/integration\/[^/]*-lab[^/]*\.test\.ts$/.test(f) || f.startsWith('test/integration/lab-prometheus/');
+}
+
+interface Counts { passed: number; failed: number; skipped: number }
+const line = (label: string, c: Counts) => `${label}: ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped`;
+
 export default class SummaryReporter implements Reporter {
   onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
-    let passed = 0;
-    let failed = 0;
-    let skipped = 0;
+    const product: Counts = { passed: 0, failed: 0, skipped: 0 };
+    const lab: Counts = { passed: 0, failed: 0, skipped: 0 };
     for (const mod of testModules) {
+      const c = isLabTest(relative(process.cwd(), mod.moduleId)) ? lab : product;
       for (const test of mod.children.allTests()) {
         const state = test.result().state;
-        if (state === 'passed') passed++;
-        else if (state === 'failed') failed++;
-        else skipped++;
+        if (state === 'passed') c.passed++;
+        else if (state === 'failed') c.failed++;
+        else c.skipped++;
       }
-      if (mod.state() === 'failed' && !mod.children.size) failed++;
+      if (mod.state() === 'failed' && !mod.children.size) c.failed++;
     }
-    process.stdout.write(`\ntests: ${passed} passed, ${failed} failed, ${skipped} skipped\n`);
+    const all: Counts = { passed: product.passed + lab.passed, failed: product.failed + lab.failed, skipped: product.skipped + lab.skipped };
+    process.stdout.write(`\n${line('product tests', product)}\n${line('lab tests', lab)}\n${line('tests', all)}\n`);
   }
 }

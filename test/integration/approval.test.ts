@@ -2,7 +2,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testTiming } from '../../temporal/tests.js';
 import type { patchTest, uyuniSync } from '../../workflows/index.js';
-import { rejectSignal, testStatusQuery, workflowIds, type ApprovalPolicy } from '../../workflows/messages.js';
+import { decideUpdate, rejectSignal, testStatusQuery, workflowIds, type ApprovalPolicy } from '../../workflows/messages.js';
 import { bearer, startTestApi, type TestApi } from '../support/api.js';
 import { isolatedDatabase, testConfig } from '../support/context.js';
 import { startFullLab, type FullLab } from '../support/lab.js';
@@ -114,6 +114,29 @@ describe('approval of a passed test', () => {
     const reminders = await tw.db.selectFrom('orchestrator_notifications').select('id').where('queue_id', '=', queueId).where('event_type', '=', 'approval_reminder').execute();
     expect(reminders.length).toBeGreaterThanOrEqual(2);
     expect(await tw.db.selectFrom('patch_approvals').select('decision').where('queue_id', '=', queueId).executeTakeFirstOrThrow()).toEqual({ decision: 'expire' });
+  });
+
+  it('approve and reject at once: exactly one is taken and recorded; the other is refused as not waiting (409, not 503)', async () => {
+    const { queueId, handle } = await passedTest('ubuntu');
+    const [a, r] = await Promise.all([decide(queueId, 'approve', { reason: 'go' }), decide(queueId, 'reject', { reason: 'stop' })]);
+    const answers = [a, r].map((x) => x.statusCode).sort();
+    expect(answers, `${a.body} / ${r.body}`).toEqual([200, 409]);
+    const loser = a.statusCode === 409 ? a : r;
+    expect(loser.json().message).toMatch(/not waiting for a decision|another decision on queue item \d+ is being recorded/);
+    const rows = await tw.db.selectFrom('patch_approvals').select('decision').where('queue_id', '=', queueId).execute();
+    expect(rows).toHaveLength(1);
+    const winner = a.statusCode === 200 ? 'approve' : 'reject';
+    expect(rows[0]!.decision).toBe(winner);
+    expect(await queueStatus(queueId)).toBe(winner === 'approve' ? 'approved' : 'rejected');
+    expect((await view(handle)).status).toBe(winner === 'approve' ? 'approved' : 'rejected');
+    // The workflow itself refuses a decision once decided (its validator), before anything is recorded — not
+    // the database guard behind it: straight to the Update, past the API's own check.
+    const late = await handle
+      .executeUpdate(decideUpdate, { args: [{ decision: winner === 'approve' ? 'reject' : 'approve', by: 'late-larry', requestId: `late-${queueId}` }] })
+      .then(() => null, (err: Error & { cause?: Error & { type?: string } }) => err.cause);
+    expect(late?.type, String(late?.message)).toBe('DecisionRefused');
+    expect(late?.message).toMatch(new RegExp(`queue item ${queueId} is not waiting for a decision`));
+    expect(await tw.db.selectFrom('patch_approvals').select('decision').where('queue_id', '=', queueId).execute()).toHaveLength(1);
   });
 
   it('404 for an unknown item', async () => {

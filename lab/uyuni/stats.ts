@@ -1,6 +1,6 @@
 /**
  * Call counters per XML-RPC method, and per first argument after the session key (advisory name,
- * system id, ...), so tests can prove call patterns: one login per cycle, CVEs fetched only for
+ * system id, each id of a list of system ids, ...), so tests can prove call patterns: one login per cycle, CVEs fetched only for
  * security advisories, each advisory fetched once.
  */
 export interface CallStatsSnapshot {
@@ -22,14 +22,18 @@ export class CallStats {
   record(method: string, argument?: unknown): void {
     this.total++;
     this.calls.set(method, (this.calls.get(method) ?? 0) + 1);
-    if (typeof argument !== 'string' && typeof argument !== 'number') return;
-    let perArg = this.byArgument.get(method);
-    if (!perArg) {
-      perArg = new Map();
-      this.byArgument.set(method, perArg);
+    // A list of ids (system.scheduleApplyErrata's systems) counts once for each of them.
+    const keys = Array.isArray(argument) ? argument.filter((a) => typeof a === 'number') : [argument];
+    for (const a of keys) {
+      if (typeof a !== 'string' && typeof a !== 'number') continue;
+      let perArg = this.byArgument.get(method);
+      if (!perArg) {
+        perArg = new Map();
+        this.byArgument.set(method, perArg);
+      }
+      const key = String(a);
+      perArg.set(key, (perArg.get(key) ?? 0) + 1);
     }
-    const key = String(argument);
-    perArg.set(key, (perArg.get(key) ?? 0) + 1);
   }
 
   count(method: string): number {

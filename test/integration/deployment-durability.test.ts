@@ -104,6 +104,10 @@ describe('approval and rollout survive restarts', () => {
       const applying = await api.db.selectFrom('patch_deployments').select('id').where('queue_id', '=', queueId).where('uyuni_action_id', 'is not', null).where('status', '=', 'applying').execute();
       return v.waves.some((w) => w.state === 'running' && w.wave > 0) && applying.length > 0;
     });
+    // The systems whose action id was stored when the worker died: their retried activity must poll that
+    // action, never schedule again (the lab would refuse it with 2600 and adoption would hide the mistake).
+    const storedAtKill = (await api.db.selectFrom('patch_deployments').select('system_id').where('queue_id', '=', queueId).where('uyuni_action_id', 'is not', null).execute()).map((r) => String(r.system_id));
+    const scheduledAtKill = lab.uyuni.stats.detail('system.scheduleApplyErrata').byArgument;
     await worker.restart();
 
     const result = await withClient((c) => c.workflow.getHandle<typeof patchTest>(workflowIds.patchTest(queueId)).result());
@@ -113,6 +117,10 @@ describe('approval and rollout survive restarts', () => {
     // A retried activity may call scheduleApplyErrata again when the kill came between UYUNI's answer and the
     // row update; UYUNI refuses it (fault 2600) and the action it already has is adopted: applied once, above.
     expect(lab.uyuni.stats.count('system.scheduleApplyErrata')).toBeGreaterThanOrEqual(7);
+    const scheduled = lab.uyuni.stats.detail('system.scheduleApplyErrata').byArgument;
+    expect(storedAtKill.length).toBeGreaterThan(0);
+    for (const id of storedAtKill) expect(scheduled[id], `system ${id} scheduled again after its action id was stored`).toBe(scheduledAtKill[id]);
+    for (const s of lab.fleet.systemsOf('rhel', 'prod')) expect(scheduled[String(s.id)], s.name).toBeLessThanOrEqual(2);
     expect(lab.fleet.applyRecords().filter((r) => r.erratumId === e.id && r.applied > 1)).toEqual([]);
   }, 300_000);
 });

@@ -52,7 +52,7 @@ function installRuntime(config: Readonly<Config>, log: Logger): void {
     telemetryOptions: {
       logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} },
       ...(config.worker.metricsPort > 0
-        ? { metrics: { prometheus: { bindAddress: `0.0.0.0:${config.worker.metricsPort}` } } }
+        ? { metrics: { prometheus: { bindAddress: `${config.worker.metricsHost}:${config.worker.metricsPort}` } } }
         : {}),
     },
   });
@@ -92,7 +92,7 @@ async function main(): Promise<void> {
       taskQueue: config.temporal.taskQueue,
       namespace: config.temporal.namespace,
       address: config.temporal.address,
-      metrics: config.worker.metricsPort > 0 ? `:${config.worker.metricsPort}/metrics` : 'off',
+      metrics: config.worker.metricsPort > 0 ? `${config.worker.metricsHost}:${config.worker.metricsPort}/metrics` : 'off',
     },
     'worker started',
   );

@@ -51,7 +51,7 @@ export interface Config {
   /** Fallbacks for orchestrator_config's approval.reminder_hours / approval.expiry_days. */
   approval: { reminderHours: number; expiryDays: number };
 
-  worker: { metricsPort: number; shutdownGraceMs: number; maxConcurrentActivities: number; maxCachedWorkflows: number; workflowBundle?: string; manageSchedules: boolean };
+  worker: { metricsPort: number; metricsHost: string; shutdownGraceMs: number; maxConcurrentActivities: number; maxCachedWorkflows: number; workflowBundle?: string; manageSchedules: boolean };
   health: { required: string[] };
 }
 
@@ -224,6 +224,7 @@ export function loadConfig(raw: Record<string, string | undefined> = readEnviron
     approval: { reminderHours: e.APPROVAL_REMINDER_HOURS, expiryDays: e.APPROVAL_EXPIRY_DAYS },
     worker: {
       metricsPort: e.WORKER_METRICS_PORT,
+      metricsHost: e.WORKER_METRICS_HOST,
       shutdownGraceMs: e.WORKER_SHUTDOWN_GRACE_SECONDS * 1000,
       maxConcurrentActivities: e.WORKER_MAX_CONCURRENT_ACTIVITIES,
       maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,

@@ -95,6 +95,7 @@ export const EnvSchema = Type.Object({
   APPROVAL_EXPIRY_DAYS: Num(14, 0.00001, 3650, 'days after which an undecided approval expires'),
 
   WORKER_METRICS_PORT: Int(9464, 0, 65535, 'port of the worker /metrics (Temporal SDK metrics); 0 = off'),
+  WORKER_METRICS_HOST: Str('127.0.0.1', 'address the worker /metrics binds to (0.0.0.0 to let a remote Prometheus scrape it)'),
   WORKER_SHUTDOWN_GRACE_SECONDS: Int(30, 0, 3600, 'time in-flight activities get on shutdown'),
   WORKER_MAX_CONCURRENT_ACTIVITIES: Int(100, 1, 10_000, 'activity slots of the worker'),
   WORKER_MANAGE_SCHEDULES: Bool(true, 'the worker creates or updates the uyuni-sync and test-dispatch Schedules at start'),

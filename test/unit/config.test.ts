@@ -8,6 +8,8 @@ describe('config', () => {
     expect(config.uyuni.pollIntervalMinutes).toBe(30);
     expect(config.uyuni.syncWorkers).toBe(10);
     expect(config.temporal.taskQueue).toBe('spm-orchestrator');
+    expect(config.worker).toMatchObject({ metricsHost: '127.0.0.1', metricsPort: 9464 });
+    expect(loadConfig({ WORKER_METRICS_HOST: '0.0.0.0' }).worker.metricsHost).toBe('0.0.0.0');
     expect(Object.isFrozen(config) && Object.isFrozen(config.uyuni)).toBe(true);
   });
 

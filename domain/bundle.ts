@@ -8,6 +8,8 @@ export interface BundleRules {
   maxSize: number;
   /** bundle.alone_below_score: an erratum scoring below this is tested alone. */
   aloneBelowScore: number;
+  /** bundle.failure_prior_percent / 100: the failure probability of an erratum scoring 50, before any run. */
+  priorAtFifty?: number;
 }
 
 export interface BundleCandidate {
@@ -26,24 +28,27 @@ export interface RecentRuns {
 
 /** Weight, in runs, of the Success Score's prior against the observed failure rate. */
 export const PRIOR_RUNS = 20;
+/** bundle.failure_prior_percent's default: an erratum scoring 50 fails 5 % of the time. */
+export const DEFAULT_PRIOR = 0.05;
 /** Above this failure probability a group costs more than testing one by one. */
 export const GROUP_TESTING_LIMIT = 0.3;
 
 /**
- * Prior failure probability of one erratum from its Success Score (0–100, higher is safer): a score of 100
- * means 1 %, 50 means 10 %, 0 means 20 %; no score counts as 50.
+ * Prior failure probability of one erratum from its Success Score (0–100, higher is safer), calibrated by
+ * `atFifty` (bundle.failure_prior_percent / 100: the chance an erratum scoring 50 fails): linear in the score,
+ * twice that at 0, a floor of 0.1 % at 100; no score counts as 50.
  */
-export function priorFailureProbability(score: number | null): number {
+export function priorFailureProbability(score: number | null, atFifty = DEFAULT_PRIOR): number {
   const s = score === null ? 50 : Math.max(0, Math.min(100, score));
-  return 0.01 + ((100 - s) / 100) * 0.19;
+  return Math.max(0.001, (2 * atFifty * (100 - s)) / 100);
 }
 
 /**
  * The expected failure probability of the errata at the head of the queue: the mean prior of their scores,
  * pulled toward the observed rate of recent runs (a beta-binomial mean with the prior worth PRIOR_RUNS runs).
  */
-export function failureProbability(scores: readonly (number | null)[], recent: RecentRuns): { p: number; prior: number; observed: number | null } {
-  const prior = scores.length ? scores.reduce<number>((sum, s) => sum + priorFailureProbability(s), 0) / scores.length : priorFailureProbability(null);
+export function failureProbability(scores: readonly (number | null)[], recent: RecentRuns, atFifty = DEFAULT_PRIOR): { p: number; prior: number; observed: number | null } {
+  const prior = scores.length ? scores.reduce<number>((sum, s) => sum + priorFailureProbability(s, atFifty), 0) / scores.length : priorFailureProbability(null, atFifty);
   const observed = recent.judged > 0 ? recent.failed / recent.judged : null;
   const p = (prior * PRIOR_RUNS + recent.failed) / (PRIOR_RUNS + recent.judged);
   return { p: Math.min(1, Math.max(0.0001, p)), prior, observed };
@@ -80,8 +85,8 @@ export interface BundleChoice {
 
 /**
  * The bundle for one test system from `candidates` (queued errata of one OS relevant to that system, in work
- * order; the first is the head of the queue and always a member). Members keep the work order; at most one
- * kernel erratum; an erratum scoring below `aloneBelowScore` is tested alone (as the head it makes a bundle of
+ * order; the first is the head of the queue and always a member). Members keep the work order; a kernel erratum
+ * is tested alone (so at most one per bundle, and never with a non-kernel one); an erratum scoring below `aloneBelowScore` is tested alone (as the head it makes a bundle of
  * one; elsewhere it is left for a later run). The size comes from `dorfmanSize`, capped by `maxSize`.
  */
 export function composeBundle(candidates: readonly BundleCandidate[], rules: BundleRules, recent: RecentRuns): BundleChoice {
@@ -89,11 +94,16 @@ export function composeBundle(candidates: readonly BundleCandidate[], rules: Bun
   if (!head) throw new RangeError('composeBundle needs at least the head of the queue');
   const lonely = (c: BundleCandidate) => c.successScore !== null && c.successScore < rules.aloneBelowScore;
   const window = candidates.slice(0, Math.max(1, rules.maxSize));
-  const estimate = failureProbability(window.map((c) => c.successScore), recent);
+  const estimate = failureProbability(window.map((c) => c.successScore), recent, rules.priorAtFifty ?? DEFAULT_PRIOR);
   const dorfman = dorfmanSize(estimate.p, Math.max(1, rules.maxSize));
   const base = { maxSize: rules.maxSize, aloneBelowScore: rules.aloneBelowScore, ...estimate, recentRuns: recent, dorfman };
   const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
   if (rules.maxSize <= 1) return { members: [head], policy: { ...base, chosen: 1, why: 'bundle.max_size is 1: one erratum per run', skipped: [] } };
+  if (head.hasKernel) {
+    // A kernel erratum is tested alone: its reboot and kernel rollback would blur every other member's verdict
+    // (and so no bundle ever holds two kernel errata, nor a kernel and a non-kernel one).
+    return { members: [head], policy: { ...base, chosen: 1, why: `${head.advisoryName} is a kernel erratum: tested alone`, skipped: [] } };
+  }
   if (lonely(head)) {
     return { members: [head], policy: { ...base, chosen: 1, why: `${head.advisoryName} scores ${head.successScore} (< ${rules.aloneBelowScore}): tested alone`, skipped: [] } };
   }
@@ -102,18 +112,16 @@ export function composeBundle(candidates: readonly BundleCandidate[], rules: Bun
   }
   const members: BundleCandidate[] = [head];
   const skipped: BundleChoice['policy']['skipped'] = [];
-  let kernel = head.hasKernel;
   for (const c of candidates.slice(1)) {
     if (members.length >= dorfman) break;
     if (lonely(c)) {
       skipped.push({ queueId: c.queueId, advisoryName: c.advisoryName, why: `scores ${c.successScore} (< ${rules.aloneBelowScore}): tested alone` });
       continue;
     }
-    if (c.hasKernel && kernel) {
-      skipped.push({ queueId: c.queueId, advisoryName: c.advisoryName, why: 'a second kernel erratum: at most one per bundle' });
+    if (c.hasKernel) {
+      skipped.push({ queueId: c.queueId, advisoryName: c.advisoryName, why: 'a kernel erratum: tested alone' });
       continue;
     }
-    kernel ||= c.hasKernel;
     members.push(c);
   }
   const observed = estimate.observed === null ? 'no judged runs yet' : `${pct(estimate.observed)} of the last ${recent.judged} judged runs failed`;

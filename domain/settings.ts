@@ -54,6 +54,7 @@ export const SETTINGS = {
   'bundle.max_size': int(1, 64, 'errata'),
   'bundle.alone_below_score': num(0, 100, 'points'),
   'bundle.recent_runs': int(1, 10_000, 'test runs'),
+  'bundle.failure_prior_percent': num(0.1, 50, 'percent'),
 } as const satisfies Record<string, SettingSpec>;
 
 export type SettingKey = keyof typeof SETTINGS;
@@ -130,4 +131,5 @@ export const BUILT_IN_FALLBACKS = {
   'bundle.max_size': 8,
   'bundle.alone_below_score': 40,
   'bundle.recent_runs': 50,
+  'bundle.failure_prior_percent': 5,
 } satisfies Partial<Record<SettingKey, unknown>>;

@@ -14,6 +14,8 @@ export interface BundleSettings {
   maxSize: number;
   aloneBelowScore: number;
   recentRuns: number;
+  /** bundle.failure_prior_percent / 100. */
+  priorAtFifty: number;
 }
 
 /** orchestrator_config's `bundle.*` rows, each used only within its range (domain/settings.ts). */
@@ -24,6 +26,7 @@ export async function loadBundleSettings(db: Db): Promise<BundleSettings> {
     maxSize: settingInUse('bundle.max_size', rows.max_size, f['bundle.max_size']).value,
     aloneBelowScore: settingInUse('bundle.alone_below_score', rows.alone_below_score, f['bundle.alone_below_score']).value,
     recentRuns: settingInUse('bundle.recent_runs', rows.recent_runs, f['bundle.recent_runs']).value,
+    priorAtFifty: settingInUse('bundle.failure_prior_percent', rows.failure_prior_percent, f['bundle.failure_prior_percent']).value / 100,
   };
 }
 

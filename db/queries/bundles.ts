@@ -160,9 +160,10 @@ export interface BundleNodeView {
 
 /** A bundle (root), its members with their verdicts, and its bisection tree of runs. */
 export async function bundleView(db: Executor, id: number) {
-  const root = await getBundle(db, id);
-  if (!root) return undefined;
-  const rootId = root.root_id ?? root.id;
+  const asked = await getBundle(db, id);
+  if (!asked) return undefined;
+  const rootId = asked.root_id ?? asked.id;
+  const root = asked.root_id === null ? asked : ((await getBundle(db, rootId)) as BundleRow);
   const nodes = await db.selectFrom('test_bundles').selectAll().where((eb) => eb.or([eb('id', '=', rootId), eb('root_id', '=', rootId)])).orderBy('id').execute();
   const members = await db
     .selectFrom('test_bundle_members as m')

@@ -3,7 +3,7 @@ import { composeBundle, dorfmanSize, failureProbability, priorFailureProbability
 
 const c = (queueId: number, score: number | null = 80, hasKernel = false): BundleCandidate => ({ queueId, advisoryName: `USN-${queueId}-1`, successScore: score, hasKernel });
 const none = { judged: 0, failed: 0 };
-const rules = { maxSize: 8, aloneBelowScore: 40 };
+const rules = { maxSize: 8, aloneBelowScore: 40, priorAtFifty: 0.01 };
 
 describe('bundle size from risk (Dorfman)', () => {
   it('the best size is near 1/√p and never above the maximum', () => {
@@ -16,12 +16,13 @@ describe('bundle size from risk (Dorfman)', () => {
   });
 
   it('the failure probability blends the scores with the observed rate of recent runs', () => {
-    expect(priorFailureProbability(100)).toBeCloseTo(0.01);
-    expect(priorFailureProbability(0)).toBeCloseTo(0.2);
-    expect(priorFailureProbability(null)).toBeCloseTo(0.105);
-    expect(failureProbability([100, 100], none).p).toBeCloseTo(0.01);
-    // 20 runs' worth of prior at 1 % against 30 of 60 recent runs failed: (0.2 + 30) / 80
-    expect(failureProbability([100], { judged: 60, failed: 30 }).p).toBeCloseTo(30.2 / 80);
+    expect(priorFailureProbability(100)).toBeCloseTo(0.001);
+    expect(priorFailureProbability(0)).toBeCloseTo(0.1);
+    expect(priorFailureProbability(null)).toBeCloseTo(0.05);
+    expect(priorFailureProbability(75, 0.02)).toBeCloseTo(0.01);
+    expect(failureProbability([50, 50], none, 0.01).p).toBeCloseTo(0.01);
+    // 20 runs' worth of prior at 5 % against 30 of 60 recent runs failed: (1 + 30) / 80
+    expect(failureProbability([50], { judged: 60, failed: 30 }).p).toBeCloseTo(31 / 80);
     expect(failureProbability([100], { judged: 60, failed: 30 }).observed).toBeCloseTo(0.5);
   });
 });
@@ -40,10 +41,14 @@ describe('bundle composition', () => {
     expect(got.policy.why).toMatch(/max_size is 1/);
   });
 
-  it('at most one kernel erratum per bundle', () => {
-    const got = composeBundle([c(1, 90, true), c(2), c(3, 90, true), c(4)], rules, none);
-    expect(got.members.map((m) => m.queueId)).toEqual([1, 2, 4]);
-    expect(got.policy.skipped).toEqual([{ queueId: 3, advisoryName: 'USN-3-1', why: expect.stringMatching(/kernel/) }]);
+  it('a kernel erratum is tested alone: never two kernels, never a kernel with a non-kernel erratum', () => {
+    const head = composeBundle([c(1, 90, true), c(2), c(3, 90, true), c(4)], rules, none);
+    expect(head.members.map((m) => m.queueId)).toEqual([1]);
+    expect(head.policy.why).toMatch(/kernel erratum: tested alone/);
+    const later = composeBundle([c(2), c(3, 90, true), c(4), c(5, 90, true)], rules, none);
+    expect(later.members.map((m) => m.queueId)).toEqual([2, 4]);
+    expect(later.policy.skipped.map((s) => s.queueId)).toEqual([3, 5]);
+    expect(later.policy.skipped[0]?.why).toMatch(/kernel/);
   });
 
   it('an erratum scoring below the threshold is tested alone', () => {

@@ -53,7 +53,7 @@ export const SETTINGS = {
   'deploy.failure_budget_percent': num(0, 100, 'percent'),
   'bundle.max_size': int(1, 64, 'errata'),
   'bundle.alone_below_score': num(0, 100, 'points'),
-  'bundle.recent_runs': int(1, 10_000, 'test runs'),
+  'bundle.recent_runs': int(0, 10_000, 'test runs'),
   'bundle.failure_prior_percent': num(0.1, 50, 'percent'),
 } as const satisfies Record<string, SettingSpec>;
 

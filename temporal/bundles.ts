@@ -56,7 +56,7 @@ export async function claimAndStartBundle(
         workflowIdOf: workflowIds.patchTest,
         workflowFor: async (c) => {
           const candidates = await bundleCandidates(trx, c, Math.max(1, opts.settings.maxSize) * 4);
-          const recent = await recentJudged(trx, c.targetOs, opts.settings.recentRuns);
+          const recent = opts.settings.recentRuns > 0 ? await recentJudged(trx, c.targetOs, opts.settings.recentRuns) : { judged: 0, failed: 0 };
           choice = composeBundle(candidates.length ? candidates : [{ queueId: c.queueId, advisoryName: c.advisoryName, successScore: null, hasKernel: false }], opts.settings, recent);
           if (choice.members.length < 2) return workflowIds.patchTest(c.queueId);
           bundleId = await reserveBundleId(trx);

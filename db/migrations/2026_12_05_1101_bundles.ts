@@ -11,7 +11,7 @@ const CONFIG: [string, unknown, string][] = [
   ['bundle.max_size', 8, 'most errata tested together in one run (1 = one erratum per run)'],
   ['bundle.alone_below_score', 40, 'errata whose Success Score is below this are tested alone'],
   ['bundle.failure_prior_percent', 5, 'the failure probability (%) of an erratum with a Success Score of 50, before any run is observed'],
-  ['bundle.recent_runs', 50, 'judged test runs of the OS whose failure rate sizes the next bundle'],
+  ['bundle.recent_runs', 50, 'judged errata of the OS whose observed failure rate sizes the next bundle (0: the Success Scores alone)'],
 ];
 
 export async function up(db: Kysely<unknown>): Promise<void> {

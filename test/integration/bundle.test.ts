@@ -41,7 +41,7 @@ describe('bundles', { timeout: 420_000 }, () => {
     expect(await t.phases(test.id)).toMatchObject({ patch: 'passed', validate: 'passed', services: 'passed', rollback: 'passed', verify_rollback: 'passed' });
     const action = t.lab.fleet.action(test.uyuni_action_id!);
     expect(action?.kind).toBe('errata');
-    expect([...(action as { errataIds: number[] }).errataIds].sort()).toEqual(errata.map((e) => e.id).sort());
+    expect([...(action as unknown as { errataIds: number[] }).errataIds].sort()).toEqual(errata.map((e) => e.id).sort());
     await expectOneApplyPerRun(t, 'ubuntu', bundleId, errata, ids);
     // each passed member waits for a person in its own patchTest, with the bundle's run as its evidence
     for (const id of ids) await t.untilStatus(`patch-test-${id}`, 'pending_approval');

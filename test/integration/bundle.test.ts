@@ -54,6 +54,17 @@ describe('bundles', { timeout: 420_000 }, () => {
     expect(body.members.map((m: { queue_id: number; verdict: string }) => [m.queue_id, m.verdict])).toEqual(ids.map((id) => [id, 'passed']));
     expect(body.tree.children).toEqual([]);
     expect(body.runs).toBe(1);
+    // a patch day: the approver approves the 8 at once — one patch_approvals row each; again, each is refused
+    const batch = await t.api.app.inject({ method: 'POST', url: '/api/v1/approvals/batch', headers: bearer('approver'), payload: { queue_ids: ids, decision: 'approve', reason: 'patch day' } });
+    expect(batch.statusCode, batch.body).toBe(200);
+    expect(batch.json()).toMatchObject({ decided: 8, refused: 0 });
+    const rows = await t.tw.db.selectFrom('patch_approvals').select(['queue_id', 'decision', 'test_id']).where('queue_id', 'in', ids).execute();
+    expect(rows.map((r) => r.queue_id).sort()).toEqual([...ids].sort());
+    expect(rows.every((r) => r.decision === 'approve' && r.test_id === root.test_id)).toBe(true);
+    const again = await t.api.app.inject({ method: 'POST', url: '/api/v1/approvals/batch', headers: bearer('approver'), payload: { queue_ids: [ids[0], 999999], decision: 'approve' } });
+    expect(again.json()).toMatchObject({ decided: 0, refused: 2, results: [{ ok: false, error: { status_code: 409 } }, { ok: false, error: { status_code: 404 } }] });
+    const viewer = await t.api.app.inject({ method: 'POST', url: '/api/v1/approvals/batch', headers: bearer('viewer'), payload: { queue_ids: ids, decision: 'approve' } });
+    expect(viewer.statusCode).toBe(403);
   });
 
   it('a bundle of 8 with one cpu_spike: exactly that erratum rolled back and blamed, 7 passed, in ≤ 1 + 2·log2(8) runs', async () => {

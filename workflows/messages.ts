@@ -227,7 +227,21 @@ export interface DeploymentInput {
   requestedBy: string;
   policy: DeploymentPlanPolicy;
   timing: TestTiming;
+  /** A rollout of a set (a patch day): the other approved errata of the OS it carries, one UYUNI action per system for all. */
+  members?: CarriedErratum[];
 }
+
+export interface CarriedErratum {
+  queueId: number;
+  errataId: number;
+  advisoryName: string;
+  requiresReboot: boolean;
+}
+
+/** To a member of a set rollout, from the carrier's patchTest once the set's requests are recorded: it is carried. */
+export const carriedBySignal = defineSignal<[{ carrier: number; by: string; policy: DeploymentPlanPolicy }]>('carriedBy');
+/** To a member of a set rollout: the rollout that carried it has ended (sent by the carrier's patchTest). */
+export const carriedRolloutDoneSignal = defineSignal<[DeploymentResult]>('carriedRolloutDone');
 
 export interface DeploymentView {
   queueId: number;
@@ -261,6 +275,10 @@ export interface DeployRequest {
   /** Makes the request's record idempotent. */
   requestId?: string;
   source?: 'api' | 'cli' | 'dashboard';
+  /** A set rollout: the queue items this item's rollout carries with it (approved, same OS). */
+  members?: number[];
+  /** A set rollout: this item is carried by that queue item's rollout (deploy-<carriedBy>). */
+  carriedBy?: number;
 }
 
 // --- auto-dispatch -------------------------------------------------------------------------------------

@@ -22,7 +22,8 @@ export function createBundleActivities(deps: TestDeps) {
       const { workflowId, runId } = workflowOf();
       return db.transaction().execute(async (trx) => {
         const node = await trx.selectFrom('test_bundles').selectAll().where('id', '=', input.bundleId).forUpdate().executeTakeFirst();
-        if (!node) throw ApplicationFailure.nonRetryable(`bundle ${input.bundleId} does not exist`, 'BundleNotFound');
+        // Retryable: the dispatcher starts the workflow inside the claim's transaction, which commits just after.
+        if (!node) throw ApplicationFailure.retryable(`bundle ${input.bundleId} does not exist (yet)`, 'BundleNotYetRecorded');
         const members = await membersFacts(trx, node.member_ids);
         const missing = members.filter((m) => m.uyuniErrataId === null).map((m) => m.advisoryName);
         if (missing.length || members.length !== node.member_ids.length) {

@@ -48,6 +48,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`CREATE INDEX patch_tests_bundle_idx ON patch_tests (bundle_id) WHERE bundle_id IS NOT NULL`.execute(db);
   await sql`ALTER TABLE patch_tests DROP CONSTRAINT IF EXISTS patch_tests_failure_cause_check`.execute(db);
   await sql`ALTER TABLE patch_tests ADD CONSTRAINT patch_tests_failure_cause_check CHECK (failure_cause IN ('patch', 'test_system', 'unknown', 'bundle'))`.execute(db);
+  // A set rollout: one rollout (deploy-<carrier>) records one request per item it carries.
+  await sql`ALTER TABLE deployments DROP CONSTRAINT IF EXISTS deployments_workflow_id_key`.execute(db);
+  await sql`CREATE UNIQUE INDEX deployments_workflow_queue_idx ON deployments (workflow_id, queue_id)`.execute(db);
   for (const [key, value, description] of CONFIG) {
     await sql`INSERT INTO orchestrator_config (key, value, description, updated_by) VALUES (${key}, ${JSON.stringify(value)}::jsonb, ${description}, 'migration')
               ON CONFLICT (key) DO NOTHING`.execute(db);
@@ -56,6 +59,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
 export async function down(db: Kysely<unknown>): Promise<void> {
   await sql`DELETE FROM orchestrator_config WHERE key = ANY(${CONFIG.map(([k]) => k)}::text[])`.execute(db);
+  await sql`DROP INDEX IF EXISTS deployments_workflow_queue_idx`.execute(db);
+  await sql`DELETE FROM deployments d WHERE EXISTS (SELECT 1 FROM deployments o WHERE o.workflow_id = d.workflow_id AND o.id < d.id)`.execute(db);
+  await sql`ALTER TABLE deployments ADD CONSTRAINT deployments_workflow_id_key UNIQUE (workflow_id)`.execute(db);
   await sql`UPDATE patch_tests SET failure_cause = 'unknown' WHERE failure_cause = 'bundle'`.execute(db);
   await sql`ALTER TABLE patch_tests DROP CONSTRAINT IF EXISTS patch_tests_failure_cause_check`.execute(db);
   await sql`ALTER TABLE patch_tests ADD CONSTRAINT patch_tests_failure_cause_check CHECK (failure_cause IN ('patch', 'test_system', 'unknown'))`.execute(db);

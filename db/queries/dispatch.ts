@@ -150,7 +150,9 @@ export async function recheckTestability(db: Executor, opts: { retryAfterSeconds
         status_reason = 'retrying after an inconclusive test: ' || coalesce(q.status_reason, '')
       from candidates c where c.id = q.id and c.status = 'inconclusive' and c.testable
         and q.status_changed_at < now() - make_interval(secs => ${opts.retryAfterSeconds})
-        and (select count(*) from patch_tests t where t.queue_id = q.id and t.status = 'inconclusive') <= ${opts.maxRetries}
+        and (select count(*) from patch_tests t where t.queue_id = q.id and t.status = 'inconclusive' and t.bundle_id is null)
+          + (select count(*) from test_bundle_members m join test_bundles b on b.id = m.bundle_id
+             where m.queue_id = q.id and b.root_id is null and m.verdict = 'inconclusive') <= ${opts.maxRetries}
       returning 'queued'::text as status
     )
     select status, count(*)::integer as n from (select * from untestable union all select * from requeued union all select * from retried) m group by status`.execute(db);

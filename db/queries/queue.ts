@@ -73,8 +73,17 @@ export function riskProfileOf(db: Executor, queueId: number) {
   return db.selectFrom('patch_risk_profile').selectAll().where('queue_id', '=', queueId).executeTakeFirst();
 }
 
+/** Every test run of the item: its own tests and every bundle run it was a member of (not only as the first). */
 export function testsOf(db: Executor, queueId: number) {
-  return db.selectFrom('patch_tests').selectAll().where('queue_id', '=', queueId).orderBy('started_at', 'desc').execute();
+  return db
+    .selectFrom('patch_tests')
+    .selectAll()
+    .where((eb) => eb.or([
+      eb('queue_id', '=', queueId),
+      eb('bundle_id', 'in', eb.selectFrom('test_bundle_members').select('bundle_id').where('queue_id', '=', queueId)),
+    ]))
+    .orderBy('started_at', 'desc')
+    .execute();
 }
 
 export function approvalsOf(db: Executor, queueId: number) {

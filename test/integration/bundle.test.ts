@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Erratum } from '../../lab/fleet/index.js';
+import type { DeploymentResult } from '../../workflows/messages.js';
 import { bearer } from '../support/api.js';
 import { errataForAll, expectOneApplyPerRun, nodesOf, queueInOrder, setConfig, startBundle } from '../support/bundles.js';
 import { startTestEngine, type TestEngine } from '../support/test-engine.js';
@@ -9,6 +11,8 @@ import { startTestEngine, type TestEngine } from '../support/test-engine.js';
 describe('bundles', { timeout: 420_000 }, () => {
   let t: TestEngine;
   const used: number[] = [];
+  /** The clean bundle's errata and queue ids, approved at the end of the first case (a patch day's set). */
+  let approved: { ids: number[]; errata: Erratum[] } | undefined;
   const status = async (ids: number[]) =>
     Object.fromEntries((await t.tw.db.selectFrom('patch_test_queue').select(['id', 'status', 'status_reason']).where('id', 'in', ids).execute()).map((r) => [r.id, r]));
 
@@ -65,6 +69,7 @@ describe('bundles', { timeout: 420_000 }, () => {
     expect(again.json()).toMatchObject({ decided: 0, refused: 2, results: [{ ok: false, error: { status_code: 409 } }, { ok: false, error: { status_code: 404 } }] });
     const viewer = await t.api.app.inject({ method: 'POST', url: '/api/v1/approvals/batch', headers: bearer('viewer'), payload: { queue_ids: ids, decision: 'approve' } });
     expect(viewer.statusCode).toBe(403);
+    approved = { ids, errata };
   });
 
   it('a bundle of 8 with one cpu_spike: exactly that erratum rolled back and blamed, 7 passed, in ≤ 1 + 2·log2(8) runs', async () => {
@@ -101,9 +106,65 @@ describe('bundles', { timeout: 420_000 }, () => {
     const own = await t.tw.db.selectFrom('patch_tests').select(['id', 'queue_id', 'failure_cause']).where('bundle_id', 'in', nodes.map((n) => n.id)).where('status', '<>', 'passed').execute();
     expect(own.filter((x) => x.failure_cause === 'patch')).toEqual([{ id: proof.test_id, queue_id: culprit, failure_cause: 'patch' }]);
     expect(own.filter((x) => x.failure_cause !== 'patch').every((x) => x.failure_cause === 'bundle')).toBe(true);
+    // the culprit's own record names every run it was in (GET /queue/<id>)
+    const detail = await t.api.app.inject({ method: 'GET', url: `/api/v1/queue/${culprit}`, headers: bearer('viewer') });
+    expect(detail.statusCode, detail.body).toBe(200);
+    expect(detail.json().bundle_runs.map((x: { run_id: number }) => x.run_id)).toEqual(verdicts[culprit]?.runs);
+    expect(detail.json().tests.map((x: { id: number }) => x.id).sort()).toEqual(nodes.filter((n) => n.member_ids.includes(culprit)).map((n) => n.test_id).sort());
     // every run restored its host: both test systems are free and not quarantined
     const sys = await t.tw.db.selectFrom('test_systems').select(['name', 'leased_by', 'quarantined']).where('os', '=', 'ubuntu').execute();
     expect(sys.every((s) => s.leased_by === null && !s.quarantined), JSON.stringify(sys)).toBe(true);
     await expectOneApplyPerRun(t, 'ubuntu', bundleId, errata, ids);
+  });
+
+  it('a patch day: three approved errata in one rollout — one UYUNI action per system for the set — and one rollback restores all three', async () => {
+    expect(approved, 'the first case approved the clean bundle').toBeDefined();
+    const prod = t.lab.fleet.systemsOf('ubuntu', 'prod');
+    const affected = (e: Erratum) => prod.filter((s) => t.lab.fleet.findErrata({ os: 'ubuntu', relevantTo: s.id }).some((x) => x.id === e.id)).map((s) => s.id);
+    // three of the approved errata that production needs
+    const picks = approved!.errata.map((e, i) => ({ e, id: approved!.ids[i]!, on: affected(e) })).filter((p) => p.on.length > 0).slice(0, 3);
+    expect(picks.length, 'three approved errata that production systems need').toBe(3);
+    for (const [key, value] of Object.entries({ 'deploy.soak_minutes': 0, 'deploy.canary_size': 1, 'deploy.wave_size': 10 })) await setConfig(t, key, value);
+    const bad = await t.api.app.inject({ method: 'POST', url: '/api/v1/deployments', headers: bearer('operator'), payload: { queue_id: picks[0]!.id, queue_ids: [picks[1]!.id] } });
+    expect(bad.statusCode).toBe(400);
+    const res = await t.api.app.inject({ method: 'POST', url: '/api/v1/deployments', headers: bearer('operator'), payload: { queue_ids: picks.map((p) => p.id) } });
+    expect(res.statusCode, res.body).toBe(202);
+    const carrier = picks[0]!.id;
+    expect(res.json()).toMatchObject({ queue_id: carrier, workflow_id: `deploy-${carrier}` });
+    // the rollout starts once the carrier's workflow has recorded the set and told the members
+    const handleOf = async (id: string) => {
+      for (let i = 0; i < 100; i++) {
+        const h = t.tw.client.workflow.getHandle(id);
+        if (await h.describe().then(() => true, () => false)) return h;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      throw new Error(`${id} never started`);
+    };
+    const result = (await (await handleOf(`deploy-${carrier}`)).result()) as DeploymentResult;
+    expect(result.status, JSON.stringify(result)).toBe('completed');
+    // every item of the set completed, each with its own recorded request against the one rollout
+    for (const p of picks) await t.untilStatus(`patch-test-${p.id}`, 'completed');
+    const statuses = await t.tw.db.selectFrom('patch_test_queue').select(['id', 'status']).where('id', 'in', picks.map((p) => p.id)).execute();
+    expect(statuses.every((s) => s.status === 'completed'), JSON.stringify(statuses)).toBe(true);
+    const requests = await t.tw.db.selectFrom('deployments').select(['queue_id', 'workflow_id']).where('queue_id', 'in', picks.map((p) => p.id)).execute();
+    expect(requests.map((r) => r.workflow_id)).toEqual(picks.map(() => `deploy-${carrier}`));
+    // each production system that needs some of the set got ONE action holding exactly those errata
+    const rows = await t.tw.db.selectFrom('patch_deployments').select(['system_id', 'status', 'uyuni_action_id']).where('workflow_id', '=', `deploy-${carrier}`).execute();
+    const union = new Set(picks.flatMap((p) => p.on));
+    expect(rows.map((r) => r.system_id).sort()).toEqual([...union].sort());
+    for (const r of rows) {
+      expect(r.status).toBe('applied');
+      const want = picks.filter((p) => p.on.includes(r.system_id)).map((p) => p.e.id).sort();
+      expect([...(t.lab.fleet.action(r.uyuni_action_id!) as unknown as { errataIds: number[] }).errataIds].sort()).toEqual(want);
+    }
+    // rolling back one member rolls back the set: every system restored (verified), every item prod_rolled_back
+    const rb = await t.api.app.inject({ method: 'POST', url: `/api/v1/deployments/${picks[2]!.id}/rollback`, headers: bearer('operator'), payload: { reason: 'patch day regression' } });
+    expect(rb.statusCode, rb.body).toBe(202);
+    expect(rb.json()).toMatchObject({ queue_id: carrier, workflow_id: `deploy-rollback-${carrier}` });
+    const undone = (await (await handleOf(`deploy-rollback-${carrier}`)).result()) as { rolledBack: number; failed: number };
+    expect(undone).toMatchObject({ rolledBack: union.size, failed: 0 });
+    const after = await t.tw.db.selectFrom('patch_test_queue').select(['id', 'status']).where('id', 'in', picks.map((p) => p.id)).execute();
+    expect(after.every((s) => s.status === 'prod_rolled_back'), JSON.stringify(after)).toBe(true);
+    for (const p of picks) for (const sid of p.on) expect(t.lab.fleet.findErrata({ os: 'ubuntu', relevantTo: sid }).some((x) => x.id === p.e.id), `${p.e.advisoryName} relevant again on ${sid}`).toBe(true);
   });
 });

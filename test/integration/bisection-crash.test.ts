@@ -58,7 +58,11 @@ describe('a bisection survives SIGKILL of its worker', () => {
     const bad = forAll({ personality: 'cpu_spike' })[0]!;
     const sources = new Set([bad.source]);
     const clean: Erratum[] = [];
-    for (const e of forAll({ personality: 'none', kernel: false, rebootSuggested: false })) if (clean.length < 3 && !sources.has(e.source)) (clean.push(e), sources.add(e.source));
+    for (const e of forAll({ personality: 'none', kernel: false, rebootSuggested: false })) {
+      if (clean.length >= 3 || sources.has(e.source)) continue;
+      clean.push(e);
+      sources.add(e.source);
+    }
     const errata = [bad, ...clean];
     const ids: number[] = [];
     for (const [i, e] of errata.entries()) {

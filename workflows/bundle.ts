@@ -13,6 +13,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { BundleKind } from '../db/database.js';
 import { resolveNode, type RunResult, type RunVerdict, type Verdicts } from '../domain/bisection.js';
 import { SA, testStatusQuery, workflowIds, type ApprovalPolicy, type TestResult, type TestTiming } from './messages.js';
+import { wakeDispatcher } from './dispatch.js';
 import { patchTest } from './patch-test.js';
 import { testActivities } from './test-proxies.js';
 import { runTest } from './test-run.js';
@@ -112,7 +113,11 @@ export async function bundleTest(input: BundleTestInput): Promise<BundleTestResu
       nameOf: (m) => input.names[String(m)] ?? `#${m}`,
     });
     status.verdicts = verdicts;
-    if (input.kind === 'bundle') await settle(input, acts, verdicts);
+    if (input.kind === 'bundle') {
+      await settle(input, acts, verdicts);
+      // The members are settled only now (inconclusive ones may be retried): let the dispatcher look again.
+      if (input.autoDispatch) await wakeDispatcher();
+    }
     return { run, testId: info.testId, verdicts };
   } catch (err) {
     if (isCancellation(err) && input.kind === 'bundle') {

@@ -45,7 +45,7 @@ export async function claimAndStartBundle(
   db: Db,
   client: Client,
   config: Readonly<Config>,
-  opts: { requestedBy: string; approval: ApprovalPolicy; timing?: TestTiming; settings: BundleSettings },
+  opts: { requestedBy: string; approval?: ApprovalPolicy; timing?: TestTiming; settings: BundleSettings },
 ): Promise<DispatchedStart> {
   const timing = opts.timing ?? testTiming(config);
   try {
@@ -86,7 +86,7 @@ export async function claimAndStartBundle(
         handle = await client.workflow.start<typeof bundleTest>('bundleTest', {
           taskQueue: config.temporal.taskQueue,
           workflowId,
-          args: [{ bundleId, rootId: bundleId, kind: 'bundle', members, names, os: claim.targetOs, requestedBy: opts.requestedBy, timing, approval: opts.approval, autoDispatch: config.test.autoDispatch }],
+          args: [{ bundleId, rootId: bundleId, kind: 'bundle', members, names, os: claim.targetOs, requestedBy: opts.requestedBy, timing, ...(opts.approval ? { approval: opts.approval } : {}), autoDispatch: config.test.autoDispatch }],
           typedSearchAttributes: [{ key: SA.bundleId, value: bundleId }, { key: SA.bundleKind, value: 'bundle' }, { key: SA.patchStatus, value: 'testing' }],
         });
       } catch (err) {

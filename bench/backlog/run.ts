@@ -106,7 +106,11 @@ async function drain(mode: 'one by one' | 'bundles', temporalAddress: string): P
     const wallS = (performance.now() - started - 3_000) / 1000;
     const runs = (await pool.query<{ n: number }>(`select count(*)::integer as n from patch_tests where status <> 'cancelled'`)).rows[0]?.n ?? 0;
     const items = (await pool.query<{ advisory_name: string; status: string }>('select advisory_name, status from patch_test_queue')).rows;
-    // The dispatcher (one per namespace) and the sync Schedule belong to this mode's task queue: gone before the next.
+    // The dispatcher (one per namespace), the patchTests waiting for approval (their ids are queue ids, which the
+    // next mode's database numbers again) and the sync Schedule belong to this mode: gone before the next.
+    for await (const w of client.workflow.list({ query: `TaskQueue = "${taskQueue}" AND ExecutionStatus = "Running"` })) {
+      await client.workflow.getHandle(w.workflowId, w.runId).terminate('bench mode over').catch(() => undefined);
+    }
     await client.workflow.getHandle('test-dispatcher').terminate('bench mode over').catch(() => undefined);
     await client.schedule.getHandle('uyuni-sync').delete().catch(() => undefined);
     await connection.close();

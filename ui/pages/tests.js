@@ -106,12 +106,49 @@ function TestBody({ d, me, settings, onChanged }) {
 }
 
 /**
- * A bundle's members and its bisection tree go here once tests can cover a bundle of errata (left for the
- * merge with the bundle work: GET /tests/:id will carry `bundle`). Renders nothing for a single-erratum test.
+ * A run of a bundle (several errata at once): the bundle's members with their own verdicts and evidence, and
+ * its bisection as a tree of runs (GET /bundles/<id>). Renders nothing for a one-erratum test.
  */
 export function BundleSection({ test }) {
-  if (!test.bundle) return null;
-  return html`<section class="card" aria-labelledby="bundle-title"><h2 id="bundle-title">Bundle</h2><pre>${JSON.stringify(test.bundle, null, 2)}</pre></section>`;
+  const id = test.bundle_id;
+  const { data, error } = usePoll((signal) => (id ? api(`/bundles/${id}`, { signal }) : Promise.resolve(null)), [id], test.status === 'running' ? 4000 : 10000);
+  if (!id) return null;
+  return html`<section class="card" aria-labelledby="bundle-title">
+    <h2 id="bundle-title">Bundle #${data?.id ?? id}${data ? html` · ${data.target_os} · ${data.members.length} errata · ${data.runs} run${data.runs === 1 ? '' : 's'}` : null}</h2>
+    <${ErrorNote} error=${error} />
+    ${data
+      ? html`
+          ${data.size_policy?.why ? html`<p>Size ${data.size_policy.chosen}: ${data.size_policy.why}</p>` : null}
+          <table>
+            <caption>Members and their own verdicts${data.settled ? '' : ' (the bisection is still running)'}</caption>
+            <thead><tr><th scope="col">advisory</th><th scope="col">verdict</th><th scope="col">why</th><th scope="col">runs</th></tr></thead>
+            <tbody>
+              ${data.members.map(
+                (m) => html`<tr>
+                  <td><a href=${`#/queue`}>${m.advisory_name}</a> (#${m.queue_id})</td>
+                  <td>${m.verdict ? html`<${Badge} value=${m.verdict} />` : label(m.queue_status)}</td>
+                  <td>${m.reason ?? ''}</td>
+                  <td>${m.runs.map((r) => `#${r}`).join(' ')}</td>
+                </tr>`,
+              )}
+            </tbody>
+          </table>
+          <h3>Runs</h3>
+          <${RunTree} node=${data.tree} names=${Object.fromEntries(data.members.map((m) => [m.queue_id, m.advisory_name]))} current=${test.id} />`
+      : null}
+  </section>`;
+}
+
+/** The bisection tree: each run with its kind, members and verdict; a link to its test record. */
+function RunTree({ node, names, current }) {
+  return html`<ul class="run-tree">
+    <li>
+      <${Badge} value=${node.status} /> run #${node.id} · ${node.kind} · ${node.members.map((m) => names[m] ?? `#${m}`).join(', ')}
+      ${node.test_id && node.test_id !== current ? html` · <a href=${`#/tests/${node.test_id}`}>test ${node.test_id}</a>` : node.test_id === current ? ' · this test' : null}
+      ${node.failure_reason ? html`<div class="error">${node.failure_reason}</div>` : null}
+      ${node.children.length ? node.children.map((c) => html`<${RunTree} node=${c} names=${names} current=${current} />`) : null}
+    </li>
+  </ul>`;
 }
 
 function PhaseTimeline({ phases, live }) {

@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AddressInfo } from 'node:net';
 import type { Erratum } from '../../lab/fleet/index.js';
+import { TEST_TOKENS } from '../support/api.js';
+import { launchChromium, watchProblems } from '../support/browser.js';
 import { errataForAll, expectOneApplyPerRun, nodesOf, queueInOrder, setConfig, startBundle } from '../support/bundles.js';
 import { startTestEngine, type TestEngine } from '../support/test-engine.js';
 
@@ -9,6 +12,7 @@ describe('bisection: the hard cases', { timeout: 600_000 }, () => {
   let t: TestEngine;
   const used: number[] = [];
   let base = 1;
+  let interaction: { rootTestId: number; names: string[] } | undefined;
   const both = (e: Erratum) => t.lab.fleet.systemsOf('ubuntu', 'test').every((s) => t.lab.fleet.findErrata({ os: 'ubuntu', relevantTo: s.id }).some((x) => x.id === e.id));
   const clean = (n: number, avoid: Erratum[] = []) => {
     const picked = errataForAll(t, 'ubuntu', n + avoid.length + 4, { personality: 'none', kernel: false, rebootSuggested: false }, used).filter((e) => !avoid.some((a) => a.source === e.source));
@@ -53,6 +57,7 @@ describe('bisection: the hard cases', { timeout: 600_000 }, () => {
     t.lab.fleet.addErratumFault({ kind: 'interaction', errataIds: [a.id, b.id] });
     try {
       const { ids, verdicts, nodes } = await run(errata);
+      interaction = { rootTestId: nodes[0]!.test_id!, names: [a.advisoryName, b.advisoryName] };
       expect(kinds(verdicts, ids), JSON.stringify(verdicts)).toEqual(['passed', 'passed', 'interaction', 'passed', 'passed', 'interaction', 'passed', 'passed']);
       expect(verdicts[ids[2]!]?.reason).toContain(`fails together with ${b.advisoryName}`);
       expect(verdicts[ids[5]!]?.partners).toEqual([ids[2]]);
@@ -82,6 +87,35 @@ describe('bisection: the hard cases', { timeout: 600_000 }, () => {
       expect(rows.map((r) => r.failure_cause)).toEqual(['bundle']);
     } finally {
       t.lab.fleet.clearErratumFaults();
+    }
+  });
+
+  it('the dashboard shows the bundle on its run\'s Test page: members with their own verdicts, and the tree of runs', async () => {
+    expect(interaction, 'the interaction case ran').toBeDefined();
+    await t.api.app.listen({ host: '127.0.0.1', port: 0 });
+    const baseUrl = `http://127.0.0.1:${(t.api.app.server.address() as AddressInfo).port}`;
+    const browser = await launchChromium();
+    try {
+      const page = await (await browser.newContext()).newPage();
+      const problems = await watchProblems(page);
+      await page.goto(`${baseUrl}/ui/`);
+      await page.getByLabel('API token').fill(TEST_TOKENS.find((x) => x.role === 'viewer')!.token);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByTestId('who').waitFor();
+      await page.goto(`${baseUrl}/ui/#/tests/${interaction!.rootTestId}`);
+      const section = page.locator('section[aria-labelledby=bundle-title]');
+      await section.locator('table tbody tr').first().waitFor();
+      expect(await section.locator('table tbody tr').count()).toBe(8);
+      for (const name of interaction!.names) {
+        const row = section.locator('tbody tr').filter({ has: page.locator('td:first-child', { hasText: name }) });
+        expect(await row.textContent()).toMatch(/interaction.*fails together with/s);
+      }
+      // the tree: the bundle, its halves, the retest and the probes, nested under the runs that started them
+      expect(await section.locator('ul.run-tree li').count()).toBeGreaterThanOrEqual(5);
+      expect(await section.locator('ul.run-tree ul.run-tree').count()).toBeGreaterThanOrEqual(2);
+      expect(problems.filter((p) => !p.includes('Failed to load resource'))).toEqual([]);
+    } finally {
+      await browser.close();
     }
   });
 });

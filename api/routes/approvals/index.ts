@@ -179,7 +179,7 @@ export const approvalRoutes: FastifyPluginAsyncTypebox = async (app) => {
             queue_ids: Type.Array(Id('queue item id'), { minItems: 1, maxItems: 500, uniqueItems: true }),
             decision: StringEnum(['approve', 'reject', 'snooze'] as const),
             reason: Type.Optional(SafeText({ maxLength: 2000 })),
-            until: Type.Optional(Type.String({ format: 'date-time', maxLength: 40, description: 'snooze: when the items wait for a decision again' })),
+            until: Type.Optional(Type.String({ format: 'date-time', maxLength: 40, description: 'snooze: when the items wait for a decision again (ignored by approve and reject)' })),
             source: Type.Optional(StringEnum(['api', 'dashboard'] as const)),
           },
           { additionalProperties: false },
@@ -206,11 +206,11 @@ export const approvalRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const { queue_ids: ids, decision, ...rest } = request.body;
       if (decision === 'snooze' && !(Date.parse(rest.until ?? '') > Date.now())) throw badRequest('until', 'must be a time in the future');
-      if (decision !== 'snooze' && rest.until !== undefined) throw badRequest('until', 'is only for snooze');
       const results = [];
       for (const id of ids) {
         try {
-          results.push({ ok: true, ...(await decideOne(id, decision, rest, request.actor?.name ?? 'unknown', request.log)) });
+          const body = decision === 'snooze' ? rest : { ...rest, until: undefined };
+          results.push({ ok: true, ...(await decideOne(id, decision, body, request.actor?.name ?? 'unknown', request.log)) });
         } catch (err) {
           // the item's own refusal; anything else (a dependency down) is the whole request's error
           if (!(err instanceof ApiError)) throw err;

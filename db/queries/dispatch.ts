@@ -36,7 +36,7 @@ export async function claimTest(trx: Transaction<Database>, opts: { queueId?: nu
       ) s on true
       where q.status = 'queued' and e.uyuni_errata_id is not null
         and (${opts.queueId ?? null}::integer is null or q.id = ${opts.queueId ?? null})
-      order by q.priority_override asc nulls last, q.severity_rank, q.success_score desc nulls last, q.id
+      order by q.priority_override asc nulls last, q.urgency desc, q.severity_rank, q.success_score desc nulls last, q.id
       limit 1`.execute(trx);
     const claim = rows[0];
     if (!claim) return undefined;

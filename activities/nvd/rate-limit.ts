@@ -8,6 +8,8 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../db/database.js';
 import { sleep } from '../shared/intel-http.js';
 
+const defaultMargin = (windowMs: number) => Math.min(1_000, windowMs / 20);
+
 export interface RateLimiter {
   /** Resolves once a request may be sent now (the slot is taken). */
   acquire(signal?: AbortSignal, onWait?: (ms: number) => void): Promise<void>;
@@ -18,7 +20,7 @@ export interface RateLimiter {
 export interface RollingWindow {
   limit: number;
   windowMs: number;
-  /** extra spacing beyond the window (default 1 s) */
+  /** extra spacing beyond the window (default 1 s, at most a 20th of the window) */
   marginMs?: number;
 }
 

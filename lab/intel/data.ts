@@ -233,7 +233,7 @@ export class IntelData {
     const rng = createRng(7, 'epss-extra');
     for (let i = 0; i < extraRows; i++) {
       const u = rng.next();
-      lines.push(`CVE-${1999 + (i % 27)}-${String(100000 + i)},${(0.0004 + 0.97 * u ** 8).toFixed(5)},${u.toFixed(5)}`);
+      lines.push(`CVE-${1999 + (i % 27)}-${String(9_000_000 + i)},${(0.0004 + 0.97 * u ** 8).toFixed(5)},${u.toFixed(5)}`);
     }
     return `${lines.join('\n')}\n`;
   }

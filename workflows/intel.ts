@@ -2,8 +2,9 @@ import { ApplicationFailure, condition, continueAsNew, proxyActivities, setHandl
 import type { Activities } from '../activities/index.js';
 import { intelMoreSignal, intelProgressQuery, type IntelInput, type IntelProgress, type IntelSummary } from './intel-messages.js';
 
-// The enrichment after each sync (issue 14): KEV catalog (daily), NVD for new or stale CVEs (look-ups in
-// chunks, or lastModified windows), EPSS in chunks, then every erratum's severity and urgency. One workflow
+// The enrichment after each sync (issue 14): KEV catalog (daily) and EPSS in chunks, then every erratum's
+// severity and urgency at once (a KEV listing reaches the queue without waiting for NVD's rate limit), then
+// NVD for new or stale CVEs (look-ups in chunks, or lastModified windows), then the ranking again. One workflow
 // per task queue (`intel-enrichment`): a sync only signals it (signal-with-start), so no sync ever waits on
 // NVD's rate limit; a sync that commits during a pass makes it run one more pass.
 
@@ -62,6 +63,23 @@ export async function intelEnrichment(input: IntelInput = { trigger: 'sync' }): 
       progress.kev = await quick.intelRefreshKev({ force });
     });
 
+    progress.phase = 'epss';
+    await attempt('epss', async () => {
+      for (let first = true; ; first = false) {
+        const r = await quick.intelEpss({ limit: EPSS_PER_CHUNK, force: force && first });
+        if (first) progress.epss.planned = r.done + r.remaining;
+        progress.epss.done += r.done;
+        progress.epss.scored += r.scored;
+        progress.epss.requests += r.requests;
+        if (r.remaining === 0 || r.done === 0) break;
+      }
+    });
+
+    progress.phase = 'rank';
+    await attempt('rank', async () => {
+      progress.errataUpdated += (await quick.intelRankErrata()).errataUpdated;
+    });
+
     progress.phase = 'nvd';
     await attempt('nvd', async () => {
       const plan = await quick.intelPlanNvd();
@@ -88,18 +106,6 @@ export async function intelEnrichment(input: IntelInput = { trigger: 'sync' }): 
           progress.nvd.notFound += r.notFound;
           if (r.remaining === 0 || r.done === 0) break;
         }
-      }
-    });
-
-    progress.phase = 'epss';
-    await attempt('epss', async () => {
-      for (let first = true; ; first = false) {
-        const r = await quick.intelEpss({ limit: EPSS_PER_CHUNK, force: force && first });
-        if (first) progress.epss.planned = r.done + r.remaining;
-        progress.epss.done += r.done;
-        progress.epss.scored += r.scored;
-        progress.epss.requests += r.requests;
-        if (r.remaining === 0 || r.done === 0) break;
       }
     });
 

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { sql } from 'kysely';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NvdClient } from '../../activities/nvd/client.js';
 import { MemoryRollingWindowLimiter, PgRollingWindowLimiter } from '../../activities/nvd/rate-limit.js';
@@ -56,6 +57,26 @@ describe('NVD rate limit (lab NVD: 5 per rolling 30 s without a key, then 403)',
       expect(sixth).toBeInstanceOf(IntelRateLimitedError);
       expect((sixth as IntelRateLimitedError).status).toBe(403);
       expect(lab.arrivals.map((a) => a.status)).toEqual([200, 200, 200, 200, 200, 403]);
+    } finally {
+      await client.close();
+      await lab.close();
+    }
+  });
+
+  it('the key travels only in the apiKey header: never in the URL, a log line or an error', async () => {
+    const lab = await startIntelLab(cves);
+    const lines: string[] = [];
+    const logger = pino({ level: 'debug' }, { write: (l: string) => void lines.push(l) });
+    const key = 'secret-nvd-key-7f3a9c';
+    const client = new NvdClient({ url: lab.nvdUrl, apiKey: key, timeoutMs: 5_000, limiter: new MemoryRollingWindowLimiter({ limit: 50, windowMs: WINDOW }), backoffMs: 10, maxAttempts: 3, logger });
+    try {
+      expect((await client.cve(cves[0]!))?.id).toBe(cves[0]);
+      await lab.app.inject({ method: 'POST', url: '/lab/intel/faults', payload: { kind: 'nvd403', times: 3 } });
+      const err = await client.cve(cves[1]!).then(() => null, (e: unknown) => e as Error);
+      expect(err).toBeInstanceOf(IntelRateLimitedError);
+      expect(lab.arrivals.map((a) => [a.status, a.keyed])).toEqual([[200, true], [403, true], [403, true], [403, true]]);
+      expect(lines.length).toBe(2); // the two backoffs
+      for (const text of [...lines, err!.message, String(err!.stack)]) expect(text).not.toContain(key);
     } finally {
       await client.close();
       await lab.close();

@@ -78,7 +78,7 @@ export interface IntelDataOptions {
   seed?: number;
   /** "now" for lastModified / KEV dates (default: the wall clock at construction) */
   nowMs?: number;
-  /** share of CVEs in KEV among the severe ones (default 0.05) */
+  /** share of the severe CVEs (CVSS ≥ 7.5) listed in KEV (default 0.05) */
   kevShare?: number;
 }
 
@@ -168,7 +168,7 @@ export class IntelData {
         this.epss.set(cve, { cve, epss: (0.0004 + 0.97 * u ** 8).toFixed(5), percentile: u.toFixed(5), date: this.scoreDate });
       }
       const severe = shape !== 'awaiting' && shape !== 'rejected' && v31[0] >= 7.5;
-      if (severe && rng.chance((opts.kevShare ?? 0.05) * 3)) {
+      if (severe && rng.chance(opts.kevShare ?? 0.05)) {
         const added = this.nowMs - rng.int(1, 400) * DAY;
         this.addKev(cve, { dateAdded: day(added), dueDate: day(added + 21 * DAY), ransomware: rng.chance(0.3) });
       }

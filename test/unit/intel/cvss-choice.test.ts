@@ -15,7 +15,7 @@ describe('the CVSS chosen for a CVE', () => {
   it.each([
     ['v2-only.CVE-2013-0001.json', { score: 4.3, version: '2.0', source: 'nvd@nist.gov', type: 'Primary', baseSeverity: 'MEDIUM', vector: 'AV:N/AC:M/Au:N/C:P/I:N/A:N' }],
     ['shape-v30-only.json', { score: 5.4, version: '3.0', source: 'vultures@jpcert.or.jp', type: 'Secondary', baseSeverity: 'MEDIUM', vector: 'CVSS:3.0/AV:N/AC:L/PR:N/UI:R/S:U/C:L/I:L/A:N' }],
-    ['shape-v31-primary-secondary-disagree.json', { score: 7.8, version: '3.1', source: 'nvd@nist.gov', type: 'Primary', baseSeverity: 'HIGH', vector: 'CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H' }],
+    ['v31-primary-secondary-disagree.CVE-2024-45409.json', { score: 9.8, version: '3.1', source: 'nvd@nist.gov', type: 'Primary', baseSeverity: 'CRITICAL', vector: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H' }],
     ['v31-secondary-first.CVE-2024-3094.json', { score: 10, version: '3.1', source: 'nvd@nist.gov', type: 'Primary', baseSeverity: 'CRITICAL', vector: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H' }],
     ['v31-primary.CVE-2023-38545.json', { score: 9.8, version: '3.1', source: 'nvd@nist.gov', type: 'Primary', baseSeverity: 'CRITICAL', vector: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H' }],
     ['shape-v40-only.json', { score: 9.3, version: '4.0', source: 'security-advisories@github.com', type: 'Secondary', baseSeverity: 'CRITICAL' }],

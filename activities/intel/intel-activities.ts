@@ -82,9 +82,11 @@ function signal(): AbortSignal | undefined {
 export function createIntelActivities(deps: Pick<ActivityDeps, 'config' | 'db' | 'log'>, clients: IntelClients = createIntelClients(deps)) {
   const { db, config, log } = deps;
   const { intel } = config;
-  const hooks = () => {
+  // While a request waits (a rate-limit slot, a backoff) the activity heartbeats; `details` keeps what a retry
+  // resumes from (a window's next startIndex) in every heartbeat.
+  const hooks = (details: () => Record<string, unknown> = () => ({})) => {
     const s = signal();
-    return { ...(s ? { signal: s } : {}), onWait: (what: string, ms: number) => beat({ waiting: what, ms }) };
+    return { ...(s ? { signal: s } : {}), onWait: (what: string, ms: number) => beat({ ...details(), waiting: what, ms }) };
   };
 
   return {
@@ -155,6 +157,7 @@ export function createIntelActivities(deps: Pick<ActivityDeps, 'config' | 'db' |
       } catch {
         // not in an activity
       }
+      let next = from;
       const before = clients.nvd.requests;
       let records = 0;
       let stored = 0;
@@ -165,9 +168,10 @@ export function createIntelActivities(deps: Pick<ActivityDeps, 'config' | 'db' |
             records += page.vulnerabilities.length;
             const wanted = await referencedCves(db, page.vulnerabilities.map((v) => v.cve.id));
             stored += await upsertNvd(db, page.vulnerabilities.filter((v) => wanted.has(v.cve.id)).map((v) => nvdRow(v.cve)));
-            beat({ startIndex: page.startIndex + page.vulnerabilities.length });
+            next = page.startIndex + page.vulnerabilities.length;
+            beat({ startIndex: next });
           },
-          hooks(),
+          hooks(() => ({ startIndex: next })),
           from,
         );
         return { pages: r.pages, records, stored, requests: clients.nvd.requests - before };

@@ -17,7 +17,7 @@ import { fleetCves, startIntelLab, type IntelLab } from '../../lab/intel/server.
 import { startUyuniLab, type UyuniLab } from '../../lab/uyuni/server.js';
 import { intelProgress, runIntelNow } from '../../temporal/intel.js';
 import type { uyuniSync } from '../../workflows/index.js';
-import { intelWorkflowId, type IntelSummary } from '../../workflows/intel-messages.js';
+import { intelProgressQuery, intelWorkflowId, type IntelProgress, type IntelSummary } from '../../workflows/intel-messages.js';
 import { bearer, startTestApi, type TestApi } from '../support/api.js';
 import { isolatedDatabase, testConfig } from '../support/context.js';
 import { startTestWorker, type TestWorker } from '../support/worker.js';
@@ -105,6 +105,59 @@ describe('NVD rate limit (lab NVD: 5 per rolling 30 s without a key, then 403)',
       await Promise.all(clients.map((c) => c.close()));
       await lab.close();
     }
+  });
+});
+
+describe('a sync never waits on NVD (no key: 5 requests per 30 s, a look-up per CVE)', () => {
+  let uyuni: UyuniLab;
+  let intel: IntelLab;
+  let tw: TestWorker;
+
+  beforeAll(async () => {
+    uyuni = await startUyuniLab({ actionPickupMs: 50, actionCompleteMs: 100 });
+    intel = await startIntelLab(fleetCves(uyuni.fleet));
+    const DB_NAME = await isolatedDatabase('intelslow');
+    tw = await startTestWorker(
+      testConfig({ DB_NAME, UYUNI_URL: uyuni.url, NVD_URL: intel.nvdUrl, EPSS_URL: intel.epssUrl, KEV_URL: intel.kevUrl, INTEL_AFTER_SYNC: 'true', INTEL_NVD_LOOKUP_MAX: '100000' }),
+      'intelslow',
+    );
+  }, 60_000);
+  afterAll(async () => {
+    await tw?.client.workflow.getHandle(intelWorkflowId(tw.taskQueue)).terminate('test over').catch(() => undefined);
+    await tw?.close();
+    await uyuni?.close();
+    await intel?.close();
+  });
+
+  it('the sync finishes while the enrichment still waits for NVD slots; its progress query says where it is', { timeout: 90_000 }, async () => {
+    const started = Date.now();
+    const summary = await tw.client.workflow.execute<typeof uyuniSync>('uyuniSync', {
+      taskQueue: tw.taskQueue,
+      workflowId: `sync-intelslow-${tw.taskQueue}`,
+      args: [{ trigger: 'manual', uyuniRetry: { maximumAttempts: 3, initialIntervalMs: 100 } }],
+      workflowExecutionTimeout: '2 minutes',
+    });
+    const syncMs = Date.now() - started;
+    expect(summary.errata).toBeGreaterThan(0);
+    // More than 1,000 look-ups at 5 per 30 s take about 100 minutes; the sync took seconds.
+    expect(syncMs).toBeLessThan(30_000);
+    const handle = tw.client.workflow.getHandle(intelWorkflowId(tw.taskQueue));
+    let p: IntelProgress | undefined;
+    for (let i = 0; i < 100; i++) {
+      p = await handle.query(intelProgressQuery);
+      if (p.phase === 'nvd' && p.nvd.mode === 'lookup') break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(p).toMatchObject({ phase: 'nvd', nvd: { mode: 'lookup' }, kev: { refreshed: true } });
+    expect(p!.nvd.planned).toBeGreaterThan(1000);
+    expect((await handle.describe()).status.name).toBe('RUNNING');
+    // KEV and EPSS were ranked before NVD's slow part.
+    expect(p!.errataUpdated).toBeGreaterThan(0);
+    await new Promise((r) => setTimeout(r, 3_000));
+    const nvd = intel.arrivals.filter((a) => a.path === 'nvd');
+    expect(nvd.length).toBeGreaterThan(0);
+    expect(nvd.length).toBeLessThanOrEqual(5);
+    expect(nvd.every((a) => a.status === 200 && !a.keyed)).toBe(true);
   });
 });
 

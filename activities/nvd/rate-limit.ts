@@ -37,7 +37,7 @@ export class PgRollingWindowLimiter implements RateLimiter {
   ) {
     this.limit = w.limit;
     this.windowMs = w.windowMs;
-    this.marginMs = w.marginMs ?? 1_000;
+    this.marginMs = w.marginMs ?? defaultMargin(w.windowMs);
   }
 
   async acquire(signal?: AbortSignal, onWait?: (ms: number) => void): Promise<void> {
@@ -75,7 +75,7 @@ export class MemoryRollingWindowLimiter implements RateLimiter {
   constructor(w: RollingWindow, private readonly now: () => number = Date.now) {
     this.limit = w.limit;
     this.windowMs = w.windowMs;
-    this.marginMs = w.marginMs ?? 1_000;
+    this.marginMs = w.marginMs ?? defaultMargin(w.windowMs);
   }
 
   acquire(signal?: AbortSignal, onWait?: (ms: number) => void): Promise<void> {

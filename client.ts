@@ -50,8 +50,43 @@ export async function ensureSearchAttributes(
 // ops CLI
 
 type Command = (ctx: { client: Client; config: Readonly<Config>; args: string[] }) => Promise<unknown>;
+type OfflineCommand = (ctx: { config: Readonly<Config>; args: string[] }) => Promise<unknown>;
+
+/** Commands that work without Temporal (PostgreSQL only): the offline intel import. */
+export const offlineCommands: Record<string, { help: string; run: OfflineCommand }> = {
+  'import-intel': {
+    help: 'import NVD 2.0 JSON, the CISA KEV JSON and/or the EPSS CSV(.gz) files <file>... (offline sites), then re-rank',
+    run: async ({ config, args }) => {
+      if (!args.length) throw new Error('import-intel needs at least one file (NVD 2.0 JSON, KEV JSON, EPSS CSV or .csv.gz)');
+      const { createDb } = await import('./db/connection.js');
+      const { importIntelFile } = await import('./activities/intel/import.js');
+      const db = createDb(config.db, 'spm-ops');
+      try {
+        const results = [];
+        for (const file of args) results.push(await importIntelFile(db, file));
+        return results;
+      } finally {
+        await db.destroy();
+      }
+    },
+  },
+};
 
 export const commands: Record<string, { help: string; run: Command }> = {
+  intel: {
+    help: 'run the NVD / EPSS / KEV enrichment now and wait (joins a pass in progress); --force refetches KEV and EPSS',
+    run: async ({ client, config, args }) => {
+      const { runIntelNow } = await import('./temporal/intel.js');
+      return runIntelNow(client, config, { trigger: 'cli', force: args.includes('--force') });
+    },
+  },
+  'intel-status': {
+    help: 'the intel-enrichment workflow: running or last pass, with its progress',
+    run: async ({ client, config }) => {
+      const { intelProgress } = await import('./temporal/intel.js');
+      return intelProgress(client, config);
+    },
+  },
   sync: {
     help: 'sync UYUNI errata now and wait for the result (joins a run in progress)',
     run: async ({ client, config }) => syncNow(client, config, 'cli'),
@@ -104,6 +139,7 @@ function usage(): string {
     'usage: npm run ops -- <command> [args]',
     '',
     ...Object.entries(commands).map(([name, c]) => `  ${name.padEnd(22)} ${c.help}`),
+    ...Object.entries(offlineCommands).map(([name, c]) => `  ${name.padEnd(22)} ${c.help}`),
     `  ${'help'.padEnd(22)} this list`,
   ].join('\n');
 }
@@ -114,6 +150,13 @@ async function main(): Promise<void> {
   if (name === undefined || HELP.has(name)) {
     process.stdout.write(`${usage()}\n`);
     process.exit(0);
+  }
+  const offline = offlineCommands[name];
+  if (offline) {
+    const config = loadConfigOrExit();
+    const result = await offline.run({ config, args });
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    return;
   }
   const command = commands[name];
   if (!command) {

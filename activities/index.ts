@@ -7,6 +7,7 @@ import { NodeMetrics } from './prometheus/metrics.js';
 import { PrometheusClient } from './prometheus/client.js';
 import { createApprovalActivities } from './approval/approval-activities.js';
 import { createDeployActivities } from './deploy/deploy-activities.js';
+import { createIntelActivities } from './intel/intel-activities.js';
 import { createQueueActivities } from './queue/queue-activities.js';
 import { SaltClient } from './salt/client.js';
 import { createDispatchActivities } from './patch-test/dispatch.js';
@@ -70,6 +71,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createDispatchActivities(deps),
     ...createApprovalActivities(deps),
     ...createDeployActivities(deps),
+    ...createIntelActivities(deps),
   };
 }
 

@@ -53,6 +53,14 @@ export interface Config {
 
   worker: { metricsPort: number; metricsHost: string; shutdownGraceMs: number; maxConcurrentActivities: number; maxCachedWorkflows: number; workflowBundle?: string; manageSchedules: boolean };
   health: { required: string[] };
+  /** issue 14: NVD / EPSS / KEV enrichment */
+  intel: {
+    afterSync: boolean;
+    nvd: { url: string; apiKey?: string; timeoutMs: number; rateLimit: number; windowMs: number; backoffMs: number; lookupMax: number; sweepDays: number; staleHours: number };
+    epss: { url: string; staleHours: number };
+    kev: { url: string; refreshHours: number };
+    timeoutMs: number;
+  };
 }
 
 const HEALTH_DEPENDENCIES = ['postgres', 'temporal', 'uyuni', 'prometheus'];
@@ -232,6 +240,23 @@ export function loadConfig(raw: Record<string, string | undefined> = readEnviron
       ...(e.WORKER_WORKFLOW_BUNDLE ? { workflowBundle: e.WORKER_WORKFLOW_BUNDLE } : {}),
     },
     health: { required },
+    intel: {
+      afterSync: e.INTEL_AFTER_SYNC,
+      nvd: {
+        url: checkUrl('NVD_URL', e.NVD_URL, ['http:', 'https:']),
+        ...(e.NVD_API_KEY ? { apiKey: e.NVD_API_KEY } : {}),
+        timeoutMs: e.NVD_TIMEOUT_SECONDS * 1000,
+        rateLimit: e.NVD_RATE_LIMIT || (e.NVD_API_KEY ? 50 : 5),
+        windowMs: e.NVD_RATE_WINDOW_SECONDS * 1000,
+        backoffMs: Math.round(e.NVD_BACKOFF_SECONDS * 1000),
+        lookupMax: e.INTEL_NVD_LOOKUP_MAX,
+        sweepDays: e.INTEL_NVD_SWEEP_DAYS,
+        staleHours: e.INTEL_NVD_STALE_HOURS,
+      },
+      epss: { url: checkUrl('EPSS_URL', e.EPSS_URL, ['http:', 'https:']), staleHours: e.INTEL_EPSS_STALE_HOURS },
+      kev: { url: checkUrl('KEV_URL', e.KEV_URL, ['http:', 'https:']), refreshHours: e.INTEL_KEV_REFRESH_HOURS },
+      timeoutMs: e.INTEL_TIMEOUT_SECONDS * 1000,
+    },
   };
   return deepFreeze(config);
 }

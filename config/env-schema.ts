@@ -103,6 +103,23 @@ export const EnvSchema = Type.Object({
   WORKER_MAX_CACHED_WORKFLOWS: Int(500, 0, 100_000, 'sticky workflow cache size'),
 
   HEALTH_REQUIRED: Str('postgres,temporal', 'dependencies whose failure makes /health/detail answer 503'),
+
+  // issue 14: NVD / FIRST EPSS / CISA KEV enrichment
+  INTEL_AFTER_SYNC: Bool(true, 'start (or wake) the intel-enrichment workflow after each committed sync'),
+  NVD_URL: Str('https://services.nvd.nist.gov/rest/json/cves/2.0', 'NVD CVE API 2.0 endpoint (or a mirror)'),
+  NVD_API_KEY: OptStr('NVD API key (secret; sent as the apiKey header): 50 instead of 5 requests per 30 s'),
+  NVD_TIMEOUT_SECONDS: Int(60, 1, 600, 'per-request timeout of NVD calls'),
+  NVD_RATE_LIMIT: Int(0, 0, 1000, 'NVD requests per rolling window; 0 = NVD\'s published limit (5 without a key, 50 with one)'),
+  NVD_RATE_WINDOW_SECONDS: Int(30, 1, 3600, 'the rolling window of NVD_RATE_LIMIT'),
+  NVD_BACKOFF_SECONDS: Num(6, 0.01, 600, 'first wait after an NVD 403/429/503 (doubles per attempt, at most 60 s)'),
+  INTEL_NVD_LOOKUP_MAX: Int(200, 0, 1_000_000, 'up to this many new or stale CVEs are fetched one cveId at a time; more are swept by lastModified windows'),
+  INTEL_NVD_SWEEP_DAYS: Int(120, 1, 20_000, 'how far back the first lastModified sweep reaches for CVEs never fetched'),
+  INTEL_NVD_STALE_HOURS: Int(24, 2, 8760, 'a CVE whose NVD record is older than this is refreshed'),
+  EPSS_URL: Str('https://api.first.org/data/v1/epss', 'FIRST EPSS API endpoint (or a mirror)'),
+  INTEL_EPSS_STALE_HOURS: Int(24, 1, 8760, 'EPSS scores older than this are fetched again (FIRST publishes daily)'),
+  KEV_URL: Str('https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json', 'CISA KEV catalog (or a mirror)'),
+  INTEL_KEV_REFRESH_HOURS: Int(24, 1, 8760, 'the KEV catalog is downloaded again after this long'),
+  INTEL_TIMEOUT_SECONDS: Int(120, 1, 3600, 'per-request timeout of EPSS and KEV downloads'),
 });
 
 export type Env = Static<typeof EnvSchema>;
@@ -114,4 +131,5 @@ export const SECRET_VARIABLES = new Set<keyof Env>([
   'DB_PASSWORD',
   'API_TOKENS',
   'SALT_PASSWORD',
+  'NVD_API_KEY',
 ]);

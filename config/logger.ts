@@ -26,6 +26,11 @@ export const REDACT_PATHS = [
   'DATABASE_URL',
   'API_TOKENS',
   'SALT_PASSWORD',
+  'NVD_API_KEY',
+  'apiKey',
+  '*.apiKey',
+  'headers.apiKey',
+  'headers.apikey',
 ];
 
 export function loggerOptions(level: string, name: string): LoggerOptions {

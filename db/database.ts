@@ -78,6 +78,63 @@ export interface ErrataCacheTable {
   last_sync_run_id: number | null;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /** issue 14: where `severity` comes from (cvss = its highest CVSS; kept by a trigger) */
+  severity_source: ColumnType<'cvss' | 'uyuni' | 'advisory_type', 'cvss' | 'uyuni' | 'advisory_type' | undefined, 'cvss' | 'uyuni' | 'advisory_type'>;
+  cvss_score: number | null;
+  cvss_version: string | null;
+  cvss_source: string | null;
+  cvss_cve: string | null;
+  epss_score: number | null;
+  epss_percentile: number | null;
+  epss_cve: string | null;
+  kev: Generated<boolean>;
+  kev_due_date: DateString;
+  kev_ransomware: Generated<boolean>;
+  urgency: Generated<number>;
+  urgency_breakdown: DefaultedJson<JsonValue>;
+  intel_at: NullableTimestamp;
+}
+
+/** issue 14: what NVD, FIRST EPSS and CISA KEV say about one CVE. */
+export interface CveIntelTable {
+  cve_id: string;
+  nvd_status: string | null;
+  nvd_published: NullableTimestamp;
+  nvd_last_modified: NullableTimestamp;
+  cvss_score: number | null;
+  cvss_vector: string | null;
+  cvss_version: string | null;
+  cvss_source: string | null;
+  cvss_type: string | null;
+  nvd_fetched_at: NullableTimestamp;
+  epss_score: number | null;
+  epss_percentile: number | null;
+  epss_date: DateString;
+  epss_model_version: string | null;
+  epss_fetched_at: NullableTimestamp;
+  kev: Generated<boolean>;
+  kev_date_added: DateString;
+  kev_due_date: DateString;
+  kev_ransomware: Generated<boolean>;
+  kev_name: string | null;
+  kev_fetched_at: NullableTimestamp;
+  fetched_at: Generated<Date>;
+}
+
+/** issue 14: per intelligence source, when it was last refreshed and what version it had. */
+export interface IntelSourcesTable {
+  source: 'nvd' | 'epss' | 'kev';
+  refreshed_at: NullableTimestamp;
+  version: string | null;
+  score_date: DateString;
+  window_end: NullableTimestamp;
+  details: DefaultedJson<Record<string, unknown>>;
+}
+
+/** issue 14: every NVD request's time, the rolling-window rate limit shared by every worker process. */
+export interface NvdRequestLogTable {
+  id: Generated<string>;
+  at: Generated<Date>;
 }
 
 export interface PatchTestQueueTable {
@@ -102,6 +159,8 @@ export interface PatchTestQueueTable {
   request_id: string | null;
   /** Why the item is in its status, when that needs saying (untestable, inconclusive, a failed rollback). */
   status_reason: string | null;
+  /** issue 14: errata_cache.urgency, copied by a trigger (the work order's second key). */
+  urgency: Generated<number>;
 }
 
 export interface QueueCountsTable {
@@ -500,6 +559,9 @@ export interface Database {
   orchestrator_config: OrchestratorConfigTable;
   operator_actions: OperatorActionsTable;
   deployments: DeploymentsTable;
+  cve_intel: CveIntelTable;
+  intel_sources: IntelSourcesTable;
+  nvd_request_log: NvdRequestLogTable;
   v_queue_details: QueueDetailsView;
   v_pending_approvals: PendingApprovalsView;
   v_daily_stats: DailyStatsView;

@@ -18,7 +18,12 @@ const FROM_UYUNI: Record<string, Severity> = {
  * Bug Fix or Product Enhancement Advisory is Low (Ubuntu USNs carry no severity at all).
  */
 export function mapSeverity(advisoryType: string, uyuniSeverity?: string | null): Severity {
-  const own = uyuniSeverity ? FROM_UYUNI[uyuniSeverity.trim().toLowerCase()] : undefined;
+  const own = uyuniOwnSeverity(uyuniSeverity);
   if (own) return own;
   return advisoryType === 'Security Advisory' ? 'Medium' : 'Low';
+}
+
+/** UYUNI's own severity label on our scale, or undefined when it has none we know. */
+export function uyuniOwnSeverity(uyuniSeverity?: string | null): Severity | undefined {
+  return uyuniSeverity ? FROM_UYUNI[uyuniSeverity.trim().toLowerCase()] : undefined;
 }

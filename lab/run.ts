@@ -10,6 +10,7 @@ import { findPrometheusBinary, startPrometheus, startPrometheusApi } from './pro
 import { DEFAULT_SALT_CREDENTIALS, startSaltLab, type SaltLab } from './salt/index.js';
 import { queueTopAdvisories, waitForFirstSync } from './seed-queue.js';
 import { startDevServer, type DevServer } from './temporal-dev-server.js';
+import { fleetCves, startIntelLab, type IntelLab } from './intel/server.js';
 import { DEFAULT_CREDENTIALS, startUyuniLab, type UyuniLab } from './uyuni/server.js';
 
 // `npm run lab`: the whole system on embedded defaults, on this machine only (loopback).
@@ -47,6 +48,11 @@ const LAB_ENV: Record<string, string> = {
   TEST_REBOOT_TIMEOUT_SECONDS: '60',
   TEST_BASELINE_TIMEOUT_SECONDS: '180',
   TEST_AUTO_DISPATCH: 'true',
+  // issue 14: the lab's NVD / EPSS / KEV (lab/intel), keyed like a site with an NVD API key
+  NVD_URL: 'http://127.0.0.1:8092/rest/json/cves/2.0',
+  NVD_API_KEY: 'lab-nvd-api-key',
+  EPSS_URL: 'http://127.0.0.1:8092/data/v1/epss',
+  KEV_URL: 'http://127.0.0.1:8092/feeds/known_exploited_vulnerabilities.json',
 };
 
 function log(msg: string, extra: Record<string, unknown> = {}): void {
@@ -81,7 +87,7 @@ async function main(): Promise<void> {
   const children: ChildProcess[] = [];
   let temporal: DevServer | undefined;
   // Assigned as the lab comes up; shutdown closes whatever exists by then.
-  const started: { uyuni?: UyuniLab; salt?: SaltLab; exporters?: Exporters; prometheus?: { stop(): Promise<void> } } = {};
+  const started: { uyuni?: UyuniLab; salt?: SaltLab; exporters?: Exporters; prometheus?: { stop(): Promise<void> }; intel?: IntelLab } = {};
 
   const shutdown = async (code: number) => {
     for (const c of children.reverse()) c.kill('SIGTERM');
@@ -90,6 +96,7 @@ async function main(): Promise<void> {
     await started.exporters?.close();
     await started.salt?.close();
     await started.uyuni?.close();
+    await started.intel?.close();
     await temporal?.stop();
     process.exit(code);
   };
@@ -117,6 +124,8 @@ async function main(): Promise<void> {
   });
   started.uyuni = uyuni;
   log('lab UYUNI started', { url: uyuni.url, control: `${uyuni.baseUrl}/lab/truth`, scale, systems: uyuni.fleet.systems.length });
+  started.intel = await startIntelLab(fleetCves(uyuni.fleet), { port: Number(new URL(env.NVD_URL ?? LAB_ENV.NVD_URL!).port), seed: Number(env.LAB_SEED ?? DEFAULT_SEED) });
+  log('lab NVD / EPSS / KEV started', { nvd: started.intel.nvdUrl, epss: started.intel.epssUrl, kev: started.intel.kevUrl, cves: started.intel.data.nvd.size, kevListed: started.intel.data.kev.size });
   started.salt = await startSaltLab({ fleet: uyuni.fleet, port: Number(new URL(env.SALT_URL ?? LAB_ENV.SALT_URL!).port) });
   const exporters = await startExporters({ fleet: uyuni.fleet, port: Number(env.NODE_EXPORTER_PORT), labId: 'lab' });
   started.exporters = exporters;

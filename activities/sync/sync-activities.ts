@@ -18,6 +18,8 @@ import {
 import { upsertTestSystems } from '../../db/queries/test-systems.js';
 import { isTestGroup, osFromGroup } from '../../domain/os.js';
 import { mapSeverity } from '../../domain/severity.js';
+import { wakeIntel } from '../../temporal/intel.js';
+import type { Client } from '@temporalio/client';
 import type { UyuniClient } from '../uyuni/client.js';
 import { UyuniNotFoundError } from '../uyuni/errors.js';
 import { toApplicationFailure } from '../uyuni/failure.js';
@@ -34,6 +36,8 @@ export interface SyncDeps {
   uyuni: UyuniClient;
   /** Caps concurrent UYUNI calls for the whole worker process at UYUNI_SYNC_WORKERS. */
   uyuniLimit: LimitFunction;
+  /** the worker's Temporal client: a committed sync wakes the intel-enrichment workflow (issue 14) */
+  temporal?: Client;
 }
 
 export interface TestGroup {
@@ -212,6 +216,10 @@ export function createSyncActivities(deps: SyncDeps) {
       const { bytesDecoded, decodeMs, decodeMBps, totalCalls, relogins } = uyuni.stats();
       // Cumulative for this worker process: what bench/sync reads to report the decoder's throughput.
       log.info({ syncRunId: input.syncRunId, ...result, uyuniClient: { bytesDecoded, decodeMs, decodeMBps, totalCalls, relogins } }, 'sync committed');
+      // issue 14: NVD / EPSS / KEV enrichment of what the sync brought, in its own workflow (never waited for here).
+      if (deps.config.intel.afterSync && deps.temporal) {
+        await wakeIntel(deps.temporal, deps.config).catch((err: unknown) => log.warn({ err }, 'could not wake the intel-enrichment workflow'));
+      }
       return result;
     },
 

@@ -44,7 +44,7 @@ export async function claimTest(
       ) s on true
       where q.status = 'queued' and e.uyuni_errata_id is not null
         and (${opts.queueId ?? null}::integer is null or q.id = ${opts.queueId ?? null})
-      order by q.priority_override asc nulls last, q.severity_rank, q.success_score desc nulls last, q.id
+      order by q.priority_override asc nulls last, q.urgency desc, q.severity_rank, q.success_score desc nulls last, q.id
       limit 1`.execute(trx);
     const claim = rows[0];
     if (!claim) return undefined;
@@ -171,7 +171,7 @@ export async function bundleCandidates(db: Executor, claim: TestClaim, limit: nu
     join errata_cache e on e.advisory_name = q.advisory_name
     where (q.id = ${claim.queueId} or (q.status = 'queued' and q.target_os = ${claim.targetOs}))
       and e.uyuni_errata_id is not null and ${claim.systemId}::integer = any(e.test_system_ids)
-    order by (q.id = ${claim.queueId}) desc, q.priority_override asc nulls last, q.severity_rank, q.success_score desc nulls last, q.id
+    order by (q.id = ${claim.queueId}) desc, q.priority_override asc nulls last, q.urgency desc, q.severity_rank, q.success_score desc nulls last, q.id
     limit ${limit}`.execute(db);
   return rows;
 }

@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database, Severity } from '../database.js';
+import { CVE_INTEL_SQL, ERRATUM_INTEL_SQL, type CveIntelView, type ErratumIntelView, type IntelFilter } from './cve-intel.js';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -12,14 +13,16 @@ export interface ErrataFilter {
   /** only advisories relevant to at least one test system now */
   relevant?: boolean;
   requiresReboot?: boolean;
+  /** issue 14: the erratum's KEV / EPSS / CVSS */
+  intel?: IntelFilter;
 }
 
-export type ErrataSort = 'severity' | 'advisory_name' | 'update_date' | 'issue_date';
+export type ErrataSort = 'severity' | 'advisory_name' | 'update_date' | 'issue_date' | 'urgency';
 
 const SEVERITY_RANK = sql<number>`case severity when 'Critical' then 1 when 'High' then 2 when 'Medium' then 3 else 4 end`;
 
 function filtered(db: Executor, f: ErrataFilter) {
-  let q = db.selectFrom('errata_cache');
+  let q = db.selectFrom('errata_cache as e');
   if (f.severity?.length) q = q.where('severity', 'in', f.severity);
   if (f.advisoryType?.length) q = q.where('advisory_type', 'in', f.advisoryType);
   if (f.os) q = q.where(sql<boolean>`${f.os} = any(target_os)`);
@@ -30,6 +33,11 @@ function filtered(db: Executor, f: ErrataFilter) {
   }
   if (f.relevant !== undefined) q = q.where(sql<boolean>`(cardinality(test_system_ids) > 0) = ${f.relevant}`);
   if (f.requiresReboot !== undefined) q = q.where('requires_reboot', '=', f.requiresReboot);
+  const i = f.intel ?? {};
+  if (i.kev !== undefined) q = q.where('e.kev', '=', i.kev);
+  if (i.epssGt !== undefined) q = q.where(sql<boolean>`exists (select 1 from cve_intel i where i.cve_id = any(e.cves) and i.epss_score > ${i.epssGt})`);
+  if (i.percentileGt !== undefined) q = q.where('e.epss_percentile', '>', i.percentileGt);
+  if (i.cvssGte !== undefined) q = q.where('e.cvss_score', '>=', i.cvssGte);
   return q;
 }
 
@@ -40,9 +48,12 @@ export async function listErrata(db: Executor, f: ErrataFilter, page: { limit: n
       'advisory_name', 'advisory_type', 'advisory_status', 'synopsis', 'severity', 'cves', 'target_os', 'requires_reboot',
       'issue_date', 'update_date', 'last_synced_at',
     ])
-    .select(sql<number>`cardinality(test_system_ids)`.as('test_systems'));
+    .select(sql<number>`cardinality(test_system_ids)`.as('test_systems'))
+    .select([sql<ErratumIntelView>`${sql.raw(ERRATUM_INTEL_SQL)}`.as('intel'), sql<CveIntelView[]>`${sql.raw(CVE_INTEL_SQL)}`.as('cve_intel')]);
   rows =
-    page.sort === 'severity'
+    page.sort === 'urgency'
+      ? rows.orderBy('e.urgency', 'desc').orderBy(SEVERITY_RANK)
+      : page.sort === 'severity'
       ? rows.orderBy(SEVERITY_RANK).orderBy('update_date', 'desc')
       : page.sort === 'advisory_name'
         ? rows.orderBy('advisory_name')
@@ -52,6 +63,13 @@ export async function listErrata(db: Executor, f: ErrataFilter, page: { limit: n
     base.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow(),
   ]);
   return { total: Number(total.n), items };
+}
+
+/** issue 14: one erratum's CVSS / EPSS / KEV aggregate with its urgency, and each CVE's intel. */
+export async function erratumIntelOf(db: Executor, advisoryName: string): Promise<{ intel: ErratumIntelView; cve_intel: CveIntelView[] } | undefined> {
+  const { rows } = await sql<{ intel: ErratumIntelView; cve_intel: CveIntelView[] }>`
+    select ${sql.raw(ERRATUM_INTEL_SQL)} as intel, ${sql.raw(CVE_INTEL_SQL)} as cve_intel from errata_cache e where e.advisory_name = ${advisoryName}`.execute(db);
+  return rows[0];
 }
 
 export function getErratum(db: Executor, advisoryName: string) {

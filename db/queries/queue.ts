@@ -2,6 +2,7 @@ import { ACTIVE_QUEUE_STATUSES } from '../../domain/queue-status.js';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../database.js';
 import { json } from '../json.js';
+import { CVE_INTEL_SQL, ERRATUM_INTEL_SQL, type CveIntelView, type ErratumIntelView } from './cve-intel.js';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -18,6 +19,9 @@ function queueItems(db: Executor) {
       'q.id', 'q.advisory_name', 'q.target_os', 'q.status', 'q.status_changed_at', 'q.priority_override', 'q.notes',
       'q.success_score', 'q.requires_reboot', 'q.queued_by', 'q.workflow_id', 'q.test_system_id', 'q.created_at',
       'q.updated_at', 'e.severity', 'e.synopsis', 'e.advisory_type', 'e.cves',
+      // issue 14: the erratum's CVSS / EPSS / KEV aggregate with its urgency, and each CVE's intel
+      sql<ErratumIntelView>`${sql.raw(ERRATUM_INTEL_SQL)}`.as('intel'),
+      sql<CveIntelView[]>`${sql.raw(CVE_INTEL_SQL)}`.as('cve_intel'),
     ]);
 }
 

@@ -11,6 +11,7 @@ export const MANIFEST = path.join(HISTORIES_DIR, 'manifest.json');
 /** The runs every recording must contain: the representative scenarios. */
 export const SCENARIOS = {
   sync: 'a UYUNI sync (uyuniSync)',
+  intel: 'an NVD / EPSS / KEV enrichment pass against the lab (intelEnrichment): KEV, EPSS, ranking, an NVD window sweep, ranking',
   'deploy-halt-rollback': 'a passed test, approved, deployed to production, halted by the failure budget, rolled back in production',
   'deploy-operator-halt': 'an approved rollout halted by an operator during its soak (the halt signal), then rolled back in production',
   'rolled-back-test': 'a test whose patch stopped a critical service: rolled back on the test system and verified',

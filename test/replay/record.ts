@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Client, WorkflowExecutionInfo, WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runIntelNow } from '../../temporal/intel.js';
 import { testTiming } from '../../temporal/tests.js';
 import { claimAndStartBundle, loadBundleSettings } from '../../temporal/bundles.js';
 import type { BundleTestResult } from '../../workflows/bundle.js';
@@ -108,6 +109,12 @@ describe('record the replay histories', () => {
       expect(res.statusCode, res.body).toBe(200);
     }
     await new Promise((r) => setTimeout(r, 6_000)); // Prometheus scrapes the new exporters a few times
+  });
+
+  it('intel', async () => {
+    const summary = await runIntelNow(tw.client, tw.config, { trigger: 'test', force: true });
+    expect(summary).toMatchObject({ errors: [], nvd: { mode: 'window' }, kev: { refreshed: true } });
+    await store('intel', tw.client);
   });
 
   it('deploy-halt-rollback', async () => {

@@ -21,6 +21,8 @@ export function testConfig(overrides: Record<string, string> = {}): Readonly<Con
     WORKER_SHUTDOWN_GRACE_SECONDS: '2',
     UYUNI_PASSWORD: 'lab-admin-password',
     SALT_PASSWORD: 'lab-salt-secret',
+    // no test reaches the public NVD/EPSS/KEV: enrichment runs only where a test points it at the lab's
+    INTEL_AFTER_SYNC: 'false',
     ...overrides,
   });
 }

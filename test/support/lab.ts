@@ -5,12 +5,15 @@ import { startExportersOnFreePort, writeTargets, type Exporters } from '../../la
 import { Fleet, type FleetOptions } from '../../lab/fleet/index.js';
 import { DEFAULT_SALT_CREDENTIALS, startSaltLab, type SaltLab } from '../../lab/salt/index.js';
 import { startUyuniLab, type UyuniLab } from '../../lab/uyuni/server.js';
+import { fleetCves, startIntelLab, type IntelLab, type IntelLabOptions } from '../../lab/intel/server.js';
 
 export interface FullLab {
   fleet: Fleet;
   uyuni: UyuniLab;
   salt: SaltLab;
   exporters: Exporters;
+  /** issue 14: the lab's NVD / EPSS / KEV for the fleet's CVEs */
+  intel: IntelLab;
   /** Config overrides pointing the orchestrator at this lab and the run's real Prometheus. */
   env: Record<string, string>;
   close(): Promise<void>;
@@ -20,11 +23,12 @@ export interface FullLab {
  * The whole simulated fleet for one test file: UYUNI XML-RPC, salt-api and a node-exporter per system, all
  * on one Fleet, with the exporters registered as targets of the run's real Prometheus.
  */
-export async function startFullLab(fleetOptions: FleetOptions = {}): Promise<FullLab> {
+export async function startFullLab(fleetOptions: FleetOptions = {}, intelOptions: IntelLabOptions = {}): Promise<FullLab> {
   const fleet = new Fleet({ actionPickupMs: 100, actionCompleteMs: 300, rebootMs: 1_500, ...fleetOptions });
   const uyuni = await startUyuniLab({ fleet });
   const salt = await startSaltLab({ fleet, jobDurations: { pkgInstallMs: 200, snapperMs: 100 } });
   const exporters = await startExportersOnFreePort({ fleet });
+  const intel = await startIntelLab(fleetCves(fleet), intelOptions);
   const targetsFile = path.join(inject('prometheusTargetsDir'), `${exporters.labId}.json`);
   await writeTargets(targetsFile, exporters.targetGroups());
   return {
@@ -32,7 +36,11 @@ export async function startFullLab(fleetOptions: FleetOptions = {}): Promise<Ful
     uyuni,
     salt,
     exporters,
+    intel,
     env: {
+      NVD_URL: intel.nvdUrl,
+      EPSS_URL: intel.epssUrl,
+      KEV_URL: intel.kevUrl,
       UYUNI_URL: uyuni.url,
       SALT_URL: salt.url,
       SALT_USER: DEFAULT_SALT_CREDENTIALS.user,
@@ -46,6 +54,7 @@ export async function startFullLab(fleetOptions: FleetOptions = {}): Promise<Ful
       await exporters.close();
       await salt.close();
       await uyuni.close();
+      await intel.close();
     },
   };
 }

@@ -85,8 +85,9 @@ function ErratumDetail({ name, me }) {
       <h3>${e.advisory_name}</h3>
       <p>${e.description ?? e.synopsis}</p>
       <p class="small">UYUNI severity: ${e.uyuni_severity ?? 'none'} · issued ${e.issue_date ?? '—'} · updated ${e.update_date ?? '—'}</p>
+      <p class="small">Severity from ${severitySource(e.intel)} · urgency ${e.intel?.urgency ?? 0}${e.intel?.kev ? html` · <strong>KEV</strong>, due ${e.intel.kev.due_date ?? '—'}${e.intel.kev.ransomware ? ', ransomware' : ''}` : ''}</p>
       <h4>CVEs</h4>
-      ${e.cves.length ? html`<ul class="inline">${e.cves.map((c) => html`<li><code>${c}</code></li>`)}</ul>` : html`<p class="muted">none</p>`}
+      ${e.cves.length ? html`<ul class="inline">${e.cves.map((c) => html`<li><code>${c}</code>${cveNote(e.cve_intel, c)}</li>`)}</ul>` : html`<p class="muted">none</p>`}
       ${me.may.write && e.test_system_ids.length ? html`<button type="button" class="primary" onClick=${queue}>Queue ${e.advisory_name}</button>` : null}
       ${queued ? html`<p class="ok" role="status">Queued as ${queued}.</p>` : null}
       <${ErrorNote} error=${queueError} />
@@ -101,4 +102,21 @@ function ErratumDetail({ name, me }) {
         : html`<p class="muted">Fetched from UYUNI when the advisory is queued.</p>`}
     </div>
   </div>`;
+}
+
+// issue 14: where the severity comes from, and what NVD, EPSS and KEV say about each CVE.
+function severitySource(intel) {
+  if (!intel) return 'UYUNI';
+  if (intel.severity_source === 'cvss' && intel.cvss) return `CVSS ${intel.cvss.score} (v${intel.cvss.version ?? '?'}, ${intel.cvss.source ?? 'unknown scorer'}, ${intel.cvss.cve})`;
+  return intel.severity_source === 'uyuni' ? "UYUNI's label (no CVSS yet)" : 'the advisory type (no CVSS yet)';
+}
+
+function cveNote(list, cve) {
+  const i = (list ?? []).find((x) => x.cve === cve);
+  if (!i) return null;
+  const parts = [];
+  if (i.cvss_score !== null) parts.push(`CVSS ${i.cvss_score}`);
+  if (i.epss_percentile !== null) parts.push(`EPSS p${Math.floor(i.epss_percentile * 100)}`);
+  if (i.kev) parts.push('KEV');
+  return parts.length ? html` <span class="muted small">${parts.join(' · ')}</span>` : null;
 }

@@ -42,7 +42,7 @@ export function Queue({ me }) {
             <tr key=${item.id}>
               <td>${item.id}</td><td>${item.priority_override ?? '—'}</td>
               <td><strong>${item.advisory_name}</strong><div class="muted small">${item.synopsis}</div></td>
-              <td>${item.target_os}</td><td><${Severity} value=${item.severity} /></td>
+              <td>${item.target_os}</td><td><${Severity} value=${item.severity} />${item.intel?.kev ? html` <strong class="small">KEV</strong>` : null}</td>
               <td><span class="score">${item.success_score ?? '—'}</span></td>
               <td><${Badge} value=${item.status} /> <span class="muted small">${ago(item.status_changed_at)}</span></td>
               <td>${item.test_system_id ?? '—'}</td>
@@ -91,6 +91,13 @@ function QueueDetail({ id, me, onChanged }) {
               <thead><tr><th scope="col">term</th><th scope="col">points</th><th scope="col">why</th></tr></thead>
               <tbody>${data.risk_profile.breakdown.lines.map((l) => html`<tr><td>${label(l.term)}</td><td>${l.points > 0 ? '+' : ''}${l.points}</td><td>${l.reason}</td></tr>`)}</tbody></table>`
           : html`<p class="muted">No risk profile.</p>`}
+        <h3>Urgency ${item.intel?.urgency ?? 0}</h3>
+        <p class="small">Severity ${item.severity} from ${item.intel?.severity_source === 'cvss' && item.intel.cvss ? `CVSS ${item.intel.cvss.score} (v${item.intel.cvss.version ?? '?'}, ${item.intel.cvss.source ?? 'unknown scorer'})` : item.intel?.severity_source === 'uyuni' ? "UYUNI's label" : 'the advisory type'}</p>
+        ${item.intel?.urgency_breakdown?.length
+          ? html`<table class="compact"><caption class="sr-only">Urgency breakdown</caption>
+              <thead><tr><th scope="col">term</th><th scope="col">points</th><th scope="col">why</th></tr></thead>
+              <tbody>${item.intel.urgency_breakdown.map((l) => html`<tr><td>${l.term}</td><td>${l.points}</td><td>${l.reason}</td></tr>`)}</tbody></table>`
+          : html`<p class="muted">Not enriched yet (NVD, EPSS, KEV).</p>`}
         <p class="small">CVEs: ${item.cves.length ? item.cves.join(', ') : 'none'}</p>
       </div>
       <div>

@@ -1,5 +1,6 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { errataStats, getErratum, listErrata } from '../../../db/queries/errata.js';
+import { erratumIntelOf, errataStats, getErratum, listErrata } from '../../../db/queries/errata.js';
+import { CveIntel, ErratumIntel, IntelFilterQuery, intelFilterOf } from '../../schemas/intel.js';
 import { lastSucceededSyncRun } from '../../../db/queries/sync-runs.js';
 import { TARGET_OSES } from '../../../domain/os.js';
 import { SEVERITIES } from '../../../domain/severity.js';
@@ -23,6 +24,8 @@ const ErratumSummary = Type.Object({
   update_date: Type.Union([Type.String({ format: 'date' }), Type.Null()]),
   last_synced_at: Type.String({ format: 'date-time' }),
   test_systems: Type.Integer({ description: 'test systems it is relevant to now' }),
+  intel: ErratumIntel,
+  cve_intel: Type.Array(CveIntel, { description: 'what NVD, EPSS and KEV say about each CVE (CVEs not enriched yet are absent)' }),
 });
 
 const Package = Type.Object({
@@ -90,7 +93,8 @@ export const errataRoutes: FastifyPluginAsyncTypebox = async (app) => {
             search: Type.Optional(SafeText({ minLength: 1, maxLength: 200, description: 'in advisory name and synopsis' })),
             relevant: Type.Optional(Type.Boolean()),
             requires_reboot: Type.Optional(Type.Boolean()),
-            sort: Type.Optional(literals(['severity', 'advisory_name', 'update_date', 'issue_date'] as const)),
+            sort: Type.Optional(literals(['severity', 'advisory_name', 'update_date', 'issue_date', 'urgency'] as const)),
+            ...IntelFilterQuery,
             ...Paging({ defaultLimit: 50, maxLimit: 500 }),
           },
           { additionalProperties: false },
@@ -113,6 +117,7 @@ export const errataRoutes: FastifyPluginAsyncTypebox = async (app) => {
           ...(q.search ? { search: q.search } : {}),
           ...(q.relevant !== undefined ? { relevant: q.relevant } : {}),
           ...(q.requires_reboot !== undefined ? { requiresReboot: q.requires_reboot } : {}),
+          intel: intelFilterOf(q),
         },
         { limit: q.limit, offset: q.offset, sort: q.sort ?? 'severity' },
       );
@@ -134,7 +139,10 @@ export const errataRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const row = await getErratum(app.db, request.params.advisory);
       if (!row) throw notFound(`advisory "${request.params.advisory}" (not in the errata cache; has the sync run?)`);
+      const intel = await erratumIntelOf(app.db, row.advisory_name);
       return {
+        intel: intel!.intel,
+        cve_intel: intel!.cve_intel,
         advisory_name: row.advisory_name,
         advisory_type: row.advisory_type,
         advisory_status: row.advisory_status,

@@ -1,3 +1,4 @@
+import { intelFilterOf } from '../../schemas/intel.js';
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import { workflowIds } from '../../../workflows/messages.js';
@@ -145,7 +146,7 @@ export const queueRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { auth: 'read' },
       schema: {
         tags: ['queue'],
-        summary: 'The queue in work order: priority_override, then severity, then Success Score',
+        summary: 'The queue in work order: priority_override, then urgency (KEV, EPSS, CVSS), then severity, then Success Score',
         querystring: QueueListQuery,
         response: {
           200: Type.Object({ total: Type.Integer(), limit: Type.Integer(), offset: Type.Integer(), items: Type.Array(QueueItem) }),
@@ -157,7 +158,7 @@ export const queueRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const q = request.query;
       const { total, items } = await queuePage(
         app.db,
-        { ...(q.status ? { status: q.status } : {}), ...(q.target_os ? { targetOs: q.target_os } : {}), ...(q.severity ? { severity: q.severity } : {}) },
+        { ...(q.status ? { status: q.status } : {}), ...(q.target_os ? { targetOs: q.target_os } : {}), ...(q.severity ? { severity: q.severity } : {}), ...intelFilterOf(q) },
         { limit: q.limit, offset: q.offset },
       );
       return { total, limit: q.limit, offset: q.offset, items };

@@ -4,6 +4,7 @@ import { QUEUE_STATUSES } from '../../../domain/queue-status.js';
 import { SEVERITIES } from '../../../domain/severity.js';
 
 import { Paging, SafeText } from '../../schemas/common.js';
+import { CveIntel, ErratumIntel, IntelFilterQuery } from '../../schemas/intel.js';
 import { Nullable, StringEnum } from '../../schemas/types.js';
 
 export const literals = StringEnum;
@@ -31,6 +32,8 @@ export const QueueItem = Type.Object({
   cves: Type.Array(Type.String()),
   created_at: DateTime,
   updated_at: DateTime,
+  intel: ErratumIntel,
+  cve_intel: Type.Array(CveIntel),
 });
 
 export const QueueRequestBody = Type.Object(
@@ -56,6 +59,7 @@ export const QueueListQuery = Type.Object(
     status: Type.Optional(Type.Array(literals(QUEUE_STATUSES), { description: 'repeatable; default: all but cancelled', maxItems: QUEUE_STATUSES.length, uniqueItems: true })),
     target_os: Type.Optional(literals(TARGET_OSES)),
     severity: Type.Optional(Type.Array(literals(SEVERITIES), { maxItems: SEVERITIES.length, uniqueItems: true })),
+    ...IntelFilterQuery,
     ...Paging({ defaultLimit: 50, maxLimit: 500 }),
   },
   { additionalProperties: false },

@@ -31,6 +31,10 @@ const RANGES: [SettingKey, string][] = [
   ['deploy.wave_size', 'an integer from 1 to 10000 (systems)'],
   ['deploy.failure_budget_count', 'an integer from 0 to 10000 (failed systems)'],
   ['deploy.failure_budget_percent', 'a number from 0 to 100 (percent)'],
+  ['bundle.max_size', 'an integer from 1 to 64 (errata)'],
+  ['bundle.alone_below_score', 'a number from 0 to 100 (points)'],
+  ['bundle.recent_runs', 'an integer from 0 to 10000 (test runs)'],
+  ['bundle.failure_prior_percent', 'a number from 0.1 to 50 (percent)'],
 ];
 
 describe('settings table', () => {
@@ -99,7 +103,7 @@ describe('settingInUse', () => {
     expect(settingInUse('deploy.wave_size', undefined, 10)).toEqual({ value: 10, source: 'fallback' });
     expect(settingInUse('deploy.wave_size', null, 10)).toEqual({ value: 10, source: 'fallback' });
   });
-  it('built-in fallbacks are the first migration’s seed values', () => {
+  it('built-in fallbacks are the migrations’ seed values', () => {
     expect(BUILT_IN_FALLBACKS).toEqual({
       'test.critical_services': { ubuntu: ['ssh', 'cron'], rhel: ['sshd', 'crond'], debian: ['ssh', 'cron'] },
       'test.cpu_ceiling_percent': 90,
@@ -113,6 +117,10 @@ describe('settingInUse', () => {
       'deploy.wave_size': 10,
       'deploy.failure_budget_count': 2,
       'deploy.failure_budget_percent': 10,
+      'bundle.max_size': 8,
+      'bundle.alone_below_score': 40,
+      'bundle.recent_runs': 50,
+      'bundle.failure_prior_percent': 5,
     });
   });
 });

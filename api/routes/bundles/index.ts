@@ -10,23 +10,22 @@ import { Nullable, StringEnum } from '../../schemas/types.js';
 const RUN_STATUSES = ['pending', 'running', 'passed', 'failed', 'inconclusive'] as const;
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
-const RunNode = Type.Recursive(
-  (Self) =>
-    Type.Object({
-      id: Type.Integer({ description: 'the run (test_bundles id)' }),
-      kind: StringEnum(['bundle', 'half', 'retest', 'probe'] as const),
-      workflow_id: Type.String(),
-      status: StringEnum(RUN_STATUSES),
-      cause: Nullable(Type.String({ description: 'what a failure is blamed on: patch, test_system, unknown' })),
-      failure_reason: Nullable(Type.String()),
-      test_id: Nullable(Type.Integer({ description: 'the run\'s test record (GET /api/v1/tests/<id>)' })),
-      members: Type.Array(Type.Integer(), { description: 'queue item ids in the run' }),
-      started_at: Type.String({ format: 'date-time' }),
-      completed_at: Nullable(Type.String({ format: 'date-time' })),
-      children: Type.Array(Self),
-    }),
-  { $id: 'BundleRun' },
-);
+// The tree's children have this same shape; they are typed Unknown because a self-referencing schema would need
+// a shared $id, and a schema added in this plugin's context would replace the API's validators with Fastify's
+// defaults (which drop unknown query parameters instead of refusing them).
+const RunNode = Type.Object({
+  id: Type.Integer({ description: 'the run (test_bundles id)' }),
+  kind: StringEnum(['bundle', 'half', 'retest', 'probe'] as const),
+  workflow_id: Type.String(),
+  status: StringEnum(RUN_STATUSES),
+  cause: Nullable(Type.String({ description: 'what a failure is blamed on: patch, test_system, unknown' })),
+  failure_reason: Nullable(Type.String()),
+  test_id: Nullable(Type.Integer({ description: 'the run\'s test record (GET /api/v1/tests/<id>)' })),
+  members: Type.Array(Type.Integer(), { description: 'queue item ids in the run' }),
+  started_at: Type.String({ format: 'date-time' }),
+  completed_at: Nullable(Type.String({ format: 'date-time' })),
+  children: Type.Array(Type.Unknown(), { description: 'the runs this one started (halves, a retest, probes), each of this same shape' }),
+});
 
 const Member = Type.Object({
   queue_id: Type.Integer(),
@@ -67,14 +66,12 @@ const Summary = Type.Object({
   completed_at: Nullable(Type.String({ format: 'date-time' })),
 });
 
-const node = (n: BundleNodeView): Static<typeof RunNode> => ({
+const node = (n: BundleNodeView): Static<typeof RunNode> & { children: unknown[] } => ({
   id: n.id, kind: n.kind, workflow_id: n.workflowId, status: n.status as (typeof RUN_STATUSES)[number], cause: n.cause, failure_reason: n.failureReason, test_id: n.testId,
   members: n.members, started_at: n.startedAt.toISOString(), completed_at: iso(n.completedAt), children: n.children.map(node),
 });
 
 export const bundleRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  app.addSchema(RunNode);
-
   app.get(
     '/',
     {

@@ -56,7 +56,7 @@ export const deploymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
             queue_id: Type.Optional(IdField('queue item id')),
             queue_ids: Type.Optional(Type.Array(IdField('queue item id'), { minItems: 1, maxItems: 100, uniqueItems: true, description: 'a set rollout: approved items of one OS; the first carries the others' })),
           },
-          { additionalProperties: false },
+          { additionalProperties: false, minProperties: 1 },
         ),
         response: {
           202: Type.Object({ queue_id: Type.Integer(), queue_ids: Type.Array(Type.Integer()), workflow_id: Type.String(), policy: Loose }),

@@ -53,7 +53,7 @@ async function drain(mode: 'one by one' | 'bundles', temporalAddress: string): P
   const salt = await startSaltLab({ fleet, jobDurations: { pkgInstallMs: 100, snapperMs: 50 } });
   const exporters = await startExportersOnFreePort({ fleet });
   const prometheus = await startPrometheusApi({ fleet, instanceOf: (s) => exporters.instanceOf(s) });
-  const db = `spm_bench_backlog_${mode === 'bundles' ? 'bundles' : 'single'}`;
+  const db = `spm_bench_backlog_${mode === 'bundles' ? 'bundles' : 'single'}_${process.pid}`;
   let worker: Child | undefined;
   try {
     const admin = new pg.Client({ host: '127.0.0.1', user: 'postgres', database: 'postgres' });
@@ -115,6 +115,10 @@ async function drain(mode: 'one by one' | 'bundles', temporalAddress: string): P
     await client.schedule.getHandle('uyuni-sync').delete().catch(() => undefined);
     await connection.close();
     await pool.end();
+    const drop = new pg.Client({ host: '127.0.0.1', user: 'postgres', database: 'postgres' });
+    await drop.connect();
+    await drop.query(`DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`).catch(() => undefined);
+    await drop.end();
     const blamedStatus = new Set(['rolled_back', 'failed']);
     const out: Outcome = { mode, items: items.length, faulty: 0, runs, wallS, found: 0, missed: [], blamed: [], inconclusive: 0, other: {} };
     for (const it of items) {

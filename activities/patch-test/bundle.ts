@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { finishBundleNode, getBundle, insertBundleNode, membersFacts, settleBundle, type SettledVerdict } from '../../db/queries/bundles.js';
-import { closeRunningPhases, getTest } from '../../db/queries/tests.js';
+import { closeTest, getTest } from '../../db/queries/tests.js';
 import type { BundleKind } from '../../db/database.js';
 import { workflowOf } from './support.js';
 import type { TestDeps, TestInfo } from './types.js';
@@ -73,18 +73,7 @@ export function createBundleActivities(deps: TestDeps) {
     }): Promise<void> {
       await db.transaction().execute(async (trx) => {
         const cause = input.cause ?? 'unknown';
-        await trx
-          .updateTable('patch_tests')
-          .set({
-            status: input.status,
-            completed_at: new Date(),
-            failure_phase: input.failurePhase ?? null,
-            failure_reason: input.failureReason ?? null,
-            failure_cause: input.status === 'passed' ? null : cause === 'patch' && input.members > 1 ? 'bundle' : cause,
-          })
-          .where('id', '=', input.testId)
-          .execute();
-        await closeRunningPhases(trx, input.testId, `the run ended (${input.status}) before this phase finished`);
+        await closeTest(trx, input.testId, { ...input, cause: cause === 'patch' && input.members > 1 ? 'bundle' : cause });
         const judged = input.status === 'passed' ? 'passed' : (input.status === 'failed' || input.status === 'rolled_back') && cause === 'patch' ? 'failed' : 'inconclusive';
         await finishBundleNode(trx, input.bundleId, { status: judged, cause: input.status === 'passed' ? null : cause, reason: input.failureReason ?? null });
       });

@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { closeRunningPhases, insertTest, phaseFinished } from '../../db/queries/tests.js';
+import { closeRunningPhases, closeTest, insertTest, phaseFinished } from '../../db/queries/tests.js';
 import { workflowOf } from './support.js';
 import type { TestDeps, TestInfo } from './types.js';
 
@@ -60,18 +60,7 @@ export function createLifecycleActivities(deps: TestDeps) {
       cause?: 'patch' | 'test_system' | 'unknown';
     }): Promise<void> {
       await db.transaction().execute(async (trx) => {
-        await trx
-          .updateTable('patch_tests')
-          .set({
-            status: input.status,
-            completed_at: new Date(),
-            failure_phase: input.failurePhase ?? null,
-            failure_reason: input.failureReason ?? null,
-            failure_cause: input.status === 'passed' ? null : (input.cause ?? 'unknown'),
-          })
-          .where('id', '=', input.testId)
-          .execute();
-        await closeRunningPhases(trx, input.testId, `the test ended (${input.status}) before this phase finished`);
+        await closeTest(trx, input.testId, { ...input, cause: input.cause ?? 'unknown' });
         const item = await trx.selectFrom('patch_test_queue').select('status').where('id', '=', input.queueId).forUpdate().executeTakeFirstOrThrow();
         if (item.status === 'testing') {
           await trx

@@ -71,3 +71,26 @@ export function phasesOf(db: Executor, testId: number) {
     .orderBy('id')
     .execute();
 }
+
+/**
+ * Closes a test row with its verdict and what a failure is blamed on (`bundle`: a run of several errata that
+ * failed, which proves no single erratum's failure), and fails any phase still running.
+ */
+export async function closeTest(
+  db: Executor,
+  testId: number,
+  v: { status: 'passed' | 'failed' | 'rolled_back' | 'inconclusive'; failurePhase?: string; failureReason?: string; cause: 'patch' | 'test_system' | 'unknown' | 'bundle' },
+): Promise<void> {
+  await db
+    .updateTable('patch_tests')
+    .set({
+      status: v.status,
+      completed_at: new Date(),
+      failure_phase: v.failurePhase ?? null,
+      failure_reason: v.failureReason ?? null,
+      failure_cause: v.status === 'passed' ? null : v.cause,
+    })
+    .where('id', '=', testId)
+    .execute();
+  await closeRunningPhases(db, testId, `the test ended (${v.status}) before this phase finished`);
+}

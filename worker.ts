@@ -7,6 +7,7 @@ import { ensureSearchAttributes } from './client.js';
 import { loadConfigOrExit, type Config } from './config/config.js';
 import { createLogger } from './config/logger.js';
 import { createDb } from './db/connection.js';
+import { describeTemporalConnection, temporalConnectionOptions } from './temporal/connection.js';
 import { ensureTestDispatcher } from './temporal/dispatcher.js';
 import { ensureSyncSchedule, triggerScheduledSync } from './temporal/sync-schedule.js';
 
@@ -69,7 +70,7 @@ async function main(): Promise<void> {
   const log = createLogger(config.logLevel, 'worker');
   installRuntime(config, log);
 
-  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
   const added = await ensureSearchAttributes(connection, config.temporal.namespace);
   if (added.length) log.info({ added }, 'registered search attributes');
 

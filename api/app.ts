@@ -8,6 +8,7 @@ import type { Config } from '../config/config.js';
 import type { Db } from '../db/connection.js';
 import { SERVER_TIMEOUTS } from './limits.js';
 import { auth } from './plugins/auth.js';
+import { businessMetrics } from './plugins/business-metrics.js';
 import { dashboard } from './plugins/dashboard.js';
 import { database } from './plugins/db.js';
 import { errorHandler, frameworkError } from './plugins/error-handler.js';
@@ -73,6 +74,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(database, { db: deps.db, owned: deps.ownsResources ?? false });
   await app.register(temporal, { temporal: deps.temporal, owned: deps.ownsResources ?? false });
   await app.register(auth, { tokens: deps.tokens });
+  await app.register(businessMetrics);
 
   await app.register(healthRoutes, { prefix: '/api/v1/health', version: API_VERSION });
   await app.register(authRoutes, { prefix: '/api/v1/auth' });

@@ -66,6 +66,15 @@ export const EnvSchema = Type.Object({
   TEMPORAL_NAMESPACE: Str('default', 'Temporal namespace'),
   TEMPORAL_TASK_QUEUE: Str('spm-orchestrator', 'task queue of the orchestrator worker'),
   TEMPORAL_UI_URL: Str('http://127.0.0.1:8233', 'the Temporal Web UI the dashboard links workflows to'),
+  TEMPORAL_TLS: Type.Union([Type.Literal('auto'), Type.Literal('true'), Type.Literal('false')], {
+    default: 'auto',
+    description: 'TLS to the Temporal frontend: auto = on when TEMPORAL_TLS_CA, TEMPORAL_TLS_CERT or TEMPORAL_API_KEY is set',
+  }),
+  TEMPORAL_TLS_CA: OptStr('PEM file of the CA that signed the Temporal frontend certificate; empty = the system trust store'),
+  TEMPORAL_TLS_CERT: OptStr('PEM client certificate for mTLS (with TEMPORAL_TLS_KEY)'),
+  TEMPORAL_TLS_KEY: OptStr('PEM private key of the client certificate (the file is secret; its path is not)'),
+  TEMPORAL_TLS_SERVER_NAME: OptStr('server name (SNI and certificate check) when it differs from the host of TEMPORAL_ADDRESS'),
+  TEMPORAL_API_KEY: OptStr('API key for Temporal Cloud (sent as Authorization: Bearer; implies TLS) (secret)'),
 
   API_HOST: Str('127.0.0.1', 'address the REST API binds to'),
   API_PORT: Int(5001, 1, 65535, 'REST API port'),
@@ -114,4 +123,5 @@ export const SECRET_VARIABLES = new Set<keyof Env>([
   'DB_PASSWORD',
   'API_TOKENS',
   'SALT_PASSWORD',
+  'TEMPORAL_API_KEY',
 ]);

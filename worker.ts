@@ -95,8 +95,8 @@ async function main(): Promise<void> {
   // Metrics and health first: liveness answers while the worker connects and loads its bundle.
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'spm_worker_' });
-  let worker: Worker | undefined;
-  let connection: NativeConnection | undefined;
+  // Filled in below; the endpoint's probes read them (liveness answers before either exists).
+  const live: { worker?: Worker; connection?: NativeConnection } = {};
   const db = createDb(config.db, 'spm-worker');
   const endpoint =
     config.worker.metricsPort > 0
@@ -105,13 +105,13 @@ async function main(): Promise<void> {
           port: config.worker.metricsPort,
           registry,
           sdkMetricsUrl: `http://127.0.0.1:${sdkMetricsPort}/metrics`,
-          state: () => worker?.getState() ?? 'STARTING',
+          state: () => live.worker?.getState() ?? 'STARTING',
           checks: [
             {
               name: 'temporal',
               check: async () => {
-                if (!connection) throw new Error('not connected yet');
-                await connection.workflowService.getSystemInfo({});
+                if (!live.connection) throw new Error('not connected yet');
+                await live.connection.workflowService.getSystemInfo({});
               },
             },
             { name: 'postgres', check: async () => void (await sql`select 1`.execute(db)) },
@@ -119,7 +119,7 @@ async function main(): Promise<void> {
         })
       : undefined;
 
-  connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
+  const connection = (live.connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal)));
   log.info({ temporal: describeTemporalConnection(config.temporal) }, 'connected to Temporal');
   const added = await ensureSearchAttributes(connection, config.temporal.namespace);
   if (added.length) log.info({ added }, 'registered search attributes');
@@ -127,12 +127,12 @@ async function main(): Promise<void> {
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const deps = createActivityDeps({ config, db, log, temporal: client, observer: createCallMetrics(registry) });
   const bundle = config.worker.workflowBundle ?? (COMPILED && existsSync(BUILT_WORKFLOW_BUNDLE) ? BUILT_WORKFLOW_BUNDLE : undefined);
-  worker = await createOrchestratorWorker({
+  const worker = (live.worker = await createOrchestratorWorker({
     config,
     connection,
     deps,
     ...(bundle ? { workflowBundle: { codePath: bundle } } : {}),
-  });
+  }));
   if (config.worker.manageSchedules) {
     const schedule = await ensureSyncSchedule(client, config);
     log.info({ scheduleId: 'uyuni-sync', everyMinutes: config.uyuni.pollIntervalMinutes, schedule }, 'sync schedule in place');

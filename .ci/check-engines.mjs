@@ -2,6 +2,7 @@
 // engines: the lowest Node 20 and the lowest Node 22 it allows) and the Node running CI. A dependency that needs
 // a newer Node (npm's EBADENGINE warning) fails here, naming the package, the range and the version.
 //   node .ci/check-engines.mjs
+/* global process, console */
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import semver from 'semver';

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { createSecureServer, type IncomingHttpHeaders } from 'node:http2';
+import { createSecureServer, type IncomingHttpHeaders, type ServerHttp2Session } from 'node:http2';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeActivityDeps, createActivityDeps, type ActivityDeps } from '../../activities/index.js';
@@ -164,7 +164,7 @@ describe('Temporal Cloud API key', () => {
       res.addTrailers({ 'grpc-status': '16', 'grpc-message': 'test server: key recorded' });
       res.end();
     });
-    const sessions = new Set<import('node:http2').ServerHttp2Session>();
+    const sessions = new Set<ServerHttp2Session>();
     server.on('session', (s) => sessions.add(s.on('close', () => sessions.delete(s))));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     address = `127.0.0.1:${(server.address() as { port: number }).port}`;

@@ -122,6 +122,9 @@ export const businessMetrics = fp(
     g('spm_rollbacks', 'Rollbacks by scope (test, production), type (package, snapshot) and verification result (verified, not_verified, running)', ['scope', 'type', 'result'], (r) =>
       r.db?.rollbacks.map((x) => ({ labels: { scope: x.scope, type: x.type, result: x.result }, value: x.n })),
     );
+    g('spm_rollbacks_not_verified_last_24h', 'Rollbacks that ended not verified (something differs from the restore point) in the last 24 hours, by scope', ['scope'], (r) =>
+      r.db?.rollbacksNotVerified24h.map((x) => ({ labels: { scope: x.scope }, value: x.n })),
+    );
     g('spm_test_systems', 'Test systems by OS and state (free, leased, quarantined)', ['os', 'state'], (r) => r.db?.testSystems.map((x) => ({ labels: { os: x.os, state: x.state }, value: x.n })));
     g('spm_sync_last_success_timestamp_seconds', 'When the last successful UYUNI sync finished (unix seconds; absent before the first)', [], (r) =>
       r.db?.sync.lastSuccessAt ? [{ value: r.db.sync.lastSuccessAt.getTime() / 1000 }] : undefined,

@@ -26,6 +26,8 @@ export interface BusinessReadings {
   tests: { status: string; n: number }[];
   phases: PhaseHistogramRow[];
   rollbacks: { scope: string; type: string; result: string; n: number }[];
+  /** Rollbacks that ended not verified within the last 24 hours, by scope (what the alert watches). */
+  rollbacksNotVerified24h: { scope: string; n: number }[];
   testSystems: { os: string; state: 'quarantined' | 'leased' | 'free'; n: number }[];
   sync: {
     lastSuccessAt: Date | null;
@@ -57,7 +59,17 @@ export async function readBusinessMetrics(db: Executor): Promise<BusinessReading
       select phase, status, ${bucketColumns}, count(*)::int as count, coalesce(sum(duration_ms), 0)::float8 / 1000 as sum_seconds
       from patch_test_phases where completed_at is not null and duration_ms is not null
       group by phase, status`.execute(db),
-    db.selectFrom('patch_rollbacks').select(['scope', 'rollback_type', 'status', sql<number>`count(*)::int`.as('n')]).groupBy(['scope', 'rollback_type', 'status']).execute(),
+    db
+      .selectFrom('patch_rollbacks')
+      .select([
+        'scope',
+        'rollback_type',
+        'status',
+        sql<number>`count(*)::int`.as('n'),
+        sql<number>`count(*) filter (where status = 'failed' and coalesce(completed_at, started_at) > now() - interval '24 hours')::int`.as('recent_failed'),
+      ])
+      .groupBy(['scope', 'rollback_type', 'status'])
+      .execute(),
     db
       .selectFrom('test_systems')
       .select([
@@ -102,6 +114,10 @@ export async function readBusinessMetrics(db: Executor): Promise<BusinessReading
       type: r.rollback_type,
       result: r.status === 'succeeded' ? 'verified' : r.status === 'failed' ? 'not_verified' : 'running',
       n: n(r.n),
+    })),
+    rollbacksNotVerified24h: (['test', 'production'] as const).map((scope) => ({
+      scope,
+      n: rollbacks.filter((r) => r.scope === scope).reduce((sum, r) => sum + n(r.recent_failed), 0),
     })),
     testSystems: systems.flatMap((r) =>
       (['quarantined', 'leased', 'free'] as const).map((state) => ({ os: r.os, state, n: n(r[state]) })),

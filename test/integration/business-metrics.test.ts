@@ -112,6 +112,8 @@ describe('business metrics on the API /metrics', () => {
   it('rollbacks by scope, type and verification; test systems by state', () => {
     expect(scrape.get('spm_rollbacks{scope="test",type="package",result="verified"}')).toBe(2);
     expect(scrape.get('spm_rollbacks{scope="production",type="snapshot",result="not_verified"}')).toBe(1);
+    expect(scrape.get('spm_rollbacks_not_verified_last_24h{scope="production"}')).toBe(1);
+    expect(scrape.get('spm_rollbacks_not_verified_last_24h{scope="test"}')).toBe(0);
     expect(scrape.get('spm_test_systems{os="rhel",state="quarantined"}')).toBe(1);
     expect(scrape.get('spm_test_systems{os="rhel",state="free"}')).toBe(1);
     expect(scrape.get('spm_test_systems{os="ubuntu",state="leased"}')).toBe(1);

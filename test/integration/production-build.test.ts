@@ -95,9 +95,14 @@ describe('the production build: node dist/* after npm ci --omit=dev', () => {
   });
 
   it('node dist/worker.js connects over mTLS, loads the prebuilt bundle, syncs, and answers /healthz, /readyz, /metrics', async () => {
+    // What the systemd unit's ExecStartPost runs: nothing answers yet → exit 1 with the reason.
+    const early = await runNode(['dist/temporal/wait-ready.js', '1'], { cwd: release, env });
+    expect(early.code).toBe(1);
+    expect(early.output).toMatch(/not ready within 1 s/);
     worker = new NodeProcess(['dist/worker.js'], { cwd: release, env });
     const base = `http://127.0.0.1:${workerPort}`;
-    await waitFor('worker ready', async () => (await fetch(`${base}/readyz`)).status === 200, () => worker!.tail(), 120_000);
+    const waited = await runNode(['dist/temporal/wait-ready.js', '120'], { cwd: release, env, timeoutMs: 130_000 });
+    expect(waited.code, `${waited.output}\n${worker.tail()}`).toBe(0);
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     const ready = await (await fetch(`${base}/readyz`)).json();
     expect(ready).toEqual({ status: 'ready', worker: 'RUNNING', checks: { temporal: 'ok', postgres: 'ok' } });

@@ -5,7 +5,7 @@ import { testTiming } from '../../temporal/tests.js';
 import type { patchTest, uyuniSync } from '../../workflows/index.js';
 import { testStatusQuery, workflowIds, type TestResult } from '../../workflows/messages.js';
 import { bearer, startTestApi, type TestApi } from '../support/api.js';
-import { isolatedDatabase, testConfig, uniqueTaskQueue } from '../support/context.js';
+import { isolatedDatabase, uniqueTaskQueue } from '../support/context.js';
 import { startFullLab, type FullLab } from '../support/lab.js';
 import { waitFor } from '../support/node-process.js';
 import { FAST_TIMING } from '../support/test-engine.js';

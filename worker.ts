@@ -44,6 +44,7 @@ export async function createOrchestratorWorker(opts: OrchestratorWorkerOptions):
     // In-flight activities (a UYUNI poll, a DB write) get time to finish instead of being cancelled at once.
     shutdownGraceTime: config.worker.shutdownGraceMs,
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
+    maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
     maxCachedWorkflows: config.worker.maxCachedWorkflows,
     ...(opts.identity ? { identity: opts.identity } : {}),
   });

@@ -59,7 +59,7 @@ export interface Config {
   /** Fallbacks for orchestrator_config's approval.reminder_hours / approval.expiry_days. */
   approval: { reminderHours: number; expiryDays: number };
 
-  worker: { metricsPort: number; metricsHost: string; shutdownGraceMs: number; maxConcurrentActivities: number; maxCachedWorkflows: number; workflowBundle?: string; manageSchedules: boolean };
+  worker: { metricsPort: number; metricsHost: string; shutdownGraceMs: number; maxConcurrentActivities: number; maxConcurrentWorkflowTasks: number; maxCachedWorkflows: number; workflowBundle?: string; manageSchedules: boolean };
   health: { required: string[] };
 }
 
@@ -243,6 +243,7 @@ export function loadConfig(raw: Record<string, string | undefined> = readEnviron
       metricsHost: e.WORKER_METRICS_HOST,
       shutdownGraceMs: e.WORKER_SHUTDOWN_GRACE_SECONDS * 1000,
       maxConcurrentActivities: e.WORKER_MAX_CONCURRENT_ACTIVITIES,
+      maxConcurrentWorkflowTasks: e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
       maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
       manageSchedules: e.WORKER_MANAGE_SCHEDULES,
       ...(e.WORKER_WORKFLOW_BUNDLE ? { workflowBundle: e.WORKER_WORKFLOW_BUNDLE } : {}),

@@ -107,6 +107,7 @@ export const EnvSchema = Type.Object({
   WORKER_METRICS_HOST: Str('127.0.0.1', 'address the worker /metrics binds to (0.0.0.0 to let a remote Prometheus scrape it)'),
   WORKER_SHUTDOWN_GRACE_SECONDS: Int(30, 0, 3600, 'time in-flight activities get on shutdown'),
   WORKER_MAX_CONCURRENT_ACTIVITIES: Int(100, 1, 10_000, 'activity slots of the worker'),
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: Int(40, 2, 1_000, 'workflow tasks the worker runs at once (the SDK default is 40)'),
   WORKER_MANAGE_SCHEDULES: Bool(true, 'the worker creates or updates the uyuni-sync and test-dispatch Schedules at start'),
   WORKER_WORKFLOW_BUNDLE: OptStr('prebuilt workflow bundle (npm run build:workflows); empty = bundle workflows/ at start'),
   WORKER_MAX_CACHED_WORKFLOWS: Int(500, 0, 100_000, 'sticky workflow cache size'),

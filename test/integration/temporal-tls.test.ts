@@ -88,6 +88,7 @@ describe('Temporal over TLS and mTLS, in a namespace other than default', () => 
       ['no client certificate', { ...tlsEnv(), TEMPORAL_TLS_CERT: '', TEMPORAL_TLS_KEY: '' }],
       ['server certificate from an untrusted CA', { ...tlsEnv(), TEMPORAL_TLS_CA: pki.otherCa }],
       ['server name not in the certificate', { ...tlsEnv(), TEMPORAL_TLS_SERVER_NAME: 'other.spm.test' }],
+      ['no server name (the certificate names temporal.spm.test, not 127.0.0.1)', { ...tlsEnv(), TEMPORAL_TLS_SERVER_NAME: '' }],
       ['plaintext', { ...tlsEnv(), TEMPORAL_TLS: 'false', TEMPORAL_TLS_CA: '', TEMPORAL_TLS_CERT: '', TEMPORAL_TLS_KEY: '', TEMPORAL_TLS_SERVER_NAME: '' }],
     ];
     for (const [what, env] of attempts) {

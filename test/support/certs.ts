@@ -3,8 +3,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-// A throwaway PKI made with openssl for the TLS tests: a CA, a server certificate for `serverName` (and
-// 127.0.0.1), and a client certificate for mTLS, all signed by the CA. Plus a second, unrelated CA.
+// A throwaway PKI made with openssl for the TLS tests: a CA, a server certificate for `serverName` only (no IP
+// address: connecting to 127.0.0.1 works only with the server name set), a client certificate for mTLS, all
+// signed by the CA, and a second, unrelated CA.
 
 export interface TestPki {
   dir: string;
@@ -35,7 +36,7 @@ export function makeTestPki(serverName = 'temporal.spm.test'): TestPki {
   const dir = mkdtempSync(path.join(tmpdir(), 'spm-pki-'));
   makeCa(dir, 'ca');
   makeCa(dir, 'other-ca');
-  makeLeaf(dir, 'server', 'ca', `basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:${serverName},IP:127.0.0.1\n`);
+  makeLeaf(dir, 'server', 'ca', `basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:${serverName}\n`);
   makeLeaf(dir, 'client', 'ca', 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n');
   const f = (name: string) => path.join(dir, name);
   return { dir, serverName, ca: f('ca.pem'), serverCert: f('server.pem'), serverKey: f('server.key'), clientCert: f('client.pem'), clientKey: f('client.key'), otherCa: f('other-ca.pem') };

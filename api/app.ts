@@ -20,6 +20,7 @@ import { openapi } from './plugins/swagger.js';
 import { temporal } from './plugins/temporal.js';
 import { validation } from './plugins/validation.js';
 import { approvalRoutes } from './routes/approvals/index.js';
+import { bundleRoutes } from './routes/bundles/index.js';
 import { authRoutes } from './routes/auth/index.js';
 import { configRoutes } from './routes/config/index.js';
 import { deploymentRoutes } from './routes/deployments/index.js';
@@ -87,6 +88,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(queueRoutes, { prefix: '/api/v1/queue' });
   await app.register(testRoutes, { prefix: '/api/v1/tests' });
   await app.register(testSystemRoutes, { prefix: '/api/v1/test-systems' });
+  await app.register(bundleRoutes, { prefix: '/api/v1/bundles' });
   await app.register(approvalRoutes, { prefix: '/api/v1/approvals' });
   await app.register(deploymentRoutes, { prefix: '/api/v1/deployments' });
   await app.register(dashboard, { temporalUiUrl: deps.config.temporal.uiUrl, temporalNamespace: deps.config.temporal.namespace });

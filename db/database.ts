@@ -171,9 +171,48 @@ export interface PatchTestsTable {
   /** The boot default and running kernel before the patch. */
   kernel_before: NullableJson<KernelState>;
   /** What a failure is blamed on: only `patch` counts in an erratum's failure history. */
-  failure_cause: 'patch' | 'test_system' | 'unknown' | null;
+  failure_cause: 'patch' | 'test_system' | 'unknown' | 'bundle' | null;
   /** What the patch changed (upgraded, added, removed), read from the inventory right after it. */
   inventory_changes: NullableJson<InventoryChanges>;
+  /** The bundle node this run tested (several errata at once), or null for a one-erratum test. */
+  bundle_id: number | null;
+}
+
+export type BundleKind = 'bundle' | 'half' | 'retest' | 'probe';
+export type BundleRunStatus = 'pending' | 'running' | 'passed' | 'failed' | 'inconclusive';
+export type MemberVerdictKind = 'passed' | 'rolled_back' | 'interaction' | 'inconclusive';
+
+/** One test run of a set of queue items: a bundle (root) or a node of its bisection tree. */
+export interface TestBundlesTable {
+  id: Generated<number>;
+  /** The bundle this node bisects (null on the root itself). */
+  root_id: number | null;
+  parent_id: number | null;
+  kind: BundleKind;
+  target_os: string;
+  workflow_id: string;
+  /** Queue item ids, in work order. */
+  member_ids: number[];
+  status: ColumnType<BundleRunStatus, BundleRunStatus | undefined, BundleRunStatus>;
+  cause: 'patch' | 'test_system' | 'unknown' | null;
+  failure_reason: string | null;
+  test_id: number | null;
+  /** The root's chosen size and why (failure probability, Dorfman size, limits). */
+  size_policy: NullableJson<unknown>;
+  /** The root's final verdict per member, once settled. */
+  outcome: NullableJson<unknown>;
+  requested_by: string | null;
+  created_at: Timestamp;
+  completed_at: NullableTimestamp;
+}
+
+export interface TestBundleMembersTable {
+  bundle_id: number;
+  queue_id: number;
+  position: number;
+  /** Set on the root when the bundle is settled. */
+  verdict: MemberVerdictKind | null;
+  reason: string | null;
 }
 
 export interface TestSystemsTable {
@@ -451,6 +490,8 @@ export interface Database {
   patch_tests: PatchTestsTable;
   test_systems: TestSystemsTable;
   patch_test_phases: PatchTestPhasesTable;
+  test_bundles: TestBundlesTable;
+  test_bundle_members: TestBundleMembersTable;
   patch_approvals: PatchApprovalsTable;
   patch_deployments: PatchDeploymentsTable;
   patch_rollbacks: PatchRollbacksTable;

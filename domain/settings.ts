@@ -51,6 +51,10 @@ export const SETTINGS = {
   'deploy.wave_size': int(1, 10_000, 'systems'),
   'deploy.failure_budget_count': int(0, 10_000, 'failed systems'),
   'deploy.failure_budget_percent': num(0, 100, 'percent'),
+  'bundle.max_size': int(1, 64, 'errata'),
+  'bundle.alone_below_score': num(0, 100, 'points'),
+  'bundle.recent_runs': int(0, 10_000, 'test runs'),
+  'bundle.failure_prior_percent': num(0.1, 50, 'percent'),
 } as const satisfies Record<string, SettingSpec>;
 
 export type SettingKey = keyof typeof SETTINGS;
@@ -124,4 +128,8 @@ export const BUILT_IN_FALLBACKS = {
   'deploy.wave_size': 10,
   'deploy.failure_budget_count': 2,
   'deploy.failure_budget_percent': 10,
+  'bundle.max_size': 8,
+  'bundle.alone_below_score': 40,
+  'bundle.recent_runs': 50,
+  'bundle.failure_prior_percent': 5,
 } satisfies Partial<Record<SettingKey, unknown>>;

@@ -20,10 +20,10 @@ export async function startPatchTest(
   config: Readonly<Config>,
   queueId: number,
   requestedBy: string,
-  approval: ApprovalPolicy,
+  approval: ApprovalPolicy | undefined,
   timing: TestTiming = testTiming(config),
 ) {
-  const input: PatchTestInput = { queueId, requestedBy, timing, autoDispatch: config.test.autoDispatch, approval };
+  const input: PatchTestInput = { queueId, requestedBy, timing, autoDispatch: config.test.autoDispatch, ...(approval ? { approval } : {}) };
   try {
     return await client.workflow.start<typeof patchTest>('patchTest', {
       taskQueue: config.temporal.taskQueue,

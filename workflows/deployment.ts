@@ -32,8 +32,10 @@ export async function productionDeployment(input: DeploymentInput): Promise<Depl
     view.haltReason ??= `halted by ${by}: ${reason}`;
   });
 
+  const members = input.members ?? [];
   const targets: DeployTarget[] = await store.planDeployment({
     queueId: input.queueId, advisoryName: input.advisoryName, targetOs: input.targetOs, policy: input.policy,
+    ...(members.length ? { members, errataId: input.errataId, requiresReboot: input.requiresReboot } : {}),
   });
   view.targets = targets.length;
   const waveNumbers = [...new Set(targets.map((x) => x.wave))].sort((a, b) => a - b);
@@ -74,7 +76,7 @@ export async function productionDeployment(input: DeploymentInput): Promise<Depl
   for (const wave of view.waves) if (wave.state === 'pending') wave.state = 'skipped';
 
   const status = view.haltReason ? 'halted' : 'completed';
-  const skipped = await store.finishDeployment({ queueId: input.queueId, status });
+  const skipped = await store.finishDeployment({ queueId: input.queueId, status, ...(members.length ? { members: members.map((m) => m.queueId) } : {}) });
   view.status = status;
   upsertSearchAttributes([{ key: SA.patchStatus, value: status }]);
   return { status, targets: targets.length, applied: view.applied, failed: view.failed, skipped, haltReason: view.haltReason };

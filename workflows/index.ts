@@ -3,6 +3,7 @@ export { selfTest } from './self-test.js';
 export { uyuniSync } from './sync.js';
 export { queuePatches } from './queue.js';
 export { patchTest } from './patch-test.js';
+export { bundleTest } from './bundle.js';
 export { testRollback } from './test-rollback.js';
 export { testDispatcher } from './dispatch.js';
 export { productionDeployment } from './deployment.js';

@@ -11,6 +11,9 @@ export const SA = {
   queueId: defineSearchAttributeKey('QueueId', 'INT'),
   testSystem: defineSearchAttributeKey('TestSystem', 'KEYWORD'),
   testPhase: defineSearchAttributeKey('TestPhase', 'KEYWORD'),
+  /** The bundle a run belongs to (its root), and the run's role in the bisection tree. */
+  bundleId: defineSearchAttributeKey('BundleId', 'INT'),
+  bundleKind: defineSearchAttributeKey('BundleKind', 'KEYWORD'),
 } as const;
 
 export const SEARCH_ATTRIBUTES = Object.values(SA);
@@ -19,6 +22,8 @@ export const workflowIds = {
   selfTest: (nonce: string) => `self-test-${nonce}`,
   queue: (requestId: string) => `queue-${requestId}`,
   patchTest: (queueId: number) => `patch-test-${queueId}`,
+  /** A bundle's root run; its bisection's nodes are `bundle-<id>.<n>[.<n>…]` (the tree in their ids too). */
+  bundle: (bundleId: number) => `bundle-${bundleId}`,
   testRollback: (testId: number) => `test-rollback-${testId}`,
   dispatcher: () => 'test-dispatcher',
   deployment: (queueId: number) => `deploy-${queueId}`,
@@ -103,6 +108,11 @@ export interface PatchTestInput {
   approval?: ApprovalPolicy;
   /** Start the next queued tests when this one frees its system (TEST_AUTO_DISPATCH). */
   autoDispatch?: boolean;
+  /**
+   * Tested already, in a bundle run that passed and restored its test system (workflows/bundle.ts): this
+   * workflow only takes the approval and the rollout; a rejection has nothing to undo.
+   */
+  pretested?: { testId: number; bundleId: number };
 }
 
 export interface PhaseView {
@@ -162,6 +172,8 @@ export interface TestResult {
   deployment?: DeploymentResult;
   /** A rejected or expired patch undone on its test system: verified, or why not. */
   undone?: { ok: boolean; reason?: string };
+  /** What a failure is blamed on (only `patch` counts against an erratum). */
+  cause?: 'patch' | 'test_system' | 'unknown';
 }
 
 export const testStatusQuery = defineQuery<TestStatusView>('status');
@@ -215,7 +227,21 @@ export interface DeploymentInput {
   requestedBy: string;
   policy: DeploymentPlanPolicy;
   timing: TestTiming;
+  /** A rollout of a set (a patch day): the other approved errata of the OS it carries, one UYUNI action per system for all. */
+  members?: CarriedErratum[];
 }
+
+export interface CarriedErratum {
+  queueId: number;
+  errataId: number;
+  advisoryName: string;
+  requiresReboot: boolean;
+}
+
+/** To a member of a set rollout, from the carrier's patchTest once the set's requests are recorded: it is carried. */
+export const carriedBySignal = defineSignal<[{ carrier: number; by: string; policy: DeploymentPlanPolicy }]>('carriedBy');
+/** To a member of a set rollout: the rollout that carried it has ended (sent by the carrier's patchTest). */
+export const carriedRolloutDoneSignal = defineSignal<[DeploymentResult]>('carriedRolloutDone');
 
 export interface DeploymentView {
   queueId: number;
@@ -249,6 +275,10 @@ export interface DeployRequest {
   /** Makes the request's record idempotent. */
   requestId?: string;
   source?: 'api' | 'cli' | 'dashboard';
+  /** A set rollout: the queue items this item's rollout carries with it (approved, same OS). */
+  members?: number[];
+  /** A set rollout: this item is carried by that queue item's rollout (deploy-<carriedBy>). */
+  carriedBy?: number;
 }
 
 // --- auto-dispatch -------------------------------------------------------------------------------------

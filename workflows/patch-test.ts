@@ -19,7 +19,10 @@ export async function patchTest(input: PatchTestInput): Promise<TestResult> {
   const desk = new ApprovalDesk(input.queueId, acts, view);
   const promotion = new Promotion(input.queueId, acts, view);
 
-  const info = await acts.store.beginTest({ queueId: input.queueId });
+  // Tested already in a bundle run (workflows/bundle.ts), which restored its test system: straight to approval.
+  const info = input.pretested
+    ? await acts.store.adoptTestedItem({ queueId: input.queueId, testId: input.pretested.testId })
+    : await acts.store.beginTest({ queueId: input.queueId });
   desk.testId = info.testId;
   Object.assign(view.state, { testId: info.testId, advisoryName: info.advisoryName, targetOs: info.targetOs });
   upsertSearchAttributes([
@@ -29,7 +32,13 @@ export async function patchTest(input: PatchTestInput): Promise<TestResult> {
     { key: SA.patchStatus, value: 'testing' },
   ]);
 
-  const tested = await runTest({ input, acts, view, info });
+  const tested: TestResult = input.pretested
+    ? { testId: info.testId, status: 'passed', failure: null, rollbackType: null, rollbackVerified: null }
+    : await runTest({ input, acts, view, info });
+  if (input.pretested) {
+    view.setStatus('passed');
+    upsertSearchAttributes([{ key: SA.bundleId, value: input.pretested.bundleId }]);
+  }
   if (tested.status !== 'passed' || !input.approval) return tested;
 
   let outcome: ApprovalOutcome;
@@ -46,7 +55,9 @@ export async function patchTest(input: PatchTestInput): Promise<TestResult> {
   }
   if (outcome === 'rejected' || outcome === 'expired') {
     // Not deployed: the patch must not stay on the test system.
-    const undone = await undoPassedPatch({ input, acts, view, info }, { reason: `the patch was ${outcome}` });
+    const undone = input.pretested
+      ? { ok: true, reason: `nothing to undo: bundle #${input.pretested.bundleId} restored its test system after the run (verified)` }
+      : await undoPassedPatch({ input, acts, view, info }, { reason: `the patch was ${outcome}` });
     view.done();
     return { ...tested, status: outcome, undone };
   }

@@ -1,6 +1,6 @@
-import { ApplicationFailure, condition, executeChild, ParentClosePolicy, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, condition, executeChild, getExternalWorkflowHandle, ParentClosePolicy, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { TestInfo } from '../activities/patch-test/index.js';
-import { deployUpdate, SA, workflowIds, type DeploymentPlanPolicy, type DeploymentResult, type PatchTestInput } from './messages.js';
+import { carriedBySignal, carriedRolloutDoneSignal, deployUpdate, SA, workflowIds, type DeployRequest, type DeploymentResult, type PatchTestInput } from './messages.js';
 import type { TestActivityStubs } from './test-proxies.js';
 import { reasonOf } from './test-run.js';
 import type { TestView } from './test-view.js';
@@ -13,22 +13,31 @@ const productionDeploymentType = 'productionDeployment';
  * that cannot be recorded is refused and starts nothing.
  */
 export class Promotion {
-  private request: { by: string; policy: DeploymentPlanPolicy } | null = null;
+  private request: DeployRequest | null = null;
   private recording = false;
+  /** Carried by another item's rollout (a set): its result, once the carrier's patchTest sends it. */
+  private carried: DeploymentResult | null = null;
 
   constructor(
     private readonly queueId: number,
     private readonly acts: TestActivityStubs,
     private readonly view: TestView,
   ) {
+    setHandler(carriedRolloutDoneSignal, (r) => void (this.carried = r));
+    // Recorded already by the carrier (one transaction for the whole set): only the waiting changes here.
+    setHandler(carriedBySignal, ({ carrier, by, policy }) => {
+      if (!this.request && this.view.state.status === 'approved') this.request = { by, policy, carriedBy: carrier };
+    });
     setHandler(
       deployUpdate,
       async (d) => {
         this.recording = true;
+        const rollout = workflowIds.deployment(this.queueId);
         try {
+          // A set: every member's request too, in the same transaction (all approved, or nothing recorded).
           await this.acts.record.recordDeploymentRequest({
-            queueId: this.queueId, workflowId: workflowIds.deployment(this.queueId), by: d.by, policy: d.policy,
-            requestId: d.requestId ?? `${workflowInfo().workflowId}/deploy`, source: d.source ?? 'api',
+            queueId: this.queueId, workflowId: rollout, by: d.by, policy: d.policy,
+            requestId: d.requestId ?? `${workflowInfo().workflowId}/deploy`, source: d.source ?? 'api', ...(d.members?.length ? { members: d.members } : {}),
           });
         } catch (err) {
           throw ApplicationFailure.nonRetryable(`the deployment request could not be recorded, so nothing was started: ${reasonOf(err)}`, 'DeploymentNotRecorded');
@@ -36,7 +45,7 @@ export class Promotion {
           this.recording = false;
         }
         this.request = d;
-        return { workflowId: workflowIds.deployment(this.queueId) };
+        return { workflowId: rollout };
       },
       {
         validator: (_d) => {
@@ -58,11 +67,20 @@ export class Promotion {
     const go = this.request;
     if (!go) return null;
     this.view.setStatus('promoting');
-    return executeChild(productionDeploymentType, {
+    if (go.carriedBy !== undefined) {
+      // Applied by the carrier's rollout, in the same UYUNI actions; its end is this item's end too.
+      await condition(() => this.carried !== null);
+      return this.carried;
+    }
+    const members = go.members?.length ? await this.acts.store.describeCarried({ queueIds: go.members, os: info.targetOs }) : [];
+    for (const m of members) {
+      await getExternalWorkflowHandle(workflowIds.patchTest(m.queueId)).signal(carriedBySignal, { carrier: input.queueId, by: go.by, policy: go.policy }).catch(() => undefined);
+    }
+    const result: DeploymentResult = await executeChild(productionDeploymentType, {
       workflowId: workflowIds.deployment(input.queueId),
       args: [{
         queueId: input.queueId, advisoryName: info.advisoryName, errataId: info.uyuniErrataId, targetOs: info.targetOs,
-        requiresReboot: info.requiresReboot, requestedBy: go.by, policy: go.policy, timing: input.timing,
+        requiresReboot: info.requiresReboot, requestedBy: go.by, policy: go.policy, timing: input.timing, ...(members.length ? { members } : {}),
       }],
       // A rollout in progress must not die with its parent.
       parentClosePolicy: ParentClosePolicy.ABANDON,
@@ -73,5 +91,10 @@ export class Promotion {
         { key: SA.patchStatus, value: 'promoting' },
       ],
     });
+    for (const m of members) {
+      // A member whose workflow is gone has nothing to wait for: its queue status already follows the rollout.
+      await getExternalWorkflowHandle(workflowIds.patchTest(m.queueId)).signal(carriedRolloutDoneSignal, result).catch(() => undefined);
+    }
+    return result;
   }
 }

@@ -16,6 +16,12 @@ export interface TestRunContext {
   acts: TestActivityStubs;
   view: TestView;
   info: TestInfo;
+  /**
+   * A run of a bundle node (workflows/bundle.ts): it records the node's verdict, not the queue items' (the
+   * bundle settles them), and a run that passed restores its test system too, verified, so every run of a
+   * bisection starts from the same clean host.
+   */
+  bundle?: { bundleId: number; members: number };
 }
 
 type LaterPhase = 'reboot' | 'validate' | 'services' | 'rollback' | 'verify_rollback';
@@ -38,17 +44,18 @@ export async function runTest(ctx: TestRunContext): Promise<TestResult> {
   let bootBefore = 0;
 
   const finish = async (status: Verdict, failure: TestResult['failure'], rollbackVerified: boolean | null, cause?: Cause): Promise<TestResult> => {
-    await store.finishTest({
+    const outcome = {
       testId: info.testId,
-      queueId: input.queueId,
       status,
       ...(failure ? { failurePhase: failure.phase, failureReason: failure.reason } : {}),
       ...(cause ? { cause } : {}),
-    });
+    };
+    if (ctx.bundle) await store.finishBundleRun({ ...outcome, bundleId: ctx.bundle.bundleId, members: ctx.bundle.members });
+    else await store.finishTest({ ...outcome, queueId: input.queueId });
     view.setStatus(status);
     view.done();
     view.state.failure = failure;
-    return { testId: info.testId, status, failure, rollbackType: view.state.rollbackType, rollbackVerified };
+    return { testId: info.testId, status, failure, rollbackType: view.state.rollbackType, rollbackVerified, ...(status !== 'passed' ? { cause: cause ?? 'unknown' } : {}) };
   };
 
   const skipRest = async (phases: LaterPhase[], why: string) => {
@@ -73,6 +80,11 @@ export async function runTest(ctx: TestRunContext): Promise<TestResult> {
   try {
     // lease: wait for a free test system of the OS (never two tests on one system)
     view.enter('lease');
+    if (info.candidateSystems.length === 0 && ctx.bundle) {
+      const why = `no ${info.targetOs} test system needs every one of ${info.advisoryNames?.join(', ') ?? info.advisoryName}`;
+      view.leave('lease', 'failed', why);
+      return await finish('inconclusive', { phase: 'lease', reason: why }, null, 'test_system');
+    }
     if (info.candidateSystems.length === 0) {
       const why = `no ${info.targetOs} test system needs ${info.advisoryName} (UYUNI lists it as relevant to none)`;
       await store.markUntestable({ testId: info.testId, queueId: input.queueId, reason: why });
@@ -110,6 +122,7 @@ export async function runTest(ctx: TestRunContext): Promise<TestResult> {
     touched = true;
     const patched = await action.patchPhase({
       testId: info.testId, systemId: system.systemId, minion: system.minion, errataId: info.uyuniErrataId, advisoryName: info.advisoryName, timing: input.timing,
+      ...(info.uyuniErrataIds ? { errataIds: info.uyuniErrataIds, advisoryNames: info.advisoryNames ?? [] } : {}),
     });
     view.leave('patch', patched.ok ? 'passed' : 'failed', patched.reason);
     if (!patched.ok) return await rollBack('patch', patched.reason ?? 'the patch failed', 'failed', 'patch');
@@ -153,6 +166,12 @@ export async function runTest(ctx: TestRunContext): Promise<TestResult> {
     view.leave('services', services.ok ? 'passed' : 'failed', services.reason);
     if (!services.ok) return await rollBack('services', services.reason ?? 'a critical service is down', 'rolled_back', 'patch');
 
+    if (ctx.bundle) {
+      // Passed: the next run (a half, a retest, another bundle) must not start on top of these errata. A host
+      // the restore leaves dirty or down is quarantined by undoOnSystem; the errata still passed.
+      const restored = await undoOnSystem(ctx, system, { reason: 'a bundle run leaves its test system as it found it', deferred: false, bootBefore });
+      return await finish('passed', null, restored.ok);
+    }
     await skipRest(['rollback', 'verify_rollback'], 'the test passed');
     return await finish('passed', null, null);
   } catch (err) {
@@ -162,6 +181,7 @@ export async function runTest(ctx: TestRunContext): Promise<TestResult> {
       // Cancelled: undo what may have been applied, or hand the item back to the queue.
       await CancellationScope.nonCancellable(async () => {
         if (touched && system) await rollBack(phase, 'the test was cancelled', 'rolled_back', 'unknown');
+        else if (ctx.bundle) await finish('inconclusive', { phase, reason: 'the run was cancelled before anything was applied' }, null, 'unknown');
         else await store.requeueUntested({ testId: info.testId, queueId: input.queueId });
       });
       throw err;

@@ -99,25 +99,38 @@ export function createApprovalActivities({ db }: { db: Db }) {
     },
 
     /** A person asked for the production rollout: recorded (deployments + operator_actions) before it starts. */
-    async recordDeploymentRequest(input: { queueId: number; workflowId: string; by: string; policy: DeploymentPlanPolicy; requestId: string; source: OperatorActionSource }): Promise<number> {
+    /**
+     * Records a deployment request before the rollout starts. A set rollout (`members`: carried items of the
+     * same rollout) records every item's request in the same transaction: each must be approved, or nothing is
+     * recorded. Returns the carrier's deployments row.
+     */
+    async recordDeploymentRequest(input: {
+      queueId: number; workflowId: string; by: string; policy: DeploymentPlanPolicy; requestId: string; source: OperatorActionSource; members?: number[];
+    }): Promise<number> {
       return recordOrRefuse('the deployment request', () => db.transaction().execute(async (trx) => {
         const done = await trx.selectFrom('deployments').select('id').where('request_id', '=', input.requestId).executeTakeFirst();
         if (done) return done.id;
-        const item = await trx.selectFrom('patch_test_queue').select('status').where('id', '=', input.queueId).forUpdate().executeTakeFirstOrThrow();
-        if (item.status !== 'approved') throw ApplicationFailure.nonRetryable(`queue item ${input.queueId} is ${item.status}, not approved`, 'NotApproved');
-        const row = await trx
-          .insertInto('deployments')
-          .values({ queue_id: input.queueId, workflow_id: input.workflowId, requested_by: input.by, request_id: input.requestId, source: input.source, policy: json(input.policy) })
-          .returning('id')
-          .executeTakeFirstOrThrow();
-        await trx
-          .insertInto('operator_actions')
-          .values({
-            queue_id: input.queueId, workflow_id: input.workflowId, action: 'deploy', actor: input.by, source: input.source, status: 'recorded',
-            details: json({ deployment_id: row.id, policy: input.policy }), request_id: input.requestId,
-          })
-          .execute();
-        return row.id;
+        const ids = [input.queueId, ...(input.members ?? [])];
+        let carrierRow = 0;
+        for (const [i, id] of ids.entries()) {
+          const item = await trx.selectFrom('patch_test_queue').select('status').where('id', '=', id).forUpdate().executeTakeFirst();
+          if (item?.status !== 'approved') throw ApplicationFailure.nonRetryable(`queue item ${id} is ${item?.status ?? 'missing'}, not approved`, 'NotApproved');
+          const requestId = i === 0 ? input.requestId : `${input.requestId}/carried/${id}`;
+          const row = await trx
+            .insertInto('deployments')
+            .values({ queue_id: id, workflow_id: input.workflowId, requested_by: input.by, request_id: requestId, source: input.source, policy: json(input.policy) })
+            .returning('id')
+            .executeTakeFirstOrThrow();
+          if (i === 0) carrierRow = row.id;
+          await trx
+            .insertInto('operator_actions')
+            .values({
+              queue_id: id, workflow_id: input.workflowId, action: 'deploy', actor: input.by, source: input.source, status: 'recorded',
+              details: json({ deployment_id: row.id, policy: input.policy, ...(ids.length > 1 ? { set: ids, carrier: input.queueId } : {}) }), request_id: requestId,
+            })
+            .execute();
+        }
+        return carrierRow;
       }));
     },
 

@@ -6,7 +6,7 @@ import { json } from '../../db/json.js';
 import { chunk } from '../../domain/chunks.js';
 import { isTestGroup, osFromGroup } from '../../domain/os.js';
 import type { QueueStatus } from '../../domain/queue-status.js';
-import type { DeploymentPlanPolicy, TestTiming } from '../../workflows/messages.js';
+import type { CarriedErratum, DeploymentPlanPolicy, TestTiming } from '../../workflows/messages.js';
 import { toApplicationFailure as saltFailure } from '../salt/failure.js';
 import { loadTestSettings } from '../patch-test/settings.js';
 import { toApplicationFailure as uyuniFailure } from '../uyuni/failure.js';
@@ -25,6 +25,13 @@ export interface DeployTarget {
   name: string;
   minion: string;
   wave: number;
+  /**
+   * A set rollout: the errata of the set relevant to this system (UYUNI refuses a whole call with one
+   * erratum the system does not need, fault 2600), applied in one action; a reboot if any needs one.
+   */
+  errataIds?: number[];
+  advisoryNames?: string[];
+  requiresReboot?: boolean;
 }
 
 export interface SystemOutcome {
@@ -64,13 +71,33 @@ export function createDeployActivities(deps: Pick<ActivityDeps, 'db' | 'uyuni' |
 
   return {
     /** Targets: production systems (non-test groups of the OS) the advisory is relevant to; canary, then waves. */
-    async planDeployment(input: { queueId: number; advisoryName: string; targetOs: string; policy: DeploymentPlanPolicy }): Promise<DeployTarget[]> {
+    async planDeployment(input: {
+      queueId: number; advisoryName: string; targetOs: string; policy: DeploymentPlanPolicy;
+      /** A set rollout: the carried errata (besides the item's own, which input.advisoryName names). */
+      members?: CarriedErratum[]; errataId?: number; requiresReboot?: boolean;
+    }): Promise<DeployTarget[]> {
       const wf = workflowId();
+      const members = input.members ?? [];
       const existing = await db.selectFrom('patch_deployments').selectAll().where('workflow_id', '=', wf).orderBy('wave').orderBy('system_id').execute();
       if (existing.length) {
-        return existing.map((r) => ({ systemId: r.system_id, name: r.system_name, minion: (r.services as { minion?: string } | null)?.minion ?? r.system_name, wave: r.wave }));
+        return existing.map((r) => {
+          const s = r.services as { minion?: string; errataIds?: number[]; advisoryNames?: string[]; requiresReboot?: boolean } | null;
+          return {
+            systemId: r.system_id, name: r.system_name, minion: s?.minion ?? r.system_name, wave: r.wave,
+            ...(s?.errataIds ? { errataIds: s.errataIds, advisoryNames: s.advisoryNames ?? [], requiresReboot: s.requiresReboot ?? false } : {}),
+          };
+        });
       }
-      const affected = new Set((await guarded(() => uyuni.listAffectedSystems(input.advisoryName))).map((s) => s.id));
+      const set: CarriedErratum[] = [
+        { queueId: input.queueId, errataId: input.errataId ?? 0, advisoryName: input.advisoryName, requiresReboot: input.requiresReboot ?? false },
+        ...members,
+      ];
+      // Per system, which errata of the set it needs (one UYUNI action each system for exactly those).
+      const needs = new Map<number, CarriedErratum[]>();
+      for (const e of set) {
+        for (const s of await guarded(() => uyuni.listAffectedSystems(e.advisoryName))) needs.set(s.id, [...(needs.get(s.id) ?? []), e]);
+      }
+      const affected = new Set(needs.keys());
       const groups = (await guarded(() => uyuni.listAllGroups())).filter(
         (g) => !isTestGroup(g.name, config.uyuni.testGroupPrefix) && osFromGroup(g.name) === input.targetOs,
       );
@@ -83,20 +110,27 @@ export function createDeployActivities(deps: Pick<ActivityDeps, 'db' | 'uyuni' |
       const ids = [...systems.keys()].sort((a, b) => a - b);
       const canary = ids.slice(0, Math.max(0, input.policy.canarySize));
       const waves = [canary, ...chunk(ids.slice(canary.length), Math.max(1, input.policy.waveSize))].filter((w) => w.length);
-      const targets = waves.flatMap((w, wave) => w.map((systemId) => ({ systemId, name: systems.get(systemId)!.name, minion: systems.get(systemId)!.minion, wave })));
+      const errataOf = (systemId: number) => {
+        if (!members.length) return {};
+        const es = needs.get(systemId) ?? [];
+        return { errataIds: es.map((e) => e.errataId), advisoryNames: es.map((e) => e.advisoryName), requiresReboot: es.some((e) => e.requiresReboot) };
+      };
+      const targets: DeployTarget[] = waves.flatMap((w, wave) =>
+        w.map((systemId) => ({ systemId, name: systems.get(systemId)!.name, minion: systems.get(systemId)!.minion, wave, ...errataOf(systemId) })),
+      );
       await db.transaction().execute(async (trx) => {
         if (targets.length) {
           await trx
             .insertInto('patch_deployments')
             .values(targets.map((t) => ({
               queue_id: input.queueId, workflow_id: wf, system_id: t.systemId, system_name: t.name, group_name: systems.get(t.systemId)!.group,
-              wave: t.wave, services: json({ minion: t.minion }),
+              wave: t.wave, services: json({ minion: t.minion, ...(t.errataIds ? { errataIds: t.errataIds, advisoryNames: t.advisoryNames, requiresReboot: t.requiresReboot } : {}) }),
             })))
             .onConflict((oc) => oc.columns(['workflow_id', 'system_id']).doNothing())
             .execute();
         }
       });
-      await moveQueue(db, input.queueId, ['promoting']);
+      for (const e of set) await moveQueue(db, e.queueId, ['promoting']);
       return targets;
     },
 
@@ -116,9 +150,12 @@ export function createDeployActivities(deps: Pick<ActivityDeps, 'db' | 'uyuni' |
       // The restore point: every installed package and version, and the kernel state (a kernel update adds
       // packages beside the old ones; a rollback that only downgraded the erratum's own packages would leave it).
       let inventory = row.inventory_before;
+      const errataIds = target.errataIds ?? [input.errataId];
+      const advisoryNames = target.advisoryNames ?? [input.advisoryName];
+      const requiresReboot = target.requiresReboot ?? input.requiresReboot;
       if (!inventory || !row.kernel_before) {
-        const erratum = await db.selectFrom('errata_cache').select('packages').where('advisory_name', '=', input.advisoryName).executeTakeFirstOrThrow();
-        const names = new Set((erratum.packages ?? []).map((p) => p.name));
+        const errata = await db.selectFrom('errata_cache').select('packages').where('advisory_name', 'in', advisoryNames).execute();
+        const names = new Set(errata.flatMap((e) => (e.packages ?? []).map((p) => p.name)));
         inventory = await guarded(() => salt.listInventory(target.minion, { signal: cancellationSignal() }));
         const kernel = await guarded(() => readKernelState(salt, target.minion, input.os, { signal: cancellationSignal() }));
         // Per package of the erratum, its version before, or that it was not installed (a kernel update's new
@@ -131,7 +168,7 @@ export function createDeployActivities(deps: Pick<ActivityDeps, 'db' | 'uyuni' |
 
       let actionId = row.uyuni_action_id;
       if (actionId === null) {
-        const scheduled = await scheduleErratumOnce(uyuni, { systemId: target.systemId, errataId: input.errataId, advisoryName: input.advisoryName });
+        const scheduled = await scheduleErratumOnce(uyuni, { systemId: target.systemId, errataIds, advisoryNames });
         if ('refused' in scheduled) return fail(scheduled.refused, false);
         actionId = scheduled.actionId;
         await update({ uyuni_action_id: actionId });
@@ -144,7 +181,7 @@ export function createDeployActivities(deps: Pick<ActivityDeps, 'db' | 'uyuni' |
       if (outcome.status === 'Failed') return fail(`UYUNI action ${actionId} failed: ${outcome.resultMsg ?? 'no message'}`, changeCount(changes) > 0);
       await update({ patched: true });
 
-      if (input.requiresReboot) {
+      if (requiresReboot) {
         await update({ status: 'rebooting' });
         const now = await guarded(() => salt.uptime(target.minion)).catch(() => ({ kind: 'no-answer' as const }));
         if (now.kind === 'up' && now.sinceT <= bootBefore) await guarded(() => uyuni.scheduleReboot(target.systemId, new Date()));
@@ -156,21 +193,21 @@ export function createDeployActivities(deps: Pick<ActivityDeps, 'db' | 'uyuni' |
       const names = (await loadTestSettings(db, config)).criticalServices[input.os] ?? [];
       const services = names.length ? await guarded(() => salt.serviceStatus(target.minion, names)) : {};
       const stopped = Object.entries(services).filter(([, running]) => !running).map(([n]) => n);
-      await update({ services: json({ minion: target.minion, ...services }) });
+      await update({ services: json({ minion: target.minion, ...(target.errataIds ? { errataIds, advisoryNames, requiresReboot } : {}), ...services }) });
       if (stopped.length) return fail(`critical service(s) not running after the patch: ${stopped.join(', ')}`, true);
       await update({ status: 'applied', completed_at: new Date() });
       return { systemId: target.systemId, status: 'applied', patched: true, error: null };
     },
 
     /** The rollout's end: completed (promoting → prod_applied → completed), or halted; untouched systems skipped. */
-    async finishDeployment(input: { queueId: number; status: 'completed' | 'halted' }): Promise<number> {
+    async finishDeployment(input: { queueId: number; status: 'completed' | 'halted'; members?: number[] }): Promise<number> {
       const skipped = await db
         .updateTable('patch_deployments')
         .set({ status: 'skipped' })
         .where('workflow_id', '=', workflowId())
         .where('status', '=', 'pending')
         .executeTakeFirst();
-      await moveQueue(db, input.queueId, input.status === 'completed' ? ['prod_applied', 'completed'] : ['halted']);
+      for (const id of [input.queueId, ...(input.members ?? [])]) await moveQueue(db, id, input.status === 'completed' ? ['prod_applied', 'completed'] : ['halted']);
       return Number(skipped.numUpdatedRows);
     },
 
@@ -232,14 +269,35 @@ export function createDeployActivities(deps: Pick<ActivityDeps, 'db' | 'uyuni' |
      */
     async finishDeploymentRollback(input: { queueId: number; failures: { system: string; error: string }[] }): Promise<void> {
       await db.transaction().execute(async (trx) => {
-        const item = await trx.selectFrom('patch_test_queue').select('status').where('id', '=', input.queueId).forUpdate().executeTakeFirstOrThrow();
+        // A set rollout's rollback restores every system's whole inventory: all its errata, so all its items.
+        const carried = await trx.selectFrom('deployments').select('queue_id').where('workflow_id', '=', `deploy-${input.queueId}`).where('queue_id', '<>', input.queueId).execute();
         const ok = input.failures.length === 0;
         const reason = ok ? null : `not restored: ${input.failures.map((f) => `${f.system} (${f.error})`).join('; ')}`.slice(0, 4000);
-        if (['promoting', 'halted', 'prod_applied', 'completed', 'prod_rollback_failed'].includes(item.status)) {
-          const next = ok ? 'prod_rolled_back' : 'prod_rollback_failed';
-          if (item.status !== next) await trx.updateTable('patch_test_queue').set({ status: next, status_reason: reason }).where('id', '=', input.queueId).execute();
+        for (const id of [input.queueId, ...new Set(carried.map((c) => c.queue_id))]) {
+          const item = await trx.selectFrom('patch_test_queue').select('status').where('id', '=', id).forUpdate().executeTakeFirstOrThrow();
+          if (['promoting', 'halted', 'prod_applied', 'completed', 'prod_rollback_failed'].includes(item.status)) {
+            const next = ok ? 'prod_rolled_back' : 'prod_rollback_failed';
+            const why = id === input.queueId ? reason : `rolled back with the set rollout of queue item ${input.queueId}${reason ? `; ${reason}` : ''}`;
+            if (item.status !== next) await trx.updateTable('patch_test_queue').set({ status: next, status_reason: why }).where('id', '=', id).execute();
+          }
+          await trx.updateTable('deployments').set({ status: ok ? 'rolled_back' : 'rollback_failed' }).where('queue_id', '=', id).execute();
         }
-        await trx.updateTable('deployments').set({ status: ok ? 'rolled_back' : 'rollback_failed' }).where('queue_id', '=', input.queueId).execute();
+      });
+    },
+
+    /** The carried errata of a set rollout: approved items of the OS, with what the rollout applies. */
+    async describeCarried(input: { queueIds: number[]; os: string }): Promise<CarriedErratum[]> {
+      const rows = await db
+        .selectFrom('patch_test_queue as q')
+        .innerJoin('errata_cache as e', 'e.advisory_name', 'q.advisory_name')
+        .select(['q.id', 'q.advisory_name', 'q.target_os', 'q.requires_reboot', 'e.uyuni_errata_id'])
+        .where('q.id', 'in', input.queueIds)
+        .execute();
+      const byId = new Map(rows.map((r) => [r.id, r]));
+      return input.queueIds.map((id) => {
+        const r = byId.get(id);
+        if (!r || r.target_os !== input.os || r.uyuni_errata_id === null) throw new Error(`queue item ${id} cannot be carried by a rollout of ${input.os}`);
+        return { queueId: r.id, errataId: r.uyuni_errata_id, advisoryName: r.advisory_name, requiresReboot: r.requires_reboot };
       });
     },
   };

@@ -1,7 +1,7 @@
 import type { ActivityDeps } from '../index.js';
 import { recheckTestability } from '../../db/queries/dispatch.js';
 import { approvalPolicy } from '../../db/queries/orchestrator-config.js';
-import { claimAndStartTest } from '../../temporal/tests.js';
+import { claimAndStartBundle, loadBundleSettings } from '../../temporal/bundles.js';
 import { loadTestSettings, testTimingInUse } from './settings.js';
 
 /** At most this many tests started per run (a safety bound: each start takes one free test system). */
@@ -26,11 +26,13 @@ export function createDispatchActivities(deps: Pick<ActivityDeps, 'db' | 'config
       const started: number[] = [];
       const approval = await approvalPolicy(deps.db, deps.config.approval);
       const timing = await testTimingInUse(deps.db, deps.config);
+      const settings = await loadBundleSettings(deps.db);
       // The same claim as POST /tests/start: the dispatcher and the API never pick the same item or system.
+      // Each start takes the head of the queue, alone or in a bundle sized for its risk (temporal/bundles.ts).
       for (let i = 0; i < MAX_STARTS; i++) {
-        const r = await claimAndStartTest(deps.db, deps.temporal, deps.config, { requestedBy: 'auto-dispatch', approval, timing });
+        const r = await claimAndStartBundle(deps.db, deps.temporal, deps.config, { requestedBy: 'auto-dispatch', approval, timing, settings });
         if (!r.started) break;
-        started.push(r.claim.queueId);
+        started.push(...(r.members ?? [r.claim.queueId]));
       }
       if (started.length) deps.log.info({ queueIds: started }, 'auto-dispatch started tests');
       return started;

@@ -1,4 +1,5 @@
 import { createBaselineActivities } from './baseline.js';
+import { createBundleActivities } from './bundle.js';
 import { createLeaseActivities } from './lease.js';
 import { createLifecycleActivities } from './lifecycle.js';
 import { createPatchActivities } from './patch.js';
@@ -30,5 +31,6 @@ export function createTestActivities(deps: TestDeps) {
     ...createServicesActivities(deps),
     ...createRollbackActivities(deps),
     ...createRestoreActivities(deps),
+    ...createBundleActivities(deps),
   };
 }

@@ -26,12 +26,18 @@ export function createPatchActivities(deps: TestDeps) {
      * before polling, and UYUNI refuses (2600) an erratum that is already scheduled or no longer relevant,
      * in which case the existing action is adopted.
      */
-    async patchPhase(input: { testId: number; systemId: number; minion: string; errataId: number; advisoryName: string; timing: { pollSeconds: number; actionTimeoutSeconds: number } }): Promise<PhaseVerdict & { actionId: number | null }> {
+    async patchPhase(input: {
+      testId: number; systemId: number; minion: string; errataId: number; advisoryName: string; timing: { pollSeconds: number; actionTimeoutSeconds: number };
+      /** A bundle: every errata id, applied in one action (system.scheduleApplyErrata takes a list), and their names. */
+      errataIds?: number[]; advisoryNames?: string[];
+    }): Promise<PhaseVerdict & { actionId: number | null }> {
       const { testId, systemId } = input;
-      await phaseStarted(db, testId, 'patch', { advisory: input.advisoryName });
+      const errataIds = input.errataIds?.length ? input.errataIds : [input.errataId];
+      const names = input.advisoryNames?.length ? input.advisoryNames : [input.advisoryName];
+      await phaseStarted(db, testId, 'patch', { advisory: input.advisoryName, ...(names.length > 1 ? { advisories: names, errataIds } : {}) });
       let actionId = (await getTest(db, testId))?.uyuni_action_id ?? null;
       if (actionId === null) {
-        const scheduled = await scheduleErratumOnce(uyuni, { systemId, errataId: input.errataId, advisoryName: input.advisoryName });
+        const scheduled = await scheduleErratumOnce(uyuni, { systemId, errataIds, advisoryNames: names });
         if ('refused' in scheduled) {
           await phaseFinished(db, testId, 'patch', 'failed', {}, scheduled.refused);
           return { ok: false, reason: scheduled.refused, actionId: null };

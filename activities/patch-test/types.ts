@@ -24,6 +24,9 @@ export interface TestInfo {
   advisoryName: string;
   targetOs: string;
   uyuniErrataId: number;
+  /** A bundle run: every member's errata id (applied in one UYUNI action) and advisory name, in work order. */
+  uyuniErrataIds?: number[];
+  advisoryNames?: string[];
   requiresReboot: boolean;
   packageNames: string[];
   candidateSystems: number[];

@@ -15,20 +15,29 @@ async function uyuniCall<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Schedules the erratum, or finds the action UYUNI already has for it; `refused` when there is none. */
+/**
+ * Schedules the errata (one action for all of them: system.scheduleApplyErrata takes a list), or finds the
+ * action UYUNI already has for them; `refused` when there is none. With onlyRelevant, one erratum already
+ * scheduled or no longer relevant refuses the whole call (fault 2600, uyuni-api.md): the newest Patch Update
+ * event naming the first advisory (and, for several, "and <n-1> more", as UYUNI names such an action) is adopted.
+ */
 export async function scheduleErratumOnce(
   uyuni: UyuniClient,
-  target: { systemId: number; errataId: number; advisoryName: string },
+  target: { systemId: number; errataId: number; advisoryName: string } | { systemId: number; errataIds: number[]; advisoryNames: string[] },
 ): Promise<{ actionId: number } | { refused: string }> {
+  const errataIds = 'errataIds' in target ? target.errataIds : [target.errataId];
+  const names = 'advisoryNames' in target ? target.advisoryNames : [target.advisoryName];
   try {
-    const [actionId] = await uyuni.scheduleApplyErrata([target.systemId], [target.errataId]);
+    const [actionId] = await uyuni.scheduleApplyErrata([target.systemId], errataIds);
     if (actionId === undefined) throw new Error('UYUNI returned no action id');
     return { actionId };
   } catch (err) {
     if (!(err instanceof UyuniInvalidErrataError)) throw toApplicationFailure(err);
     const events = await uyuniCall(() => uyuni.listSystemEvents(target.systemId));
-    const existing = events.filter((e) => e.actionType === 'Patch Update' && e.name.includes(target.advisoryName)).sort((a, b) => b.id - a.id)[0];
-    return existing ? { actionId: existing.id } : { refused: `UYUNI refused ${target.advisoryName} for system ${target.systemId}: ${err.message}` };
+    // One erratum: "Patch Update: <advisory> - <synopsis>"; several: "Patch Update: <first> and <n-1> more".
+    const ours = (name: string) => name.includes(names[0] as string) && (names.length === 1 || name.includes(`and ${names.length - 1} more`));
+    const existing = events.filter((e) => e.actionType === 'Patch Update' && ours(e.name)).sort((a, b) => b.id - a.id)[0];
+    return existing ? { actionId: existing.id } : { refused: `UYUNI refused ${names.join(', ')} for system ${target.systemId}: ${err.message}` };
   }
 }
 

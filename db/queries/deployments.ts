@@ -113,3 +113,13 @@ export async function recordHalt(db: Executor, halt: { queueId: number; by: stri
 export async function forgetHalt(db: Executor, requestId: string): Promise<void> {
   await db.deleteFrom('deployment_halts').where('request_id', '=', requestId).execute();
 }
+
+/**
+ * The queue item whose rollout carried this one (a set rollout, deploy-<carrier>), or undefined when the item
+ * was deployed by its own rollout or not at all.
+ */
+export async function rolloutCarrierOf(db: Executor, queueId: number): Promise<number | undefined> {
+  const row = await db.selectFrom('deployments').select('workflow_id').where('queue_id', '=', queueId).orderBy('id', 'desc').executeTakeFirst();
+  const carrier = Number(/^deploy-(\d+)$/.exec(row?.workflow_id ?? '')?.[1]);
+  return Number.isInteger(carrier) && carrier !== queueId ? carrier : undefined;
+}

@@ -22,7 +22,15 @@ const CLAIM_LOCK = sql`select pg_advisory_xact_lock(hashtext('spm.test-claim'))`
  * the system is leased to that workflow (patchTest's beginTest and lease find both as theirs). Undefined
  * when no pair is free. A lease taken meanwhile by a test outside the lock (SKIP LOCKED) is retried around.
  */
-export async function claimTest(trx: Transaction<Database>, opts: { queueId?: number; workflowIdOf: (queueId: number) => string }): Promise<TestClaim | undefined> {
+export async function claimTest(
+  trx: Transaction<Database>,
+  opts: {
+    queueId?: number;
+    workflowIdOf: (queueId: number) => string;
+    /** Decides the workflow once the pair is found (a bundle's root, sized for this system); wins over workflowIdOf. */
+    workflowFor?: (claim: TestClaim) => Promise<string>;
+  },
+): Promise<TestClaim | undefined> {
   await CLAIM_LOCK.execute(trx);
   for (let attempt = 0; attempt < 5; attempt++) {
     const { rows } = await sql<TestClaim>`
@@ -40,7 +48,7 @@ export async function claimTest(trx: Transaction<Database>, opts: { queueId?: nu
       limit 1`.execute(trx);
     const claim = rows[0];
     if (!claim) return undefined;
-    const workflowId = opts.workflowIdOf(claim.queueId);
+    const workflowId = opts.workflowFor ? await opts.workflowFor(claim) : opts.workflowIdOf(claim.queueId);
     const leased = await trx
       .updateTable('test_systems')
       .set({ leased_by: workflowId, leased_run_id: null, leased_at: new Date() })
@@ -142,9 +150,28 @@ export async function recheckTestability(db: Executor, opts: { retryAfterSeconds
         status_reason = 'retrying after an inconclusive test: ' || coalesce(q.status_reason, '')
       from candidates c where c.id = q.id and c.status = 'inconclusive' and c.testable
         and q.status_changed_at < now() - make_interval(secs => ${opts.retryAfterSeconds})
-        and (select count(*) from patch_tests t where t.queue_id = q.id and t.status = 'inconclusive') <= ${opts.maxRetries}
+        and (select count(*) from patch_tests t where t.queue_id = q.id and t.status = 'inconclusive' and t.bundle_id is null)
+          + (select count(*) from test_bundle_members m join test_bundles b on b.id = m.bundle_id
+             where m.queue_id = q.id and b.root_id is null and m.verdict = 'inconclusive') <= ${opts.maxRetries}
       returning 'queued'::text as status
     )
     select status, count(*)::integer as n from (select * from untestable union all select * from requeued union all select * from retried) m group by status`.execute(db);
   return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+}
+
+/**
+ * The queued errata a bundle for `claim` may take: of the claim's OS, synced, relevant to its test system, in
+ * the work order (the claimed head first), with what composition needs (Success Score, kernel). At most `limit`.
+ */
+export async function bundleCandidates(db: Executor, claim: TestClaim, limit: number) {
+  const { rows } = await sql<{ queueId: number; advisoryName: string; successScore: number | null; hasKernel: boolean }>`
+    select q.id as "queueId", q.advisory_name as "advisoryName", q.success_score as "successScore",
+           coalesce((select r.has_kernel from patch_risk_profile r where r.queue_id = q.id order by r.id desc limit 1), false) as "hasKernel"
+    from patch_test_queue q
+    join errata_cache e on e.advisory_name = q.advisory_name
+    where (q.id = ${claim.queueId} or (q.status = 'queued' and q.target_os = ${claim.targetOs}))
+      and e.uyuni_errata_id is not null and ${claim.systemId}::integer = any(e.test_system_ids)
+    order by (q.id = ${claim.queueId}) desc, q.priority_override asc nulls last, q.severity_rank, q.success_score desc nulls last, q.id
+    limit ${limit}`.execute(db);
+  return rows;
 }

@@ -73,8 +73,17 @@ export function riskProfileOf(db: Executor, queueId: number) {
   return db.selectFrom('patch_risk_profile').selectAll().where('queue_id', '=', queueId).executeTakeFirst();
 }
 
+/** Every test run of the item: its own tests and every bundle run it was a member of (not only as the first). */
 export function testsOf(db: Executor, queueId: number) {
-  return db.selectFrom('patch_tests').selectAll().where('queue_id', '=', queueId).orderBy('started_at', 'desc').execute();
+  return db
+    .selectFrom('patch_tests')
+    .selectAll()
+    .where((eb) => eb.or([
+      eb('queue_id', '=', queueId),
+      eb('bundle_id', 'in', eb.selectFrom('test_bundle_members').select('bundle_id').where('queue_id', '=', queueId)),
+    ]))
+    .orderBy('started_at', 'desc')
+    .execute();
 }
 
 export function approvalsOf(db: Executor, queueId: number) {
@@ -82,15 +91,21 @@ export function approvalsOf(db: Executor, queueId: number) {
 }
 
 /**
- * Finished tests of this advisory or of any advisory sharing one of its packages that judged the patch: passes,
- * and failures proven to be the patch's own. A test the test system failed (a host that did not answer, a
+ * Finished tests of this advisory or of any advisory sharing one of its packages that judged the patch: passes
+ * (a passing bundle run counts for each member), and failures proven to be the patch's own (alone). A test the test system failed (a host that did not answer, a
  * baseline that never settled) or that could not be judged (inconclusive) says nothing about the patch.
  */
 export async function failureHistory(db: Executor, advisoryName: string, packageNames: string[]): Promise<{ tests: number; failures: number }> {
   const { rows } = await sql<{ tests: number; failures: number }>`
     select count(*)::integer as tests,
            count(*) filter (where t.status in ('failed', 'rolled_back'))::integer as failures
-    from patch_tests t
+    from (
+      -- a one-erratum test, or a bundle run counted for each of its members: a run of several errata that
+      -- failed proves nobody's own failure (failure_cause 'bundle'), the run that had the culprit alone does
+      select t.status, t.failure_cause, t.queue_id from patch_tests t where t.bundle_id is null
+      union all
+      select t.status, t.failure_cause, m.queue_id from patch_tests t join test_bundle_members m on m.bundle_id = t.bundle_id
+    ) t
     join patch_test_queue q on q.id = t.queue_id
     join errata_cache e on e.advisory_name = q.advisory_name
     where (t.status = 'passed' or (t.status in ('failed', 'rolled_back') and t.failure_cause = 'patch'))

@@ -5,6 +5,7 @@
  */
 import { ActionBook } from './actions.js';
 import { FIRST_PACKAGE_ID, generateErrata, nevraKey, type ErrataCatalog, type FamilyInfo } from './errata.js';
+import { ErrataFaults, type ErratumFaultInput, type ErratumFaultRule } from './errata-faults.js';
 import { HostFaults, type HostFaultInput, type HostFaultRule } from './host-faults.js';
 import { erratumBuild, familyInfo, Inventory, packageAt, Transaction, type RemoveRefusal } from './inventory.js';
 import { packageVersionString } from './facts.js';
@@ -177,6 +178,7 @@ export class Fleet {
   /** Units a service_stays_down fault broke: they stay stopped whatever starts them. */
   private readonly brokenServices = new Map<number, Set<string>>();
   readonly hostFaults = new HostFaults();
+  readonly errataFaults = new ErrataFaults();
   private versionCounter = 0;
 
   constructor(opts: FleetOptions = {}) {
@@ -749,6 +751,19 @@ export class Fleet {
   }
 
   /** Disarms every host fault and repairs the units they broke; returns how many rules there were. */
+  /** Arms an erratum fault (lab/fleet/errata-faults.ts); ids must be errata of the catalogue. */
+  addErratumFault(input: ErratumFaultInput): ErratumFaultRule {
+    const ids = input.kind === 'interaction' ? input.errataIds : [input.erratumId];
+    for (const id of ids) if (!this.catalog.byId.has(id)) throw new FleetError('invalid_fault', `erratum ${id} does not exist`);
+    if (input.kind === 'interaction' && new Set(ids).size < 2) throw new FleetError('invalid_fault', 'an interaction needs at least two distinct errata');
+    if (input.kind === 'flaky' && !(Number.isInteger(input.every) && input.every >= 1)) throw new FleetError('invalid_fault', 'every must be an integer ≥ 1');
+    return this.errataFaults.add(input);
+  }
+
+  clearErratumFaults(): number {
+    return this.errataFaults.clear();
+  }
+
   clearHostFaults(): number {
     const armed = new Set(this.hostFaults.list().map((r) => r.systemId));
     const n = this.hostFaults.clear();
@@ -966,7 +981,7 @@ export class Fleet {
   private undoEffects(sys: LabSystem, erratumId: number): void {
     for (let i = sys.effects.length - 1; i >= 0; i--) {
       const eff = sys.effects[i];
-      if (eff?.erratumId !== erratumId) continue;
+      if (eff?.erratumId !== erratumId && !eff?.together?.includes(erratumId)) continue;
       sys.effects.splice(i, 1);
       if (eff.kind === 'stop_service' && eff.service && !this.brokenServices.get(sys.id)?.has(eff.service)) sys.services[eff.service] = true;
     }
@@ -997,6 +1012,14 @@ export class Fleet {
       default:
         // reboot_hang lives in the kernel it ships: booting that kernel hangs (see wouldHang).
         break;
+    }
+    if (this.errataFaults.flakyInstall(e.id)) sys.effects.push({ kind: 'cpu_spike', erratumId: e.id, sinceMs: at });
+    for (const group of this.errataFaults.interactionsOf(e.id)) {
+      const installed = (id: number) => id === e.id || (sys.baseRelevant.includes(id) && !sys.relevant.has(id) && !sys.pendingErrata.has(id));
+      if (group.every(installed)) {
+        this.errataFaults.markInteraction(group);
+        sys.effects.push({ kind: 'cpu_spike', erratumId: e.id, sinceMs: at, together: group });
+      }
     }
   }
 

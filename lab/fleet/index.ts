@@ -16,6 +16,7 @@ export { INSTALLONLY_LIMIT, OS_SPECS, OSES, archLabel } from './catalog.js';
 export type { FamilyInfo } from './errata.js';
 export type { RemoveRefusal } from './inventory.js';
 export { HOST_FAULT_KINDS } from './host-faults.js';
+export type { ErratumFaultInput, ErratumFaultRule } from './errata-faults.js';
 export type { HostFaultInput, HostFaultKind, HostFaultRule } from './host-faults.js';
 export { blsEntryPath, grubMenuEntry, kernelReleaseOf, vmlinuzPath } from './kernel.js';
 export type { OsSpec, SourceSpec } from './catalog.js';

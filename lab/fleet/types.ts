@@ -95,6 +95,8 @@ export interface AppliedEffect {
   readonly erratumId: number;
   readonly sinceMs: number;
   readonly service?: string;
+  /** An interaction's effect: gone as soon as any of these errata is no longer installed. */
+  readonly together?: readonly number[];
 }
 
 export interface LabSystem {

@@ -7,6 +7,10 @@
  *   (kind: downgrade_sticks needs package, service_stays_down needs service; times: n ≥ 1 or "always", default 1)
  * - GET /lab/host-faults → {rules: [{id, kind, systemId, package?, service?, times, fired}]}
  * - DELETE /lab/host-faults → {cleared}: disarms all and repairs units service_stays_down broke
+ * - POST /lab/errata-faults {kind: "interaction", errataIds: [a, b, …]} | {kind: "flaky", erratumId, every} → 201 the rule
+ *   (interaction: harmless alone, CPU spike once all are installed on a system; flaky: a CPU spike on the 1st of
+ *   every `every` installations fleet-wide)
+ * - GET /lab/errata-faults → {rules: [{id, kind, …, installs, fired}]}; DELETE /lab/errata-faults → {cleared}
  * - GET /lab/systems/:id/packages → {systemId, os, packages: {name: [versions]}, runningKernel, bootDefault, kernels}
  */
 import { Type, type Static } from '@sinclair/typebox';
@@ -23,6 +27,11 @@ const HostFaultBody = Type.Object(
   },
   { additionalProperties: false },
 );
+
+const ErratumFaultBody = Type.Union([
+  Type.Object({ kind: Type.Literal('interaction'), errataIds: Type.Array(Type.Integer({ minimum: 1 }), { minItems: 2, maxItems: 16 }) }, { additionalProperties: false }),
+  Type.Object({ kind: Type.Literal('flaky'), erratumId: Type.Integer({ minimum: 1 }), every: Type.Integer({ minimum: 1, maximum: 1000 }) }, { additionalProperties: false }),
+]);
 
 const IdParams = Type.Object({ id: Type.Integer() });
 
@@ -48,6 +57,17 @@ export function registerHostControlRoutes(app: FastifyInstance, fleet: Fleet): v
   });
 
   app.delete('/lab/host-faults', () => ({ cleared: fleet.clearHostFaults() }));
+
+  app.get('/lab/errata-faults', () => ({ rules: fleet.errataFaults.list() }));
+  app.post<{ Body: Static<typeof ErratumFaultBody> }>('/lab/errata-faults', { schema: { body: ErratumFaultBody } }, async (req, reply) => {
+    try {
+      return reply.code(201).send(fleet.addErratumFault(req.body));
+    } catch (err) {
+      if (err instanceof FleetError && err.code === 'invalid_fault') return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: err.message });
+      throw err;
+    }
+  });
+  app.delete('/lab/errata-faults', () => ({ cleared: fleet.clearErratumFaults() }));
 
   app.get<{ Params: Static<typeof IdParams> }>('/lab/systems/:id/packages', { schema: { params: IdParams } }, async (req, reply) => {
     fleet.tick();

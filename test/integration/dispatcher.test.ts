@@ -16,6 +16,9 @@ describe('the test dispatcher', { timeout: 240_000 }, () => {
     // tests the dispatcher starts take their settle time from orchestrator_config (seeded 60 s)
     const put = await t.api.app.inject({ method: 'PUT', url: '/api/v1/config/test.settle_seconds', headers: bearer('admin'), payload: { value: 5 } });
     expect(put.statusCode, put.body).toBe(200);
+    // one erratum per run: bundle.max_size = 1 is the one-by-one behaviour this file pins (bundles: bundle.test.ts)
+    const one = await t.api.app.inject({ method: 'PUT', url: '/api/v1/config/bundle.max_size', headers: bearer('admin'), payload: { value: 1 } });
+    expect(one.statusCode, one.body).toBe(200);
   }, 180_000);
   afterAll(async () => {
     // the dispatcher's id is one per namespace: leave none behind for other files

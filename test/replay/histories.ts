@@ -15,6 +15,7 @@ export const SCENARIOS = {
   'deploy-operator-halt': 'an approved rollout halted by an operator during its soak (the halt signal), then rolled back in production',
   'rolled-back-test': 'a test whose patch stopped a critical service: rolled back on the test system and verified',
   'expired-approval': 'a passed test nobody decided: reminders, expiry, the patch undone on the test system',
+  'bundle-bisect': 'a bundle of four with one CPU spike, bisected (halves as child workflows) until the culprit failed alone',
 } as const;
 export type Scenario = keyof typeof SCENARIOS;
 

@@ -5,6 +5,8 @@ import type { Client, WorkflowExecutionInfo, WorkflowHandle } from '@temporalio/
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testTiming } from '../../temporal/tests.js';
+import { claimAndStartBundle, loadBundleSettings } from '../../temporal/bundles.js';
+import type { BundleTestResult } from '../../workflows/bundle.js';
 import type { deploymentRollback, patchTest, uyuniSync } from '../../workflows/index.js';
 import { deploymentStatusQuery, testStatusQuery, workflowIds, type ApprovalPolicy } from '../../workflows/messages.js';
 import { bearer, startTestApi, type TestApi } from '../support/api.js';
@@ -161,6 +163,27 @@ describe('record the replay histories', () => {
     const handle = await startTest(await queue(clean('rhel', 1).advisoryName), { reminderSeconds: 1, expirySeconds: 4 });
     expect(await handle.result()).toMatchObject({ status: 'expired', undone: { ok: true } });
     await store('expired-approval', tw.client);
+  });
+
+  it('bundle-bisect', async () => {
+    for (const [key, value] of Object.entries({ 'bundle.max_size': 4, 'bundle.alone_below_score': 0, 'bundle.failure_prior_percent': 0.5, 'bundle.recent_runs': 0, 'test.settle_seconds': 5 })) {
+      expect((await inject('PUT', `/api/v1/config/${key}`, 'admin', { value })).statusCode).toBe(200);
+    }
+    const sys = lab.fleet.systemsOf('ubuntu', 'test')[0]!;
+    const bad = lab.fleet.findErratum({ os: 'ubuntu', personality: 'cpu_spike', relevantTo: sys.id })!;
+    const sources = new Set([bad.source]);
+    const errata = [bad];
+    for (const e of lab.fleet.findErrata({ os: 'ubuntu', personality: 'none', relevantTo: sys.id, rebootSuggested: false, kernel: false }, 60)) {
+      if (errata.length >= 4 || sources.has(e.source)) continue;
+      errata.push(e);
+      sources.add(e.source);
+    }
+    for (const [i, e] of errata.entries()) expect((await inject('POST', '/api/v1/queue', 'operator', { advisories: [e.advisoryName], priority_override: i + 1 })).statusCode).toBe(201);
+    const started = await claimAndStartBundle(api.db, tw.client, tw.config, { requestedBy: 'replay-recording', timing: testTiming(tw.config, { settleSeconds: 5 }), settings: await loadBundleSettings(api.db) });
+    if (!started.started) throw new Error(started.reason);
+    const result = (await tw.client.workflow.getHandle(started.workflowId).result()) as BundleTestResult;
+    expect(Object.values(result.verdicts ?? {}).map((v) => v.verdict).sort(), JSON.stringify(result.verdicts)).toEqual(['passed', 'passed', 'passed', 'rolled_back']);
+    await store('bundle-bisect', tw.client);
   });
 
   it('writes the manifest', () => {

@@ -3,7 +3,7 @@ import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typ
 import { approvalHistory, pendingApprovals } from '../../../db/queries/approvals.js';
 import { getQueueRow } from '../../../db/queries/queue.js';
 import { decideUpdate, workflowIds, type Decision } from '../../../workflows/messages.js';
-import { badRequest, conflict, notFound } from '../../errors.js';
+import { ApiError, badRequest, conflict, notFound } from '../../errors.js';
 import { updateFailure } from '../../services/workflow-refusal.js';
 import { errorResponses, Id, IdParams, Paging, SafeText } from '../../schemas/common.js';
 import { Nullable, StringEnum } from '../../schemas/types.js';
@@ -16,7 +16,29 @@ const SOURCES = ['api', 'cli', 'dashboard', 'system'] as const;
 
 const AWAITING_DECISION = new Set(['pending_approval', 'snoozed']);
 
+type DecisionBody = { reason?: string; until?: string; source?: 'api' | 'dashboard' };
+
 export const approvalRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  /**
+   * One decision through the item's patchTest workflow (the decide Update: recorded in PostgreSQL before it
+   * takes effect; refused by the workflow's validator when the item is not waiting). Throws the HTTP error.
+   */
+  const decideOne = async (id: number, decision: 'approve' | 'reject' | 'snooze', body: DecisionBody, by: string, log: { info: (o: object, m: string) => void }) => {
+    const item = await getQueueRow(app.db, id);
+    if (!item) throw notFound(`queue item ${id}`);
+    // The workflow's validator decides; this only spares an item with no waiting workflow a vaguer answer.
+    if (!AWAITING_DECISION.has(item.status)) throw conflict(`queue item ${id} is not waiting for a decision (${item.status})`, { status: item.status });
+    try {
+      const result = await app.temporal.client.workflow.getHandle(workflowIds.patchTest(id)).executeUpdate(decideUpdate, {
+        args: [{ decision, by, reason: body.reason, until: body.until, requestId: randomUUID(), source: body.source ?? 'api' }],
+      });
+      log.info({ queueId: id, decision, by }, 'approval decision');
+      return { queue_id: id, decision: result.decision, status: result.status, approval_id: result.approvalId };
+    } catch (err) {
+      throw updateFailure(err, `queue item ${id} (${item.status})`);
+    }
+  };
+
   app.get(
     '/pending',
     {
@@ -135,24 +157,68 @@ export const approvalRoutes: FastifyPluginAsyncTypebox = async (app) => {
         },
       },
       async (request) => {
-        const { id } = request.params;
         // No body at all is a decision without a reason (not a TypeError).
-        const body = (request.body ?? {}) as { reason?: string; until?: string; source?: 'api' | 'dashboard' };
+        const body = (request.body ?? {}) as DecisionBody;
         if (decision === 'snooze' && !(Date.parse(body.until ?? '') > Date.now())) throw badRequest('until', 'must be a time in the future');
-        const item = await getQueueRow(app.db, id);
-        if (!item) throw notFound(`queue item ${id}`);
-        // The workflow's validator decides; this only spares an item with no waiting workflow a vaguer answer.
-        if (!AWAITING_DECISION.has(item.status)) throw conflict(`queue item ${id} is not waiting for a decision (${item.status})`, { status: item.status });
-        try {
-          const result = await app.temporal.client.workflow.getHandle(workflowIds.patchTest(id)).executeUpdate(decideUpdate, {
-            args: [{ decision, by: request.actor?.name ?? 'unknown', reason: body.reason, until: body.until, requestId: randomUUID(), source: body.source ?? 'api' }],
-          });
-          request.log.info({ queueId: id, decision, by: request.actor?.name }, 'approval decision');
-          return { queue_id: id, decision: result.decision, status: result.status, approval_id: result.approvalId };
-        } catch (err) {
-          throw updateFailure(err, `queue item ${id} (${item.status})`);
-        }
+        return decideOne(request.params.id, decision, body, request.actor?.name ?? 'unknown', request.log);
       },
     );
   }
+
+  app.post(
+    '/batch',
+    {
+      config: { auth: 'approve' },
+      schema: {
+        tags: ['approvals'],
+        summary: 'Approve, reject or snooze several passed patches at once (a patch day): one decision, and one patch_approvals row, per item',
+        description:
+          'Each item is decided on its own, in the order given, exactly as POST /approvals/<id>/<decision> would: 200 with one result per item — `ok` with the approval, or the item\'s own refusal (404, 409 not waiting, 503 not recorded). One refusal does not stop the others.',
+        body: Type.Object(
+          {
+            queue_ids: Type.Array(Id('queue item id'), { minItems: 1, maxItems: 500, uniqueItems: true }),
+            decision: StringEnum(['approve', 'reject', 'snooze'] as const),
+            reason: Type.Optional(SafeText({ maxLength: 2000 })),
+            until: Type.Optional(Type.String({ format: 'date-time', maxLength: 40, description: 'snooze: when the items wait for a decision again' })),
+            source: Type.Optional(StringEnum(['api', 'dashboard'] as const)),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            decided: Type.Integer(),
+            refused: Type.Integer(),
+            results: Type.Array(
+              Type.Object({
+                queue_id: Type.Integer(),
+                ok: Type.Boolean(),
+                decision: Type.Optional(Type.String()),
+                status: Type.Optional(Type.String()),
+                approval_id: Type.Optional(Type.Integer()),
+                error: Type.Optional(Type.Object({ status_code: Type.Integer(), message: Type.String() })),
+              }),
+            ),
+          }),
+          ...errorResponses(400, 401, 403),
+        },
+      },
+    },
+    async (request) => {
+      const { queue_ids: ids, decision, ...rest } = request.body;
+      if (decision === 'snooze' && !(Date.parse(rest.until ?? '') > Date.now())) throw badRequest('until', 'must be a time in the future');
+      if (decision !== 'snooze' && rest.until !== undefined) throw badRequest('until', 'is only for snooze');
+      const results = [];
+      for (const id of ids) {
+        try {
+          results.push({ ok: true, ...(await decideOne(id, decision, rest, request.actor?.name ?? 'unknown', request.log)) });
+        } catch (err) {
+          // the item's own refusal; anything else (a dependency down) is the whole request's error
+          if (!(err instanceof ApiError)) throw err;
+          results.push({ queue_id: id, ok: false, error: { status_code: err.statusCode, message: err.message } });
+        }
+      }
+      const decided = results.filter((r) => r.ok).length;
+      return { decided, refused: results.length - decided, results };
+    },
+  );
 };

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { forgetHalt, haltsOf, listRollouts, productionRollbacks, recordHalt, ROLLOUT_STATUSES, rolloutSystems } from '../../../db/queries/deployments.js';
+import { forgetHalt, haltsOf, listRollouts, productionRollbacks, recordHalt, ROLLOUT_STATUSES, rolloutCarrierOf, rolloutSystems } from '../../../db/queries/deployments.js';
 import { deploymentPolicy } from '../../../db/queries/orchestrator-config.js';
 import { getQueueRow } from '../../../db/queries/queue.js';
 import { TARGET_OSES } from '../../../domain/os.js';
@@ -8,7 +8,7 @@ import { deploymentInputOf } from '../../../temporal/deployment-input.js';
 import { itemSearchAttributes, testTiming } from '../../../temporal/tests.js';
 import type { deploymentRollback } from '../../../workflows/index.js';
 import { deploymentStatusQuery, deployUpdate, haltSignal, workflowIds, type DeploymentView } from '../../../workflows/messages.js';
-import { conflict, notFound } from '../../errors.js';
+import { badRequest, conflict, notFound } from '../../errors.js';
 import { recordThenStart } from '../../services/operator-action.js';
 import { updateFailure } from '../../services/workflow-refusal.js';
 import { errorResponses, Id as IdField, IdParams, Paging, SafeText } from '../../schemas/common.js';
@@ -48,25 +48,49 @@ export const deploymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { auth: 'write' },
       schema: {
         tags: ['deployments'],
-        summary: 'Roll an approved patch out to production (canary, soak, waves, failure budget); 409 unless approved',
-        body: Type.Object({ queue_id: IdField('queue item id') }, { additionalProperties: false }),
-        response: { 202: Type.Object({ queue_id: Type.Integer(), workflow_id: Type.String(), policy: Loose }), ...errorResponses(400, 401, 403, 404, 409, 503) },
+        summary: 'Roll an approved patch — or a set of approved patches of one OS (a patch day) — out to production (canary, soak, waves, failure budget); 409 unless approved',
+        description:
+          'queue_id: one patch. queue_ids: several approved errata of one OS in one rollout (its workflow is deploy-<first id>): each production system gets ONE UYUNI action holding the errata of the set it needs, and the rollout\'s rollback restores all of them. Each item keeps its own record (one deployments row and one operator action each).',
+        body: Type.Object(
+          {
+            queue_id: Type.Optional(IdField('queue item id')),
+            queue_ids: Type.Optional(Type.Array(IdField('queue item id'), { minItems: 1, maxItems: 100, uniqueItems: true, description: 'a set rollout: approved items of one OS; the first carries the others' })),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          202: Type.Object({ queue_id: Type.Integer(), queue_ids: Type.Array(Type.Integer()), workflow_id: Type.String(), policy: Loose }),
+          ...errorResponses(400, 401, 403, 404, 409, 503),
+        },
       },
     },
     async (request, reply) => {
-      const id = request.body.queue_id;
-      const item = await getQueueRow(app.db, id);
-      if (!item) throw notFound(`queue item ${id}`);
-      if (item.status !== 'approved') throw conflict(`queue item ${id} is ${item.status}; only an approved patch can be deployed`, { status: item.status });
+      const body = request.body;
+      if ((body.queue_id === undefined) === (body.queue_ids === undefined)) throw badRequest('queue_id', 'give exactly one of queue_id (one patch) or queue_ids (a set)');
+      const ids = body.queue_ids ?? [body.queue_id as number];
+      const items = [];
+      for (const id of ids) {
+        const item = await getQueueRow(app.db, id);
+        if (!item) throw notFound(`queue item ${id}`);
+        if (item.status !== 'approved') throw conflict(`queue item ${id} is ${item.status}; only an approved patch can be deployed`, { status: item.status, queue_id: id });
+        items.push(item);
+      }
+      const oses = [...new Set(items.map((i) => i.target_os))];
+      if (oses.length > 1) throw badRequest('queue_ids', `a set rollout is of one OS; these are ${oses.join(', ')}`);
+      const [carrier, ...members] = ids as [number, ...number[]];
       const policy = await deploymentPolicy(app.db);
+      const by = request.actor?.name ?? 'api';
+      // One Update to the carrier: its workflow records the whole set's requests in one transaction (every
+      // item still approved, or nothing is recorded and nothing starts), tells each member it is carried, then
+      // starts the one rollout.
       try {
         const r = await app.temporal.client.workflow
-          .getHandle(workflowIds.patchTest(id))
-          .executeUpdate(deployUpdate, { args: [{ by: request.actor?.name ?? 'api', policy, requestId: randomUUID(), source: 'api' }] });
-        request.log.info({ queueId: id, by: request.actor?.name, policy }, 'deployment started');
-        return reply.status(202).send({ queue_id: id, workflow_id: r.workflowId, policy });
+          .getHandle(workflowIds.patchTest(carrier))
+          .executeUpdate(deployUpdate, { args: [{ by, policy, requestId: randomUUID(), source: 'api', ...(members.length ? { members } : {}) }] });
+        request.log.info({ queueId: carrier, members, by, policy }, 'deployment started');
+        return reply.status(202).send({ queue_id: carrier, queue_ids: ids, workflow_id: r.workflowId, policy });
       } catch (err) {
-        throw updateFailure(err, `queue item ${id} cannot be deployed now`);
+        throw updateFailure(err, `queue item ${carrier} cannot be deployed now`);
       }
     },
   );
@@ -175,8 +199,12 @@ export const deploymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const id = request.params.id;
-      const item = await getQueueRow(app.db, id);
+      const asked = request.params.id;
+      const askedItem = await getQueueRow(app.db, asked);
+      if (!askedItem) throw notFound(`queue item ${asked}`);
+      // A member of a set rollout is rolled back with its whole set: the rollout's rollback restores all of them.
+      const id = (await rolloutCarrierOf(app.db, asked)) ?? asked;
+      const item = id === asked ? askedItem : await getQueueRow(app.db, id);
       if (!item) throw notFound(`queue item ${id}`);
       if (!['promoting', 'halted', 'prod_applied', 'completed', 'prod_rollback_failed'].includes(item.status)) {
         throw conflict(`queue item ${id} is ${item.status}: there is no production rollout to roll back`, { status: item.status });

@@ -1,6 +1,7 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import { workflowIds } from '../../../workflows/messages.js';
+import { runsOfItem } from '../../../db/queries/bundles.js';
 import { getErratum } from '../../../db/queries/errata.js';
 import {
   approvalsOf,
@@ -199,6 +200,7 @@ export const queueRoutes: FastifyPluginAsyncTypebox = async (app) => {
             errata: Loose,
             risk_profile: Type.Union([RiskProfile, Type.Null()]),
             tests: Type.Array(Loose),
+            bundle_runs: Type.Array(Loose, { description: 'every bundle run the item was part of (the bundle, halves, retests, the run that proved it alone); GET /api/v1/bundles/<bundle_id>' }),
             approvals: Type.Array(Loose),
           }),
           ...errorResponses(400, 401, 403, 404),
@@ -209,11 +211,12 @@ export const queueRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const row = await getQueueRow(app.db, request.params.id);
       if (!row) throw notFound(`queue item ${request.params.id}`);
       const [item] = await itemsById([row.id]);
-      const [errata, risk, tests, approvals] = await Promise.all([
+      const [errata, risk, tests, approvals, runs] = await Promise.all([
         getErratum(app.db, row.advisory_name),
         riskProfileOf(app.db, row.id),
         testsOf(app.db, row.id),
         approvalsOf(app.db, row.id),
+        runsOfItem(app.db, row.id),
       ]);
       return {
         item: serialize(item!),
@@ -221,6 +224,9 @@ export const queueRoutes: FastifyPluginAsyncTypebox = async (app) => {
         risk_profile: risk ? { ...(risk as unknown as Record<string, unknown>), computed_at: risk.computed_at.toISOString() } as never : null,
         tests: tests.map((t) => ({ ...t, started_at: iso(t.started_at), completed_at: iso(t.completed_at), created_at: iso(t.created_at), updated_at: iso(t.updated_at) })),
         approvals: approvals.map((a) => ({ ...a, decided_at: iso(a.decided_at), snooze_until: iso(a.snooze_until) })),
+        bundle_runs: runs.map((r) => ({
+          run_id: r.id, bundle_id: r.root_id ?? r.id, kind: r.kind, status: r.status, test_id: r.test_id, failure_reason: r.failure_reason, workflow_id: r.workflow_id, created_at: iso(r.created_at),
+        })),
       };
     },
   );

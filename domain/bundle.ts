@@ -1,0 +1,133 @@
+// Which queued errata are tested together in one run, and how many: group testing (Dorfman, 1943). With a
+// failure probability p per erratum, testing groups of k and retesting the members of a failed group costs
+// 1/k + 1 − (1 − p)^k runs per erratum; its minimum lies near k ≈ 1/√p (and for p above ~0.3 testing one by
+// one is cheaper). p comes from the Success Score and from how often recent runs of the OS failed.
+
+export interface BundleRules {
+  /** bundle.max_size: the most errata in one run (1 = one erratum per run). */
+  maxSize: number;
+  /** bundle.alone_below_score: an erratum scoring below this is tested alone. */
+  aloneBelowScore: number;
+  /** bundle.failure_prior_percent / 100: the failure probability of an erratum scoring 50, before any run. */
+  priorAtFifty?: number;
+}
+
+export interface BundleCandidate {
+  queueId: number;
+  advisoryName: string;
+  successScore: number | null;
+  hasKernel: boolean;
+}
+
+export interface RecentRuns {
+  /** Judged runs (passed, or failed by a patch) of the OS, most recent `bundle.recent_runs`. */
+  judged: number;
+  /** Of those, the failed ones (one-erratum runs counted once, a bundle run once per culprit it had). */
+  failed: number;
+}
+
+/** Weight, in runs, of the Success Score's prior against the observed failure rate. */
+export const PRIOR_RUNS = 20;
+/** bundle.failure_prior_percent's default: an erratum scoring 50 fails 5 % of the time. */
+export const DEFAULT_PRIOR = 0.05;
+/** Above this failure probability a group costs more than testing one by one. */
+export const GROUP_TESTING_LIMIT = 0.3;
+
+/**
+ * Prior failure probability of one erratum from its Success Score (0–100, higher is safer), calibrated by
+ * `atFifty` (bundle.failure_prior_percent / 100: the chance an erratum scoring 50 fails): linear in the score,
+ * twice that at 0, a floor of 0.1 % at 100; no score counts as 50.
+ */
+export function priorFailureProbability(score: number | null, atFifty = DEFAULT_PRIOR): number {
+  const s = score === null ? 50 : Math.max(0, Math.min(100, score));
+  return Math.max(0.001, (2 * atFifty * (100 - s)) / 100);
+}
+
+/**
+ * The expected failure probability of the errata at the head of the queue: the mean prior of their scores,
+ * pulled toward the observed rate of recent runs (a beta-binomial mean with the prior worth PRIOR_RUNS runs).
+ */
+export function failureProbability(scores: readonly (number | null)[], recent: RecentRuns, atFifty = DEFAULT_PRIOR): { p: number; prior: number; observed: number | null } {
+  const prior = scores.length ? scores.reduce<number>((sum, s) => sum + priorFailureProbability(s, atFifty), 0) / scores.length : priorFailureProbability(null, atFifty);
+  const observed = recent.judged > 0 ? recent.failed / recent.judged : null;
+  const p = (prior * PRIOR_RUNS + recent.failed) / (PRIOR_RUNS + recent.judged);
+  return { p: Math.min(1, Math.max(0.0001, p)), prior, observed };
+}
+
+/** Expected test runs per erratum for groups of k at failure probability p (Dorfman's two-stage scheme). */
+export function runsPerErratum(k: number, p: number): number {
+  return k === 1 ? 1 : 1 / k + 1 - (1 - p) ** k;
+}
+
+/** The group size with the fewest expected runs per erratum, from 1 to maxSize (≈ 1/√p when that is inside). */
+export function dorfmanSize(p: number, maxSize: number): number {
+  if (p >= GROUP_TESTING_LIMIT) return 1;
+  let best = 1;
+  for (let k = 2; k <= maxSize; k++) if (runsPerErratum(k, p) < runsPerErratum(best, p) - 1e-12) best = k;
+  return best;
+}
+
+export interface BundleChoice {
+  members: BundleCandidate[];
+  policy: {
+    maxSize: number;
+    aloneBelowScore: number;
+    p: number;
+    prior: number;
+    observed: number | null;
+    recentRuns: RecentRuns;
+    dorfman: number;
+    chosen: number;
+    why: string;
+    skipped: { queueId: number; advisoryName: string; why: string }[];
+  };
+}
+
+/**
+ * The bundle for one test system from `candidates` (queued errata of one OS relevant to that system, in work
+ * order; the first is the head of the queue and always a member). Members keep the work order; a kernel erratum
+ * is tested alone (so at most one per bundle, and never with a non-kernel one); an erratum scoring below `aloneBelowScore` is tested alone (as the head it makes a bundle of
+ * one; elsewhere it is left for a later run). The size comes from `dorfmanSize`, capped by `maxSize`.
+ */
+export function composeBundle(candidates: readonly BundleCandidate[], rules: BundleRules, recent: RecentRuns): BundleChoice {
+  const head = candidates[0];
+  if (!head) throw new RangeError('composeBundle needs at least the head of the queue');
+  const lonely = (c: BundleCandidate) => c.successScore !== null && c.successScore < rules.aloneBelowScore;
+  const window = candidates.slice(0, Math.max(1, rules.maxSize));
+  const estimate = failureProbability(window.map((c) => c.successScore), recent, rules.priorAtFifty ?? DEFAULT_PRIOR);
+  const dorfman = dorfmanSize(estimate.p, Math.max(1, rules.maxSize));
+  const base = { maxSize: rules.maxSize, aloneBelowScore: rules.aloneBelowScore, ...estimate, recentRuns: recent, dorfman };
+  const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
+  if (rules.maxSize <= 1) return { members: [head], policy: { ...base, chosen: 1, why: 'bundle.max_size is 1: one erratum per run', skipped: [] } };
+  if (head.hasKernel) {
+    // A kernel erratum is tested alone: its reboot and kernel rollback would blur every other member's verdict
+    // (and so no bundle ever holds two kernel errata, nor a kernel and a non-kernel one).
+    return { members: [head], policy: { ...base, chosen: 1, why: `${head.advisoryName} is a kernel erratum: tested alone`, skipped: [] } };
+  }
+  if (lonely(head)) {
+    return { members: [head], policy: { ...base, chosen: 1, why: `${head.advisoryName} scores ${head.successScore} (< ${rules.aloneBelowScore}): tested alone`, skipped: [] } };
+  }
+  if (dorfman === 1) {
+    return { members: [head], policy: { ...base, chosen: 1, why: `expected failure probability ${pct(estimate.p)}: testing one by one is cheapest`, skipped: [] } };
+  }
+  const members: BundleCandidate[] = [head];
+  const skipped: BundleChoice['policy']['skipped'] = [];
+  for (const c of candidates.slice(1)) {
+    if (members.length >= dorfman) break;
+    if (lonely(c)) {
+      skipped.push({ queueId: c.queueId, advisoryName: c.advisoryName, why: `scores ${c.successScore} (< ${rules.aloneBelowScore}): tested alone` });
+      continue;
+    }
+    if (c.hasKernel) {
+      skipped.push({ queueId: c.queueId, advisoryName: c.advisoryName, why: 'a kernel erratum: tested alone' });
+      continue;
+    }
+    members.push(c);
+  }
+  const observed = estimate.observed === null ? 'no judged runs yet' : `${pct(estimate.observed)} of the last ${recent.judged} judged runs failed`;
+  const why =
+    `expected failure probability ${pct(estimate.p)} (Success Scores ${pct(estimate.prior)}, ${observed}): ` +
+    `Dorfman's best size ${dorfman} (≈ 1/√p = ${(1 / Math.sqrt(estimate.p)).toFixed(1)}, at most bundle.max_size ${rules.maxSize})` +
+    (members.length < dorfman ? `; ${members.length} eligible queued errata` : '');
+  return { members, policy: { ...base, chosen: members.length, why, skipped } };
+}

@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { composeBundle, dorfmanSize, failureProbability, priorFailureProbability, runsPerErratum, type BundleCandidate } from '../../../domain/bundle.js';
+
+const c = (queueId: number, score: number | null = 80, hasKernel = false): BundleCandidate => ({ queueId, advisoryName: `USN-${queueId}-1`, successScore: score, hasKernel });
+const none = { judged: 0, failed: 0 };
+const rules = { maxSize: 8, aloneBelowScore: 40, priorAtFifty: 0.01 };
+
+describe('bundle size from risk (Dorfman)', () => {
+  it('the best size is near 1/√p and never above the maximum', () => {
+    expect(dorfmanSize(0.01, 64)).toBe(11); // 1/√0.01 = 10; the exact minimum of 1/k + 1 − 0.99^k is at 11
+    expect(dorfmanSize(0.06, 64)).toBe(5);
+    expect(dorfmanSize(0.01, 8)).toBe(8);
+    expect(dorfmanSize(0.35, 8)).toBe(1);
+    expect(runsPerErratum(1, 0.2)).toBe(1);
+    expect(runsPerErratum(4, 0.01)).toBeCloseTo(0.25 + 1 - 0.99 ** 4, 10);
+  });
+
+  it('the failure probability blends the scores with the observed rate of recent runs', () => {
+    expect(priorFailureProbability(100)).toBeCloseTo(0.001);
+    expect(priorFailureProbability(0)).toBeCloseTo(0.1);
+    expect(priorFailureProbability(null)).toBeCloseTo(0.05);
+    expect(priorFailureProbability(75, 0.02)).toBeCloseTo(0.01);
+    expect(failureProbability([50, 50], none, 0.01).p).toBeCloseTo(0.01);
+    // 20 runs' worth of prior at 5 % against 30 of 60 recent runs failed: (1 + 30) / 80
+    expect(failureProbability([50], { judged: 60, failed: 30 }).p).toBeCloseTo(31 / 80);
+    expect(failureProbability([100], { judged: 60, failed: 30 }).observed).toBeCloseTo(0.5);
+  });
+});
+
+describe('bundle composition', () => {
+  it('takes from the head in work order up to the chosen size, and records why', () => {
+    const got = composeBundle([1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((i) => c(i, 100)), rules, none);
+    expect(got.members.map((m) => m.queueId)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(got.policy.chosen).toBe(8);
+    expect(got.policy.why).toMatch(/Dorfman/);
+  });
+
+  it('bundle.max_size = 1 is one erratum per run', () => {
+    const got = composeBundle([c(1), c(2)], { ...rules, maxSize: 1 }, none);
+    expect(got.members.map((m) => m.queueId)).toEqual([1]);
+    expect(got.policy.why).toMatch(/max_size is 1/);
+  });
+
+  it('a kernel erratum is tested alone: never two kernels, never a kernel with a non-kernel erratum', () => {
+    const head = composeBundle([c(1, 90, true), c(2), c(3, 90, true), c(4)], rules, none);
+    expect(head.members.map((m) => m.queueId)).toEqual([1]);
+    expect(head.policy.why).toMatch(/kernel erratum: tested alone/);
+    const later = composeBundle([c(2), c(3, 90, true), c(4), c(5, 90, true)], rules, none);
+    expect(later.members.map((m) => m.queueId)).toEqual([2, 4]);
+    expect(later.policy.skipped.map((s) => s.queueId)).toEqual([3, 5]);
+    expect(later.policy.skipped[0]?.why).toMatch(/kernel/);
+  });
+
+  it('an erratum scoring below the threshold is tested alone', () => {
+    expect(composeBundle([c(1, 10), c(2), c(3)], rules, none).members.map((m) => m.queueId)).toEqual([1]);
+    const got = composeBundle([c(1), c(2, 39), c(3)], rules, none);
+    expect(got.members.map((m) => m.queueId)).toEqual([1, 3]);
+    expect(got.policy.skipped[0]?.why).toMatch(/alone/);
+  });
+
+  it('a high observed failure rate makes testing one by one', () => {
+    const got = composeBundle([c(1), c(2), c(3)], rules, { judged: 50, failed: 40 });
+    expect(got.members).toHaveLength(1);
+    expect(got.policy.why).toMatch(/one by one/);
+  });
+
+  it('a moderate failure rate gives a smaller bundle than a low one', () => {
+    const many = Array.from({ length: 20 }, (_, i) => c(i + 1, 90));
+    const low = composeBundle(many, { ...rules, maxSize: 20 }, { judged: 100, failed: 1 });
+    const mid = composeBundle(many, { ...rules, maxSize: 20 }, { judged: 100, failed: 10 });
+    expect(low.members.length).toBeGreaterThan(mid.members.length);
+    expect(mid.members.length).toBeGreaterThan(1);
+  });
+});

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -8,7 +8,7 @@ import { inject } from 'vitest';
 import { startDevServer, freePort, type DevServer } from '../../lab/temporal-dev-server.js';
 import { makeTestPki, type TestPki } from '../support/certs.js';
 import { startFullLab, type FullLab } from '../support/lab.js';
-import { NodeProcess, runNode, waitFor } from '../support/node-process.js';
+import { NodeProcess, RELEASE_NODE, runNode, waitFor } from '../support/node-process.js';
 import { adminConfig, createDatabase, untypedDb } from '../support/postgres.js';
 import { startTlsProxy, type TlsProxy } from '../support/tls-proxy.js';
 
@@ -38,7 +38,16 @@ describe('the production build: node dist/* after npm ci --omit=dev', () => {
     execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
     release = mkdtempSync(path.join(tmpdir(), 'spm-release-'));
     for (const item of ['package.json', 'package-lock.json', 'dist', 'ui']) cpSync(path.join(ROOT, item), path.join(release, item), { recursive: true });
-    execFileSync('npm', ['ci', '--omit=dev', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: release, stdio: ['ignore', 'ignore', 'pipe'] });
+    // npm of the Node the release runs on (RELEASE_NODE's folder first on PATH): its engine checks are that Node's.
+    const npmEnv = { ...process.env, PATH: `${path.dirname(RELEASE_NODE)}:${process.env.PATH ?? ''}` };
+    // RELEASE_NPM_CLI: that Node's npm-cli.js, run by it (a wheel's bin/npm is not runnable by itself).
+    const npmArgs = ['ci', '--omit=dev', '--prefer-offline', '--no-audit', '--no-fund'];
+    const npmCli = process.env.RELEASE_NPM_CLI;
+    const installed = npmCli
+      ? spawnSync(RELEASE_NODE, [npmCli, ...npmArgs], { cwd: release, env: npmEnv, encoding: 'utf8' })
+      : spawnSync('npm', npmArgs, { cwd: release, env: npmEnv, encoding: 'utf8' });
+    expect(installed.status, installed.stderr).toBe(0);
+    expect(`${installed.stdout}${installed.stderr}`).not.toContain('EBADENGINE');
 
     pki = makeTestPki();
     [server, lab] = await Promise.all([startDevServer({ namespace: NAMESPACE }), startFullLab()]);
@@ -76,7 +85,10 @@ describe('the production build: node dist/* after npm ci --omit=dev', () => {
     await lab?.close();
   });
 
-  it('installs without TypeScript tooling', () => {
+  it('installs without TypeScript tooling, on the Node it runs with', async () => {
+    const version = (await runNode(['--version'], { cwd: release, env: {} })).output.trim();
+    expect(version).toBe(execFileSync(RELEASE_NODE, ['--version'], { encoding: 'utf8' }).trim());
+    process.stdout.write(`[production-build] the release runs on Node ${version} (${RELEASE_NODE})\n`);
     for (const tool of ['tsx', 'typescript', 'vitest', 'esbuild']) expect(existsSync(path.join(release, 'node_modules', tool)), tool).toBe(false);
     for (const entry of ['worker.js', 'client.js', 'api/main.js', 'db/migrate.js', 'workflow-bundle.js']) expect(existsSync(path.join(release, 'dist', entry)), entry).toBe(true);
   });

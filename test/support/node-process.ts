@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 
 // A node process of the production build (`node dist/...`), with its output kept for assertions and errors.
+// RELEASE_NODE runs the release on another Node than the test runner's (.ci/node22: the same test on Node 22).
+export const RELEASE_NODE = process.env.RELEASE_NODE || process.execPath;
 
 export class NodeProcess {
   readonly child: ChildProcess;
@@ -9,7 +11,7 @@ export class NodeProcess {
 
   constructor(args: string[], opts: { cwd: string; env: Record<string, string> }) {
     // A clean environment: nothing of the test runner's (no tsx loader, no NODE_OPTIONS) leaks into the release.
-    this.child = spawn(process.execPath, args, { cwd: opts.cwd, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(RELEASE_NODE, args, { cwd: opts.cwd, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stdout?.on('data', (d: Buffer) => (this.output += d.toString()));
     this.child.stderr?.on('data', (d: Buffer) => (this.output += d.toString()));
     this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));

@@ -3,6 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { Config } from './config/config.js';
 import { SEARCH_ATTRIBUTES, workflowIds } from './workflows/messages.js';
 import type { selfTest } from './workflows/index.js';
+import { temporalConnectionOptions } from './temporal/connection.js';
 import { describeSyncSchedule, findRunningSyncs, progressOf, syncNow } from './temporal/sync-schedule.js';
 import { SYNC_SCHEDULE_ID } from './workflows/messages.js';
 
@@ -15,13 +16,13 @@ export interface TemporalHandle {
 
 /** Connects eagerly: fails fast when the server is unreachable (CLI, tests). */
 export async function connectTemporal(temporal: Config['temporal']): Promise<TemporalHandle> {
-  const connection = await Connection.connect({ address: temporal.address });
+  const connection = await Connection.connect(temporalConnectionOptions(temporal));
   return { connection, client: new Client({ connection, namespace: temporal.namespace }) };
 }
 
 /** Connects on first use: the API must start (and report Temporal as down) while the server is away. */
 export function lazyTemporal(temporal: Config['temporal']): TemporalHandle {
-  const connection = Connection.lazy({ address: temporal.address });
+  const connection = Connection.lazy(temporalConnectionOptions(temporal));
   return { connection, client: new Client({ connection, namespace: temporal.namespace }) };
 }
 

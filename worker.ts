@@ -1,4 +1,8 @@
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { sql } from 'kysely';
+import { Registry, collectDefaultMetrics } from 'prom-client';
 import { NativeConnection, Runtime, Worker, makeTelemetryFilterString, type WorkerOptions } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { closeActivityDeps, createActivities, createActivityDeps, type ActivityDeps } from './activities/index.js';
@@ -7,10 +11,17 @@ import { ensureSearchAttributes } from './client.js';
 import { loadConfigOrExit, type Config } from './config/config.js';
 import { createLogger } from './config/logger.js';
 import { createDb } from './db/connection.js';
+import { describeTemporalConnection, temporalConnectionOptions } from './temporal/connection.js';
 import { ensureTestDispatcher } from './temporal/dispatcher.js';
+import { startWorkerEndpoint } from './temporal/worker-endpoint.js';
+import { createCallMetrics } from './activities/shared/call-metrics.js';
 import { ensureSyncSchedule, triggerScheduledSync } from './temporal/sync-schedule.js';
 
-export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
+// Under tsx this file is worker.ts next to workflows/index.ts; built, it is dist/worker.js next to dist/workflows/index.js.
+const COMPILED = import.meta.url.endsWith('.js');
+export const WORKFLOWS_PATH = fileURLToPath(new URL(COMPILED ? './workflows/index.js' : './workflows/index.ts', import.meta.url));
+/** `npm run build` writes the prebuilt bundle here; a built worker loads it unless WORKER_WORKFLOW_BUNDLE says otherwise. */
+export const BUILT_WORKFLOW_BUNDLE = fileURLToPath(new URL('./workflow-bundle.js', import.meta.url));
 
 export interface OrchestratorWorkerOptions {
   config: Readonly<Config>;
@@ -33,12 +44,26 @@ export async function createOrchestratorWorker(opts: OrchestratorWorkerOptions):
     // In-flight activities (a UYUNI poll, a DB write) get time to finish instead of being cancelled at once.
     shutdownGraceTime: config.worker.shutdownGraceMs,
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
+    maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
     maxCachedWorkflows: config.worker.maxCachedWorkflows,
     ...(opts.identity ? { identity: opts.identity } : {}),
   });
 }
 
-function installRuntime(config: Readonly<Config>, log: Logger): void {
+/** A free loopback port for the SDK's own Prometheus exporter (the worker's port serves it with the rest). */
+async function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const address = srv.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function installRuntime(config: Readonly<Config>, log: Logger, sdkMetricsPort: number): void {
   const sdkLog = log.child({ component: 'temporal-sdk' });
   Runtime.install({
     logger: {
@@ -51,9 +76,7 @@ function installRuntime(config: Readonly<Config>, log: Logger): void {
     },
     telemetryOptions: {
       logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} },
-      ...(config.worker.metricsPort > 0
-        ? { metrics: { prometheus: { bindAddress: `${config.worker.metricsHost}:${config.worker.metricsPort}` } } }
-        : {}),
+      ...(sdkMetricsPort > 0 ? { metrics: { prometheus: { bindAddress: `127.0.0.1:${sdkMetricsPort}` } } } : {}),
     },
   });
 }
@@ -67,21 +90,50 @@ async function main(): Promise<void> {
     }
   }
   const log = createLogger(config.logLevel, 'worker');
-  installRuntime(config, log);
+  const sdkMetricsPort = config.worker.metricsPort > 0 ? await freeLoopbackPort() : 0;
+  installRuntime(config, log, sdkMetricsPort);
 
-  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  // Metrics and health first: liveness answers while the worker connects and loads its bundle.
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'spm_worker_' });
+  // Filled in below; the endpoint's probes read them (liveness answers before either exists).
+  const live: { worker?: Worker; connection?: NativeConnection } = {};
+  const db = createDb(config.db, 'spm-worker');
+  const endpoint =
+    config.worker.metricsPort > 0
+      ? await startWorkerEndpoint({
+          host: config.worker.metricsHost,
+          port: config.worker.metricsPort,
+          registry,
+          sdkMetricsUrl: `http://127.0.0.1:${sdkMetricsPort}/metrics`,
+          state: () => live.worker?.getState() ?? 'STARTING',
+          checks: [
+            {
+              name: 'temporal',
+              check: async () => {
+                if (!live.connection) throw new Error('not connected yet');
+                await live.connection.workflowService.getSystemInfo({});
+              },
+            },
+            { name: 'postgres', check: async () => void (await sql`select 1`.execute(db)) },
+          ],
+        })
+      : undefined;
+
+  const connection = (live.connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal)));
+  log.info({ temporal: describeTemporalConnection(config.temporal) }, 'connected to Temporal');
   const added = await ensureSearchAttributes(connection, config.temporal.namespace);
   if (added.length) log.info({ added }, 'registered search attributes');
 
-  const db = createDb(config.db, 'spm-worker');
   const client = new Client({ connection, namespace: config.temporal.namespace });
-  const deps = createActivityDeps({ config, db, log, temporal: client });
-  const worker = await createOrchestratorWorker({
+  const deps = createActivityDeps({ config, db, log, temporal: client, observer: createCallMetrics(registry) });
+  const bundle = config.worker.workflowBundle ?? (COMPILED && existsSync(BUILT_WORKFLOW_BUNDLE) ? BUILT_WORKFLOW_BUNDLE : undefined);
+  const worker = (live.worker = await createOrchestratorWorker({
     config,
     connection,
     deps,
-    ...(config.worker.workflowBundle ? { workflowBundle: { codePath: config.worker.workflowBundle } } : {}),
-  });
+    ...(bundle ? { workflowBundle: { codePath: bundle } } : {}),
+  }));
   if (config.worker.manageSchedules) {
     const schedule = await ensureSyncSchedule(client, config);
     log.info({ scheduleId: 'uyuni-sync', everyMinutes: config.uyuni.pollIntervalMinutes, schedule }, 'sync schedule in place');
@@ -92,7 +144,9 @@ async function main(): Promise<void> {
       taskQueue: config.temporal.taskQueue,
       namespace: config.temporal.namespace,
       address: config.temporal.address,
-      metrics: config.worker.metricsPort > 0 ? `${config.worker.metricsHost}:${config.worker.metricsPort}/metrics` : 'off',
+      metrics: endpoint ? `${endpoint.url}/metrics` : 'off',
+      health: endpoint ? [`${endpoint.url}/healthz`, `${endpoint.url}/readyz`] : 'off',
+      workflowBundle: bundle ?? 'bundled at start',
     },
     'worker started',
   );
@@ -107,6 +161,7 @@ async function main(): Promise<void> {
     await closeActivityDeps(deps).catch((err: unknown) => log.warn({ err }, 'UYUNI logout failed'));
     await db.destroy();
     await connection.close();
+    await endpoint?.close();
     log.info('worker stopped');
   }
 }

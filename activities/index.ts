@@ -16,6 +16,7 @@ import { createSelfTestActivities } from './store/self-test.js';
 import { createSyncActivities } from './sync/sync-activities.js';
 import { UyuniClient } from './uyuni/client.js';
 import type { LimitFunction } from 'p-limit';
+import type { CallObserver } from './shared/call-observer.js';
 
 export interface ActivityDeps {
   config: Readonly<Config>;
@@ -30,8 +31,9 @@ export interface ActivityDeps {
   temporal: Client;
 }
 
-export function createActivityDeps(base: { config: Readonly<Config>; db: Db; log: Logger; temporal: Client }): ActivityDeps {
-  const { config } = base;
+export function createActivityDeps(base: { config: Readonly<Config>; db: Db; log: Logger; temporal: Client; observer?: CallObserver }): ActivityDeps {
+  const { config, observer, ...rest } = base;
+  const observing = observer ? { observer } : {};
   const uyuni = new UyuniClient({
     url: config.uyuni.url,
     user: config.uyuni.user,
@@ -43,6 +45,7 @@ export function createActivityDeps(base: { config: Readonly<Config>; db: Db; log
     maxConnections: config.uyuni.syncWorkers,
     allowModules: config.uyuni.allowModules,
     logger: base.log.child({ component: 'uyuni' }),
+    ...observing,
   });
   const salt = new SaltClient({
     url: config.salt.url,
@@ -52,9 +55,10 @@ export function createActivityDeps(base: { config: Readonly<Config>; db: Db; log
     verifyTls: config.salt.verifyTls,
     timeoutMs: config.salt.timeoutMs,
     logger: base.log.child({ component: 'salt' }),
+    ...observing,
   });
-  const metrics = new NodeMetrics(new PrometheusClient({ url: config.prometheus.url, timeoutMs: config.prometheus.timeoutMs }));
-  return { ...base, uyuni, uyuniLimit: pLimit(config.uyuni.syncWorkers), salt, metrics };
+  const metrics = new NodeMetrics(new PrometheusClient({ url: config.prometheus.url, timeoutMs: config.prometheus.timeoutMs, ...observing }));
+  return { ...rest, config, uyuni, uyuniLimit: pLimit(config.uyuni.syncWorkers), salt, metrics };
 }
 
 export async function closeActivityDeps(deps: ActivityDeps): Promise<void> {

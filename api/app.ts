@@ -1,13 +1,16 @@
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { TemporalHandle } from '../client.js';
 import type { ApiToken } from '../config/api-tokens.js';
 import type { Config } from '../config/config.js';
+import { PROJECT_ROOT } from '../config/paths.js';
 import type { Db } from '../db/connection.js';
 import { SERVER_TIMEOUTS } from './limits.js';
 import { auth } from './plugins/auth.js';
+import { businessMetrics } from './plugins/business-metrics.js';
 import { dashboard } from './plugins/dashboard.js';
 import { database } from './plugins/db.js';
 import { errorHandler, frameworkError } from './plugins/error-handler.js';
@@ -48,7 +51,7 @@ export interface AppDeps {
 }
 
 export const API_VERSION: string = (
-  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+  JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }
 ).version;
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -74,6 +77,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(database, { db: deps.db, owned: deps.ownsResources ?? false });
   await app.register(temporal, { temporal: deps.temporal, owned: deps.ownsResources ?? false });
   await app.register(auth, { tokens: deps.tokens });
+  await app.register(businessMetrics);
 
   await app.register(healthRoutes, { prefix: '/api/v1/health', version: API_VERSION });
   await app.register(authRoutes, { prefix: '/api/v1/auth' });

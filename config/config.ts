@@ -42,7 +42,15 @@ export interface Config {
   score: ScoreWeights;
 
   testThresholds: { cpuDelta: number; memoryDelta: number };
-  temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string };
+  temporal: {
+    address: string;
+    namespace: string;
+    taskQueue: string;
+    uiUrl: string;
+    /** TLS settings (file paths, read when connecting) or undefined for plaintext; temporal/connection.ts uses them. */
+    tls?: { caFile?: string; certFile?: string; keyFile?: string; serverName?: string };
+    apiKey?: string;
+  };
   api: { host: string; port: number; tokens: ApiToken[] };
   salt: { url: string; user: string; password: string; eauth: string; verifyTls: boolean; timeoutMs: number };
   prometheus: { url: string; timeoutMs: number; nodeExporterPort: number };
@@ -51,7 +59,7 @@ export interface Config {
   /** Fallbacks for orchestrator_config's approval.reminder_hours / approval.expiry_days. */
   approval: { reminderHours: number; expiryDays: number };
 
-  worker: { metricsPort: number; metricsHost: string; shutdownGraceMs: number; maxConcurrentActivities: number; maxCachedWorkflows: number; workflowBundle?: string; manageSchedules: boolean };
+  worker: { metricsPort: number; metricsHost: string; shutdownGraceMs: number; maxConcurrentActivities: number; maxConcurrentWorkflowTasks: number; maxCachedWorkflows: number; workflowBundle?: string; manageSchedules: boolean };
   health: { required: string[] };
   /** issue 14: NVD / EPSS / KEV enrichment */
   intel: {
@@ -153,6 +161,7 @@ export function loadConfig(raw: Record<string, string | undefined> = readEnviron
   if (!/^[^:\s]+:\d{1,5}$/.test(e.TEMPORAL_ADDRESS)) {
     throw new ConfigError('TEMPORAL_ADDRESS', `must be host:port${describeValue('TEMPORAL_ADDRESS', e.TEMPORAL_ADDRESS)}`);
   }
+  const temporalTls = temporalTlsConfig(e);
   // A baseline window (and the rate() window before it) must fit after the system's last change within the
   // wait, or every test right after another one would be inconclusive.
   if (e.TEST_BASELINE_TIMEOUT_SECONDS <= e.TEST_METRICS_RANGE_SECONDS + e.TEST_METRICS_WINDOW_SECONDS) {
@@ -203,7 +212,14 @@ export function loadConfig(raw: Record<string, string | undefined> = readEnviron
       smallPatchBytes: e.SCORE_SMALL_PATCH_BYTES,
     },
     testThresholds: { cpuDelta: e.TEST_CPU_DELTA_THRESHOLD, memoryDelta: e.TEST_MEMORY_DELTA_THRESHOLD },
-    temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TEMPORAL_TASK_QUEUE, uiUrl: checkUrl('TEMPORAL_UI_URL', e.TEMPORAL_UI_URL, ['http:', 'https:']) },
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
+      uiUrl: checkUrl('TEMPORAL_UI_URL', e.TEMPORAL_UI_URL, ['http:', 'https:']),
+      ...(temporalTls ? { tls: temporalTls } : {}),
+      ...(e.TEMPORAL_API_KEY ? { apiKey: e.TEMPORAL_API_KEY } : {}),
+    },
     api: { host: e.API_HOST, port: e.API_PORT, tokens },
     salt: {
       url: checkUrl('SALT_URL', e.SALT_URL, ['http:', 'https:']),
@@ -235,6 +251,7 @@ export function loadConfig(raw: Record<string, string | undefined> = readEnviron
       metricsHost: e.WORKER_METRICS_HOST,
       shutdownGraceMs: e.WORKER_SHUTDOWN_GRACE_SECONDS * 1000,
       maxConcurrentActivities: e.WORKER_MAX_CONCURRENT_ACTIVITIES,
+      maxConcurrentWorkflowTasks: e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
       maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
       manageSchedules: e.WORKER_MANAGE_SCHEDULES,
       ...(e.WORKER_WORKFLOW_BUNDLE ? { workflowBundle: e.WORKER_WORKFLOW_BUNDLE } : {}),
@@ -259,6 +276,40 @@ export function loadConfig(raw: Record<string, string | undefined> = readEnviron
     },
   };
   return deepFreeze(config);
+}
+
+function readablePem(variable: keyof Env, file: string, kind: 'CERTIFICATE' | 'PRIVATE KEY'): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new ConfigError(variable, `cannot be read${describeValue(variable, file)}`);
+  }
+  if (!new RegExp(`-----BEGIN [A-Z ]*${kind}-----`).test(text)) {
+    throw new ConfigError(variable, `is not a PEM ${kind.toLowerCase()} file${describeValue(variable, file)}`);
+  }
+  return file;
+}
+
+/** TEMPORAL_TLS*: undefined for plaintext; the files are checked here and read when connecting. */
+function temporalTlsConfig(e: Env): Config['temporal']['tls'] {
+  const implied = Boolean(e.TEMPORAL_TLS_CA || e.TEMPORAL_TLS_CERT || e.TEMPORAL_TLS_KEY || e.TEMPORAL_API_KEY);
+  if (e.TEMPORAL_TLS === 'false') {
+    if (implied) {
+      throw new ConfigError('TEMPORAL_TLS', 'is false but TEMPORAL_TLS_CA, TEMPORAL_TLS_CERT, TEMPORAL_TLS_KEY or TEMPORAL_API_KEY is set');
+    }
+    return undefined;
+  }
+  if (e.TEMPORAL_TLS === 'auto' && !implied) return undefined;
+  if (Boolean(e.TEMPORAL_TLS_CERT) !== Boolean(e.TEMPORAL_TLS_KEY)) {
+    throw new ConfigError(e.TEMPORAL_TLS_CERT ? 'TEMPORAL_TLS_KEY' : 'TEMPORAL_TLS_CERT', 'is required with the other half of the client certificate pair (mTLS needs both)');
+  }
+  return {
+    ...(e.TEMPORAL_TLS_CA ? { caFile: readablePem('TEMPORAL_TLS_CA', e.TEMPORAL_TLS_CA, 'CERTIFICATE') } : {}),
+    ...(e.TEMPORAL_TLS_CERT ? { certFile: readablePem('TEMPORAL_TLS_CERT', e.TEMPORAL_TLS_CERT, 'CERTIFICATE') } : {}),
+    ...(e.TEMPORAL_TLS_KEY ? { keyFile: readablePem('TEMPORAL_TLS_KEY', e.TEMPORAL_TLS_KEY, 'PRIVATE KEY') } : {}),
+    ...(e.TEMPORAL_TLS_SERVER_NAME ? { serverName: e.TEMPORAL_TLS_SERVER_NAME } : {}),
+  };
 }
 
 /**

@@ -66,6 +66,15 @@ export const EnvSchema = Type.Object({
   TEMPORAL_NAMESPACE: Str('default', 'Temporal namespace'),
   TEMPORAL_TASK_QUEUE: Str('spm-orchestrator', 'task queue of the orchestrator worker'),
   TEMPORAL_UI_URL: Str('http://127.0.0.1:8233', 'the Temporal Web UI the dashboard links workflows to'),
+  TEMPORAL_TLS: Type.Union([Type.Literal('auto'), Type.Literal('true'), Type.Literal('false')], {
+    default: 'auto',
+    description: 'TLS to the Temporal frontend: auto = on when TEMPORAL_TLS_CA, TEMPORAL_TLS_CERT or TEMPORAL_API_KEY is set',
+  }),
+  TEMPORAL_TLS_CA: OptStr('PEM file of the CA that signed the Temporal frontend certificate; empty = the system trust store'),
+  TEMPORAL_TLS_CERT: OptStr('PEM client certificate for mTLS (with TEMPORAL_TLS_KEY)'),
+  TEMPORAL_TLS_KEY: OptStr('PEM private key of the client certificate (the file is secret; its path is not)'),
+  TEMPORAL_TLS_SERVER_NAME: OptStr('server name (SNI and certificate check) when it differs from the host of TEMPORAL_ADDRESS'),
+  TEMPORAL_API_KEY: OptStr('API key for Temporal Cloud (sent as Authorization: Bearer; implies TLS) (secret)'),
 
   API_HOST: Str('127.0.0.1', 'address the REST API binds to'),
   API_PORT: Int(5001, 1, 65535, 'REST API port'),
@@ -98,6 +107,7 @@ export const EnvSchema = Type.Object({
   WORKER_METRICS_HOST: Str('127.0.0.1', 'address the worker /metrics binds to (0.0.0.0 to let a remote Prometheus scrape it)'),
   WORKER_SHUTDOWN_GRACE_SECONDS: Int(30, 0, 3600, 'time in-flight activities get on shutdown'),
   WORKER_MAX_CONCURRENT_ACTIVITIES: Int(100, 1, 10_000, 'activity slots of the worker'),
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: Int(40, 2, 1_000, 'workflow tasks the worker runs at once (the SDK default is 40)'),
   WORKER_MANAGE_SCHEDULES: Bool(true, 'the worker creates or updates the uyuni-sync and test-dispatch Schedules at start'),
   WORKER_WORKFLOW_BUNDLE: OptStr('prebuilt workflow bundle (npm run build:workflows); empty = bundle workflows/ at start'),
   WORKER_MAX_CACHED_WORKFLOWS: Int(500, 0, 100_000, 'sticky workflow cache size'),
@@ -132,4 +142,5 @@ export const SECRET_VARIABLES = new Set<keyof Env>([
   'API_TOKENS',
   'SALT_PASSWORD',
   'NVD_API_KEY',
+  'TEMPORAL_API_KEY',
 ]);

@@ -2,11 +2,14 @@
 // with four parameters, not worth a dependency that throws plain objects). Queries are POSTed
 // form-encoded so long PromQL never hits URL limits. No secrets: URLs with credentials are refused.
 import { Pool } from 'undici';
+import { observed, type CallObserver } from '../shared/call-observer.js';
 import { decodeQueryResult } from './decode.js';
 import { PrometheusProtocolError, PrometheusQueryError, PrometheusUnavailableError } from './errors.js';
 import type { MatrixResult, PromTime, QueryResult } from './types.js';
 
 export interface PrometheusClientOptions {
+  /** Told about every API request (path, latency, error): the worker's call metrics. */
+  observer?: CallObserver;
   /** Base URL, e.g. http://127.0.0.1:9090 (a path prefix such as /prometheus is kept). */
   url: string;
   /** Deadline per HTTP request. Default 10 s; also sent as the query's server-side `timeout`. */
@@ -42,12 +45,14 @@ export class PrometheusClient {
   private readonly pool: Pool;
   private readonly basePath: string;
   private readonly timeoutMs: number;
+  private readonly observer: CallObserver | undefined;
 
   constructor(options: PrometheusClientOptions) {
     const url = new URL(options.url);
     if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new TypeError(`Prometheus url must be http(s), got ${url.protocol}`);
     if (url.username !== '' || url.password !== '') throw new TypeError('Prometheus url must not carry credentials');
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.observer = options.observer;
     if (!(this.timeoutMs > 0)) throw new TypeError('timeoutMs must be > 0');
     this.basePath = url.pathname.replace(/\/+$/, '');
     this.pool = new Pool(url.origin, { connections: 4, keepAliveTimeout: 30_000 });
@@ -95,6 +100,10 @@ export class PrometheusClient {
   }
 
   private async post(path: string, form: Record<string, string>, promql: string): Promise<QueryResult> {
+    return observed(this.observer, 'prometheus', path.replace(/^\/api\/v1\//, ''), () => this.postOnce(path, form, promql));
+  }
+
+  private async postOnce(path: string, form: Record<string, string>, promql: string): Promise<QueryResult> {
     const { status, text } = await this.send('POST', path, new URLSearchParams(form).toString());
     let body: unknown;
     try {

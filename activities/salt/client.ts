@@ -4,6 +4,7 @@
 // Per-minion helpers target one exact id (`tgt_type: list`), unwrap its result and throw
 // SaltNoAnswerError / SaltExecutionError, except where "no answer" is itself an answer (ping, uptime).
 import { SaltAuthError, SaltExecutionError, SaltFunctionUnavailableError, SaltHttpError, SaltNoAnswerError, SaltProtocolError } from './errors.js';
+import { observed, type CallObserver } from '../shared/call-observer.js';
 import { silentLogger, type SaltLogger } from './logger.js';
 import { pollJob } from './poll.js';
 import { SaltRedactor } from './redact.js';
@@ -46,6 +47,8 @@ import type {
 } from './types.js';
 
 export interface SaltClientOptions {
+  /** Told about every salt-api request (function or endpoint, latency, error): the worker's call metrics. */
+  observer?: CallObserver;
   /** salt-api base URL, e.g. https://127.0.0.1:9080 or http://127.0.0.1:8000 */
   url: string;
   user: string;
@@ -81,6 +84,7 @@ export class SaltClient {
   private readonly transport: SaltTransport;
   private readonly session: TokenCache;
   private readonly callStats = new SaltCallStats();
+  private readonly observer: CallObserver | undefined;
   private closed = false;
 
   constructor(options: SaltClientOptions) {
@@ -92,6 +96,7 @@ export class SaltClient {
     this.#eauth = options.eauth;
     this.redactor.addSecret(options.password);
     this.logger = options.logger ?? silentLogger;
+    this.observer = options.observer;
     this.transport = new SaltTransport({
       url: options.url,
       timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
@@ -380,7 +385,7 @@ export class SaltClient {
     const started = performance.now();
     let outcome = 'ok';
     try {
-      return await this.transport.request(request);
+      return await observed(this.observer, 'salt', request.name, () => this.transport.request(request));
     } catch (error) {
       outcome = (error as { type?: string }).type ?? 'error';
       throw error;

@@ -1,6 +1,7 @@
 // The UYUNI XML-RPC client: typed methods over transport + codec + session cache. A plain library
 // (no Temporal, no global config): everything comes in through the constructor options.
 import { StreamingDecoder } from './decode-fast.js';
+import { observed, type CallObserver } from '../shared/call-observer.js';
 import { decodeReference } from './decode-reference.js';
 import type { DecodeOptions } from './decode-common.js';
 import { encodeMethodCall } from './encode.js';
@@ -44,6 +45,8 @@ import type {
 } from './types.js';
 
 export interface UyuniClientOptions {
+  /** Told about every XML-RPC call (method, latency, error): the worker's call metrics. */
+  observer?: CallObserver;
   /** e.g. https://uyuni.example/rpc/api */
   url: string;
   user: string;
@@ -98,6 +101,7 @@ export class UyuniClient {
   private readonly transport: UyuniTransport;
   private readonly session: SessionCache;
   private readonly callStats = new CallStats();
+  private readonly observer: CallObserver | undefined;
   private closed = false;
 
   constructor(options: UyuniClientOptions) {
@@ -112,6 +116,7 @@ export class UyuniClient {
     assertTimeZone(this.timeZone);
     this.decoder = options.decoder === 'reference' ? 'reference' : 'fast';
     this.logger = options.logger ?? silentLogger;
+    this.observer = options.observer;
     this.transport = new UyuniTransport({
       url: options.url,
       timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
@@ -346,6 +351,10 @@ export class UyuniClient {
    * decoder is fed each chunk as it arrives; decodeMs counts only the time spent decoding.
    */
   private async invoke(method: string, params: readonly XmlRpcParam[]): Promise<XmlRpcValue> {
+    return observed(this.observer, 'uyuni', method, () => this.invokeOnce(method, params));
+  }
+
+  private async invokeOnce(method: string, params: readonly XmlRpcParam[]): Promise<XmlRpcValue> {
     const body = encodeMethodCall(method, params, this.timeZone);
     this.callStats.countCall(method);
     const started = performance.now();

@@ -5,13 +5,14 @@ import { fileURLToPath } from 'node:url';
 import helmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
+import { PROJECT_ROOT } from '../../config/paths.js';
 
 // The operator dashboard: static ES modules from ui/ at /ui/, the three libraries it uses (preact, its hooks,
 // htm) straight from node_modules at /ui/vendor/, no bundler and nothing from another origin. The one inline
 // script is the import map (it lets the modules say `import 'preact'`); its SHA-256 is the only exception to
 // script-src 'self'. The page's settings (the Temporal Web UI to link to) travel in <meta> tags.
 
-export const UI_ROOT = fileURLToPath(new URL('../../ui/', import.meta.url));
+export const UI_ROOT = `${path.join(PROJECT_ROOT, 'ui')}${path.sep}`;
 
 /** URL under /ui/vendor/ → the library file in node_modules (resolved as Node resolves an `import`). */
 export const VENDOR_FILES: Record<string, string> = {

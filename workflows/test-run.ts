@@ -125,6 +125,13 @@ export async function runTest(ctx: TestRunContext): Promise<TestResult> {
       ...(info.uyuniErrataIds ? { errataIds: info.uyuniErrataIds, advisoryNames: info.advisoryNames ?? [] } : {}),
     });
     view.leave('patch', patched.ok ? 'passed' : 'failed', patched.reason);
+    if (!patched.ok && patched.notApplicable) {
+      // UYUNI refused it as not applicable to this system now: nothing was applied, nothing judged. Not the
+      // patch's failure: inconclusive, re-checked against UYUNI's relevance (untestable if relevant to none).
+      touched = false;
+      await skipRest(['reboot', 'validate', 'services', 'rollback', 'verify_rollback'], 'UYUNI did not apply the erratum to this system');
+      return await finish('inconclusive', { phase: 'patch', reason: `not applicable to ${system.name} now: ${patched.reason ?? ''}` }, null, 'test_system');
+    }
     if (!patched.ok) return await rollBack('patch', patched.reason ?? 'the patch failed', 'failed', 'patch');
 
     if (info.requiresReboot) {

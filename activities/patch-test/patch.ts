@@ -30,7 +30,7 @@ export function createPatchActivities(deps: TestDeps) {
       testId: number; systemId: number; minion: string; errataId: number; advisoryName: string; timing: { pollSeconds: number; actionTimeoutSeconds: number };
       /** A bundle: every errata id, applied in one action (system.scheduleApplyErrata takes a list), and their names. */
       errataIds?: number[]; advisoryNames?: string[];
-    }): Promise<PhaseVerdict & { actionId: number | null }> {
+    }): Promise<PhaseVerdict & { actionId: number | null; notApplicable?: boolean }> {
       const { testId, systemId } = input;
       const errataIds = input.errataIds?.length ? input.errataIds : [input.errataId];
       const names = input.advisoryNames?.length ? input.advisoryNames : [input.advisoryName];
@@ -39,8 +39,10 @@ export function createPatchActivities(deps: TestDeps) {
       if (actionId === null) {
         const scheduled = await scheduleErratumOnce(uyuni, { systemId, errataIds, advisoryNames: names });
         if ('refused' in scheduled) {
-          await phaseFinished(db, testId, 'patch', 'failed', {}, scheduled.refused);
-          return { ok: false, reason: scheduled.refused, actionId: null };
+          // 2600 with no action to adopt: UYUNI no longer finds the erratum applicable to this system (a later
+          // patch installed here covers it). Nothing was applied and nothing was judged: never the patch's failure.
+          await phaseFinished(db, testId, 'patch', 'failed', { notApplicable: true }, scheduled.refused);
+          return { ok: false, reason: scheduled.refused, actionId: null, notApplicable: true };
         }
         actionId = scheduled.actionId;
         await updateTest(db, testId, { uyuni_action_id: actionId });

@@ -167,4 +167,28 @@ describe('bundles', { timeout: 420_000 }, () => {
     expect(after.every((s) => s.status === 'prod_rolled_back'), JSON.stringify(after)).toBe(true);
     for (const p of picks) for (const sid of p.on) expect(t.lab.fleet.findErrata({ os: 'ubuntu', relevantTo: sid }).some((x) => x.id === p.e.id), `${p.e.advisoryName} relevant again on ${sid}`).toBe(true);
   });
+
+  it('an erratum a later patch of its package already covers on the test system is inconclusive, never blamed', async () => {
+    // two clean errata of one source relevant to both test systems: the newer installed behind the product's back
+    const systems = t.lab.fleet.systemsOf('ubuntu', 'test').map((s) => s.id);
+    const relevant = systems.map((sid) => new Set(t.lab.fleet.findErrata({ os: 'ubuntu', relevantTo: sid, unscheduled: true }).map((x) => x.id)));
+    const pool = t.lab.fleet.findErrata({ os: 'ubuntu', personality: 'none', kernel: false, rebootSuggested: false, relevantTo: systems[0]!, exclude: used })
+      .filter((x) => relevant.every((r) => r.has(x.id)));
+    const bySource = new Map<string, Erratum[]>();
+    for (const x of pool) bySource.set(x.source, [...(bySource.get(x.source) ?? []), x]);
+    const pair = [...bySource.values()].find((xs) => xs.length >= 2)!;
+    expect(pair, 'two errata of one source').toBeDefined();
+    const [older, newer] = [pair[0]!, pair[pair.length - 1]!];
+    used.push(older.id, newer.id);
+    const [id] = await queueInOrder(t, [older], 500);
+    t.lab.fleet.scheduleApplyErrata(systems, [newer.id]);
+    for (let i = 0; i < 100 && t.lab.fleet.findErrata({ os: 'ubuntu', relevantTo: systems[0]! }).some((x) => x.id === older.id); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      t.lab.fleet.tick();
+    }
+    const r = await t.runTest(id!);
+    expect(r, JSON.stringify(r)).toMatchObject({ status: 'inconclusive', failure: { phase: 'patch', reason: expect.stringMatching(/not applicable/) }, cause: 'test_system' });
+    expect((await t.testRow(r.testId)).failure_cause).toBe('test_system');
+    expect(await t.queueStatus(id!)).toBe('inconclusive');
+  });
 });

@@ -14,14 +14,14 @@ import { startTs, type Child } from '../support/processes.js';
 // PostgreSQL, the lab's UYUNI/salt-api/exporters) — one erratum per run (bundle.max_size = 1), then in
 // bundles (bundle.max_size = 8, sized by risk) — on 2 test systems per OS with the lab's waits shortened.
 //   npx tsx bench/backlog/run.ts [N per OS, default: every relevant erratum] [--fault-rate=P]
-//   npx tsx bench/backlog/run.ts --small    (10 errata per OS; .ci/run)
+//   npx tsx bench/backlog/run.ts --small    (6 errata per OS; .ci/run)
 // --fault-rate=P keeps every clean erratum of the backlog and only as many faulty ones as make P (e.g. 0.01);
 // by default the backlog holds all the lab's seeded faulty errata (≈ 6 %). Reboot-hang kernels are left out:
 // a host that never comes back is quarantined for a person in both modes, which would stop the drain.
 // Prints, per mode: test runs, wall time of the drain, faulty errata found (all must be), clean errata blamed
 // (none may be), inconclusive items; then the ratios.
 
-const PER_OS = SMALL ? 10 : Number(positional()[0] ?? Number.POSITIVE_INFINITY);
+const PER_OS = SMALL ? 6 : Number(positional()[0] ?? Number.POSITIVE_INFINITY);
 const FAULT_RATE = Number(process.argv.find((a) => a.startsWith('--fault-rate='))?.split('=')[1] ?? NaN);
 const BUNDLE = '/tmp/spm-bench-workflow-bundle.js';
 const FAULTY = new Set(['fail_apply', 'cpu_spike', 'memory_leak', 'stop_service']);

@@ -35,7 +35,8 @@ describe('latency', () => {
     expect(ms).toBeGreaterThanOrEqual(24);
     lab.faults.setLatency({ globalMs: 0, perMethod: { 'system.getNetwork': 60 } });
     const [, slow] = await timed(() => rpc.call('system.getNetwork', [sk, sid]));
-    const [, fast] = await timed(() => rpc.call('system.getDetails', [sk, sid]));
+    // the other method is not delayed: the quickest of three calls (one call alone can take 60 ms on a loaded machine)
+    const fast = Math.min(...(await Promise.all([0, 1, 2].map(async () => (await timed(() => rpc.call('system.getDetails', [sk, sid])))[1]))));
     expect(slow).toBeGreaterThanOrEqual(59);
     expect(fast).toBeLessThan(59);
   });

@@ -8,6 +8,7 @@ import { loadConfigOrExit, type Config } from './config/config.js';
 import { createLogger } from './config/logger.js';
 import { createDb } from './db/connection.js';
 import { ensureTestDispatcher } from './temporal/dispatcher.js';
+import { startNotificationWaker } from './activities/notify/waker.js';
 import { ensureSyncSchedule, triggerScheduledSync } from './temporal/sync-schedule.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
@@ -97,6 +98,8 @@ async function main(): Promise<void> {
     'worker started',
   );
   const running = worker.run();
+  // The outbox's doorbell: committed events wake their endpoints' delivery workflows (workflows/notify.ts).
+  const waker = await startNotificationWaker({ config, db, temporal: client, log: log.child({ component: 'notify' }) });
   if (config.uyuni.syncOnStart && config.worker.manageSchedules) {
     await triggerScheduledSync(client).catch((err: unknown) => log.warn({ err }, 'could not trigger the first sync'));
   }
@@ -104,6 +107,7 @@ async function main(): Promise<void> {
     // Runtime handles SIGINT/SIGTERM: it stops polling, lets activities finish within shutdownGraceTime, then run() resolves.
     await running;
   } finally {
+    await waker.close();
     await closeActivityDeps(deps).catch((err: unknown) => log.warn({ err }, 'UYUNI logout failed'));
     await db.destroy();
     await connection.close();

@@ -7,6 +7,7 @@ import { NodeMetrics } from './prometheus/metrics.js';
 import { PrometheusClient } from './prometheus/client.js';
 import { createApprovalActivities } from './approval/approval-activities.js';
 import { createDeployActivities } from './deploy/deploy-activities.js';
+import { closeNotifyClients, createNotifyActivities, createNotifyClients, type NotifyClients } from './notify/index.js';
 import { createQueueActivities } from './queue/queue-activities.js';
 import { SaltClient } from './salt/client.js';
 import { createDispatchActivities } from './patch-test/dispatch.js';
@@ -27,6 +28,8 @@ export interface ActivityDeps {
   metrics: NodeMetrics;
   /** The worker's own Temporal client (leases check their holders; the dispatcher starts tests). */
   temporal: Client;
+  /** Notification delivery: the pooled SMTP transport and the webhook HTTP agent. */
+  notify: NotifyClients;
 }
 
 export function createActivityDeps(base: { config: Readonly<Config>; db: Db; log: Logger; temporal: Client }): ActivityDeps {
@@ -53,11 +56,11 @@ export function createActivityDeps(base: { config: Readonly<Config>; db: Db; log
     logger: base.log.child({ component: 'salt' }),
   });
   const metrics = new NodeMetrics(new PrometheusClient({ url: config.prometheus.url, timeoutMs: config.prometheus.timeoutMs }));
-  return { ...base, uyuni, uyuniLimit: pLimit(config.uyuni.syncWorkers), salt, metrics };
+  return { ...base, uyuni, uyuniLimit: pLimit(config.uyuni.syncWorkers), salt, metrics, notify: createNotifyClients(config) };
 }
 
 export async function closeActivityDeps(deps: ActivityDeps): Promise<void> {
-  await Promise.allSettled([deps.uyuni.close(), deps.salt.close()]);
+  await Promise.allSettled([deps.uyuni.close(), deps.salt.close(), closeNotifyClients(deps.notify)]);
 }
 
 /** Binds every activity to its clients (the samples' dependency-injection pattern). */
@@ -70,6 +73,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createDispatchActivities(deps),
     ...createApprovalActivities(deps),
     ...createDeployActivities(deps),
+    ...createNotifyActivities(deps),
   };
 }
 

@@ -53,6 +53,15 @@ export interface Config {
 
   worker: { metricsPort: number; metricsHost: string; shutdownGraceMs: number; maxConcurrentActivities: number; maxCachedWorkflows: number; workflowBundle?: string; manageSchedules: boolean };
   health: { required: string[] };
+  /** Email and webhook delivery (workflows/notify.ts). */
+  notify: {
+    smtp: { url: string | null; from: string; requireTls: boolean; verifyTls: boolean; timeoutMs: number; maxConnections: number };
+    dashboardUrl: string;
+    webhookTimeoutMs: number;
+    retryScheduleSeconds: number[];
+    endpointConcurrency: number;
+    sweepSeconds: number;
+  };
 }
 
 const HEALTH_DEPENDENCIES = ['postgres', 'temporal', 'uyuni', 'prometheus'];
@@ -114,6 +123,20 @@ function checkUrl(variable: string, value: string, protocols: string[]): string 
   return value.replace(/\/+$/, '');
 }
 
+/** `5s,5m,2h` → seconds; at most 20 entries, each from 0.01 s to 7 days. */
+function parseDurations(variable: string, value: string): number[] {
+  const parts = value.split(',').map((p) => p.trim()).filter(Boolean);
+  if (parts.length === 0 || parts.length > 20) throw new ConfigError(variable, `must list 1 to 20 delays${describeValue(variable, value)}`);
+  return parts.map((p) => {
+    const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(p);
+    const seconds = m ? Number(m[1]) * ({ ms: 0.001, s: 1, m: 60, h: 3600 } as const)[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'] : NaN;
+    if (!(seconds >= 0.01 && seconds <= 7 * 86_400)) {
+      throw new ConfigError(variable, `has "${p}": each delay is a number with s, m or h (0.01 s to 7 days)${describeValue(variable, value)}`);
+    }
+    return seconds;
+  });
+}
+
 function deepFreeze<T>(obj: T): T {
   for (const value of Object.values(obj as object)) {
     if (value && typeof value === 'object') deepFreeze(value);
@@ -153,6 +176,9 @@ export function loadConfig(raw: Record<string, string | undefined> = readEnviron
       `must be longer than TEST_METRICS_RANGE_SECONDS + TEST_METRICS_WINDOW_SECONDS (${e.TEST_METRICS_RANGE_SECONDS + e.TEST_METRICS_WINDOW_SECONDS} s); got ${e.TEST_BASELINE_TIMEOUT_SECONDS}`,
     );
   }
+
+  if (e.SMTP_URL) checkUrl('SMTP_URL', e.SMTP_URL, ['smtp:', 'smtps:']);
+  const retryScheduleSeconds = parseDurations('NOTIFY_RETRY_SCHEDULE', e.NOTIFY_RETRY_SCHEDULE);
 
   const config: Config = {
     env: e.SPM_ENV,
@@ -232,6 +258,21 @@ export function loadConfig(raw: Record<string, string | undefined> = readEnviron
       ...(e.WORKER_WORKFLOW_BUNDLE ? { workflowBundle: e.WORKER_WORKFLOW_BUNDLE } : {}),
     },
     health: { required },
+    notify: {
+      smtp: {
+        url: e.SMTP_URL ?? null,
+        from: e.SMTP_FROM,
+        requireTls: e.SMTP_REQUIRE_TLS,
+        verifyTls: e.SMTP_VERIFY_TLS,
+        timeoutMs: e.SMTP_TIMEOUT_SECONDS * 1000,
+        maxConnections: e.SMTP_MAX_CONNECTIONS,
+      },
+      dashboardUrl: checkUrl('NOTIFY_DASHBOARD_URL', e.NOTIFY_DASHBOARD_URL, ['http:', 'https:']),
+      webhookTimeoutMs: e.NOTIFY_WEBHOOK_TIMEOUT_SECONDS * 1000,
+      retryScheduleSeconds,
+      endpointConcurrency: e.NOTIFY_ENDPOINT_CONCURRENCY,
+      sweepSeconds: e.NOTIFY_SWEEP_SECONDS,
+    },
   };
   return deepFreeze(config);
 }

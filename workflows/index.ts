@@ -8,3 +8,4 @@ export { testDispatcher } from './dispatch.js';
 export { productionDeployment } from './deployment.js';
 export { deploymentRollback } from './deployment-rollback.js';
 export { probeTestSystem } from './probe.js';
+export { notificationEndpoint } from './notify.js';

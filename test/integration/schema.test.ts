@@ -29,7 +29,10 @@ const COLUMNS = {
   deployments: ['id', 'queue_id', 'workflow_id', 'requested_by', 'request_id', 'source', 'policy', 'status', 'halt_reason', 'created_at', 'updated_at'],
   patch_rollbacks: ['id', 'queue_id', 'scope', 'test_id', 'deployment_id', 'system_id', 'rollback_type', 'status', 'requested_by', 'reason', 'details', 'error', 'idempotency_key', 'started_at', 'completed_at'],
   deployment_halts: ['id', 'queue_id', 'requested_by', 'reason', 'source', 'request_id', 'requested_at'],
-  orchestrator_notifications: ['id', 'event_type', 'channel', 'recipient', 'subject', 'payload', 'queue_id', 'status', 'attempts', 'last_error', 'dedupe_key', 'sent_at', 'created_at', 'updated_at'],
+  orchestrator_notifications: ['id', 'event_type', 'channel', 'recipient', 'subject', 'payload', 'queue_id', 'status', 'attempts', 'last_error', 'dedupe_key', 'sent_at', 'created_at', 'updated_at', 'event_id', 'workflow_id', 'dispatched_at', 'only_endpoint_id'],
+  notification_endpoints: ['id', 'name', 'kind', 'url', 'recipients', 'event_types', 'enabled', 'disabled_reason', 'disabled_at', 'max_concurrency', 'secret', 'previous_secret', 'previous_secret_expires_at', 'created_by', 'deleted_at', 'created_at', 'updated_at'],
+  notification_deliveries: ['id', 'notification_id', 'endpoint_id', 'status', 'attempts', 'schedule_step', 'next_attempt_at', 'last_status_code', 'last_response', 'last_error', 'delivered_at', 'created_at', 'updated_at'],
+  notification_attempts: ['id', 'delivery_id', 'attempt', 'status', 'status_code', 'response', 'error', 'next_attempt_at', 'worker', 'started_at', 'finished_at', 'duration_ms'],
   orchestrator_config: ['key', 'value', 'description', 'updated_by', 'updated_at'],
   v_queue_details: ['id', 'advisory_name', 'target_os', 'status', 'status_changed_at', 'priority_override', 'notes', 'success_score', 'requires_reboot', 'queued_by', 'workflow_id', 'test_system_id', 'snoozed_until', 'created_at', 'updated_at', 'advisory_type', 'synopsis', 'severity', 'cves', 'severity_rank', 'score_breakdown', 'last_test_id', 'last_test_status', 'last_test_completed_at'],
   v_pending_approvals: ['queue_id', 'advisory_name', 'target_os', 'status', 'success_score', 'workflow_id', 'snoozed_until', 'severity', 'synopsis', 'advisory_type', 'cves', 'test_id', 'test_system_name', 'test_completed_at', 'cpu_delta', 'memory_delta', 'reboot_duration_seconds', 'services', 'pending_since', 'hours_pending'],
@@ -54,7 +57,10 @@ const NULLABLE = {
   deployments: ['halt_reason'],
   patch_rollbacks: ['test_id', 'deployment_id', 'requested_by', 'reason', 'error', 'completed_at'],
   deployment_halts: [],
-  orchestrator_notifications: ['queue_id', 'last_error', 'sent_at'],
+  orchestrator_notifications: ['queue_id', 'last_error', 'sent_at', 'workflow_id', 'dispatched_at', 'only_endpoint_id'],
+  notification_endpoints: ['url', 'disabled_reason', 'disabled_at', 'secret', 'previous_secret', 'previous_secret_expires_at', 'deleted_at'],
+  notification_deliveries: ['next_attempt_at', 'last_status_code', 'last_response', 'last_error', 'delivered_at'],
+  notification_attempts: ['status_code', 'response', 'error', 'next_attempt_at', 'worker', 'finished_at', 'duration_ms'],
   orchestrator_config: ['description', 'updated_by'],
 } as const;
 

@@ -131,6 +131,9 @@ export function createApprovalActivities({ db }: { db: Db }) {
             details: json({ deployment_id: row.id, policy: input.policy }), request_id: input.requestId,
           })
           .execute();
+        await recordEvent(trx, 'deployment.started', {
+          queue_id: input.queueId, deployment_id: row.id, workflow_id: workflowIds.deployment(input.queueId), requested_by: input.by, source: input.source, policy: input.policy,
+        }, { dedupeKey: `deployment-started-${input.requestId}`, workflowId: workflowIds.deployment(input.queueId) });
         return row.id;
       }));
     },

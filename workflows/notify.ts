@@ -11,7 +11,7 @@ import { notifyEndpointStatusQuery, notifyWakeSignal, type NotifyEndpointInput, 
 
 const { notifyClaim } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 0 },
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds' }, // unlimited: PostgreSQL may be down for a while
 });
 
 const { notifyAttempt } = proxyActivities<Activities>({

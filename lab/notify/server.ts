@@ -65,7 +65,8 @@ function listen(server: Server | SMTPServer, port: number, host: string): Promis
     (server as Server).once('error', onError);
     (server as Server).listen(port, host, () => {
       (server as Server).off('error', onError);
-      resolve(((server as Server).address?.() as AddressInfo | null)?.port ?? port);
+      const net = server instanceof SMTPServer ? server.server : server;
+      resolve((net.address() as AddressInfo | null)?.port ?? port);
     });
   });
 }

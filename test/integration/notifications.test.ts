@@ -1,3 +1,4 @@
+import { FormatRegistry } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -22,6 +23,7 @@ import { WorkerProcess } from '../support/worker-process.js';
 const SECRET_A = `whsec_${Buffer.from('notification-test-secret-a-32byte').toString('base64')}`;
 const SECRET_B = `whsec_${Buffer.from('notification-test-secret-b-32byte').toString('base64')}`;
 const SCHEDULE = '200ms,300ms,500ms,1s,1s,2s,2s,2s,3s';
+if (!FormatRegistry.Has('date-time')) FormatRegistry.Set('date-time', (v) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/.test(v));
 
 async function until<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

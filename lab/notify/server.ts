@@ -43,6 +43,8 @@ export interface HookBehaviour {
   status?: number;
   retryAfter?: string;
   delayMs?: number;
+  /** Keep no copy of the requests (a bench's tens of thousands). */
+  dropBodies?: boolean;
   /** Called when a request arrives, before it is answered (tests use it to kill a worker mid-delivery). */
   onReceive?: (w: ReceivedWebhook) => void | Promise<void>;
 }
@@ -54,6 +56,8 @@ export interface NotifyLab {
   mails: ReceivedMail[];
   webhooks: ReceivedWebhook[];
   setHook(name: string, b: HookBehaviour): void;
+  /** Per hook: requests received, in flight now, and the most in flight at once. */
+  load(): Record<string, { inFlight: number; maxInFlight: number; received: number }>;
   stopSmtp(): Promise<void>;
   startSmtp(): Promise<void>;
   close(): Promise<void>;
@@ -92,6 +96,12 @@ export async function startNotifyLab(opts: { httpPort?: number; smtpPort?: numbe
     let h = hooks.get(name);
     if (!h) hooks.set(name, (h = { seen: 0 }));
     return h;
+  };
+  const load = new Map<string, { inFlight: number; maxInFlight: number; received: number }>();
+  const loadOf = (name: string) => {
+    let l = load.get(name);
+    if (!l) load.set(name, (l = { inFlight: 0, maxInFlight: 0, received: 0 }));
+    return l;
   };
 
   const makeSmtp = () =>
@@ -161,6 +171,10 @@ export async function startNotifyLab(opts: { httpPort?: number; smtpPort?: numbe
     }
     if (req.method !== 'POST' || !m) return json(res, 404, { error: 'not found' });
     const name = m[1]!;
+    const l = loadOf(name);
+    l.received++;
+    l.maxInFlight = Math.max(l.maxInFlight, ++l.inFlight);
+    res.once('close', () => void l.inFlight--);
     const body = await readBody(req);
     const h = hookOf(name);
     const headers = {
@@ -181,7 +195,7 @@ export async function startNotifyLab(opts: { httpPort?: number; smtpPort?: numbe
     const failing = h.seen <= (h.failTimes ?? 0);
     const status = !verified ? 401 : failing ? (h.failStatus ?? 503) : (h.status ?? 200);
     const w: ReceivedWebhook = { hook: name, headers, body, verified, answered: status, receivedAt: new Date().toISOString() };
-    webhooks.push(w);
+    if (!h.dropBodies) webhooks.push(w);
     await h.onReceive?.(w);
     if (h.delayMs) await new Promise((r) => setTimeout(r, h.delayMs));
     const extra: Record<string, string> = failing && h.retryAfter ? { 'retry-after': h.retryAfter } : {};
@@ -216,6 +230,7 @@ export async function startNotifyLab(opts: { httpPort?: number; smtpPort?: numbe
     mails,
     webhooks,
     setHook,
+    load: () => Object.fromEntries(load),
     stopSmtp,
     async startSmtp() {
       if (smtpUp) return;

@@ -1,4 +1,4 @@
-import { condition, continueAsNew, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { condition, continueAsNew, proxyActivities, proxyLocalActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { notifyEndpointStatusQuery, notifyWakeSignal, type NotifyEndpointInput, type NotifyEndpointStatus } from './messages.js';
 
@@ -14,10 +14,9 @@ const { notifyClaim } = proxyActivities<Activities>({
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' }, // unlimited: PostgreSQL may be down for a while
 });
 
-const { notifyAttempt } = proxyActivities<Activities>({
-  // a webhook has NOTIFY_WEBHOOK_TIMEOUT_SECONDS (≤ 60), SMTP its own short timeouts; the activity heartbeats
+const { notifyAttempt } = proxyLocalActivities<Activities>({
+  // a webhook has NOTIFY_WEBHOOK_TIMEOUT_SECONDS (≤ 60), SMTP its own short timeouts
   startToCloseTimeout: '90 seconds',
-  heartbeatTimeout: '10 seconds',
   retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 20 },
 });
 

@@ -170,51 +170,50 @@ export interface AttemptContext {
  * (finished, or rescheduled: a duplicate activity).
  */
 export async function beginAttempt(db: Kysely<Database>, deliveryId: number, worker: string): Promise<AttemptContext | { skipped: DeliveryStatus; nextAttemptAt: string | null }> {
-  return db.transaction().execute(async (trx) => {
-    const d = await trx
-      .selectFrom('notification_deliveries')
-      .select(['id', 'status', 'attempts', 'schedule_step', 'next_attempt_at', 'notification_id', 'endpoint_id'])
-      .select(sql<boolean>`next_attempt_at <= now() + interval '1 second'`.as('due'))
-      .where('id', '=', deliveryId)
-      .forUpdate()
-      .executeTakeFirstOrThrow();
-    if ((d.status !== 'pending' && d.status !== 'retrying') || !d.due) {
-      return { skipped: d.status, nextAttemptAt: d.next_attempt_at?.toISOString() ?? null };
-    }
-    await trx
-      .updateTable('notification_attempts')
-      .set({ status: 'lost', finished_at: new Date(), error: 'the worker stopped after starting this attempt and before recording its outcome; the receiver may have it (the retry carries the same webhook-id)' })
-      .where('delivery_id', '=', deliveryId)
-      .where('status', '=', 'sending')
-      .execute();
-    const attempt = d.attempts + 1;
-    const a = await trx
-      .insertInto('notification_attempts')
-      .values({ delivery_id: deliveryId, attempt, worker })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    await trx.updateTable('notification_deliveries').set({ attempts: attempt }).where('id', '=', deliveryId).execute();
-    const ev = await trx
-      .selectFrom('orchestrator_notifications')
-      .select(['id', 'event_id', 'event_type', 'payload', 'created_at', 'workflow_id', 'queue_id'])
-      .where('id', '=', d.notification_id)
-      .executeTakeFirstOrThrow();
-    const ep = await trx.selectFrom('notification_endpoints').selectAll().where('id', '=', d.endpoint_id).executeTakeFirstOrThrow();
-    const secrets = [ep.secret, ep.previous_secret && ep.previous_secret_expires_at && ep.previous_secret_expires_at > new Date() ? ep.previous_secret : null].filter(
-      (s): s is string => !!s,
-    );
-    return {
-      deliveryId,
-      attemptId: a.id,
-      attempt,
-      scheduleStep: d.schedule_step,
-      event: {
-        id: ev.id, eventId: ev.event_id, type: ev.event_type as EventType, payload: ev.payload as Record<string, unknown>, createdAt: ev.created_at,
-        workflowId: ev.workflow_id, queueId: ev.queue_id,
-      },
-      endpoint: { id: ep.id, name: ep.name, kind: ep.kind, url: ep.url, recipients: ep.recipients, secrets },
-    };
-  });
+  // One statement (one round trip, atomic): lock the delivery, mark an attempt left `sending` by a lost
+  // worker, start attempt N+1 when the delivery is still due, and read what the send needs.
+  const { rows } = await sql<{
+    status: DeliveryStatus; schedule_step: number; next_attempt_at: Date | null; attempt_id: number | null; attempt: number | null;
+    nid: number; event_id: string; event_type: string; payload: Record<string, unknown>; event_created_at: Date; workflow_id: string | null; queue_id: number | null;
+    eid: number; name: string; kind: 'webhook' | 'email'; url: string | null; recipients: string[]; secret: string | null; previous_secret: string | null;
+    previous_secret_expires_at: Date | null;
+  }>`
+    with d as (
+      select id, status, attempts, schedule_step, next_attempt_at, notification_id, endpoint_id,
+             status in ('pending', 'retrying') and next_attempt_at <= now() + interval '1 second' as go
+      from notification_deliveries where id = ${deliveryId} for update
+    ), lost as (
+      update notification_attempts a set status = 'lost', finished_at = now(),
+             error = 'the worker stopped after starting this attempt and before recording its outcome; the receiver may have it (the retry carries the same webhook-id)'
+      from d where d.go and a.delivery_id = d.id and a.status = 'sending'
+      returning a.id
+    ), ins as (
+      insert into notification_attempts (delivery_id, attempt, worker)
+      select d.id, d.attempts + 1, ${worker} from d where d.go
+      returning id, attempt
+    ), upd as (
+      update notification_deliveries x set attempts = ins.attempt from ins where x.id = ${deliveryId} returning x.id
+    )
+    select d.status, d.schedule_step, d.next_attempt_at, ins.id as attempt_id, ins.attempt,
+           n.id as nid, n.event_id, n.event_type, n.payload, n.created_at as event_created_at, n.workflow_id, n.queue_id,
+           e.id as eid, e.name, e.kind, e.url, e.recipients, e.secret, e.previous_secret, e.previous_secret_expires_at,
+           (select count(*) from lost) + (select count(*) from upd) as touched
+    from d join orchestrator_notifications n on n.id = d.notification_id join notification_endpoints e on e.id = d.endpoint_id
+    left join ins on true`.execute(db);
+  const r = rows[0];
+  if (!r) throw new Error(`delivery ${deliveryId} does not exist`);
+  if (r.attempt_id === null || r.attempt === null) return { skipped: r.status, nextAttemptAt: r.next_attempt_at?.toISOString() ?? null };
+  const secrets = [r.secret, r.previous_secret && r.previous_secret_expires_at && r.previous_secret_expires_at > new Date() ? r.previous_secret : null].filter(
+    (x): x is string => !!x,
+  );
+  return {
+    deliveryId,
+    attemptId: r.attempt_id,
+    attempt: r.attempt,
+    scheduleStep: r.schedule_step,
+    event: { id: r.nid, eventId: r.event_id, type: r.event_type as EventType, payload: r.payload, createdAt: r.event_created_at, workflowId: r.workflow_id, queueId: r.queue_id },
+    endpoint: { id: r.eid, name: r.name, kind: r.kind, url: r.url, recipients: r.recipients, secrets },
+  };
 }
 
 export interface AttemptOutcome {
@@ -231,29 +230,31 @@ export interface AttemptOutcome {
 
 /** Records the outcome of an attempt and what follows (delivered, retry at, failed), in one transaction. */
 export async function finishAttempt(db: Kysely<Database>, ctx: Pick<AttemptContext, 'deliveryId' | 'attemptId' | 'endpoint'>, o: AttemptOutcome): Promise<DeliveryStatus> {
-  return db.transaction().execute(async (trx) => {
-    await trx
-      .updateTable('notification_attempts')
-      .set({ status: o.status, status_code: o.statusCode, response: o.response, error: o.error, next_attempt_at: o.nextAttemptAt, finished_at: new Date(), duration_ms: Math.round(o.durationMs) })
-      .where('id', '=', ctx.attemptId)
-      .execute();
-    const status: DeliveryStatus = o.status === 'succeeded' ? 'delivered' : o.nextAttemptAt ? 'retrying' : 'failed';
-    await trx
-      .updateTable('notification_deliveries')
-      .set({
-        status,
-        schedule_step: o.status === 'succeeded' ? sql<number>`schedule_step` : sql<number>`schedule_step + 1`,
-        next_attempt_at: status === 'retrying' ? o.nextAttemptAt : null,
-        last_status_code: o.statusCode,
-        last_response: o.response,
-        last_error: o.error,
-        delivered_at: status === 'delivered' ? new Date() : null,
-      })
-      .where('id', '=', ctx.deliveryId)
-      .execute();
-    if (o.disableEndpoint) await disableEndpoint(trx, ctx.endpoint.id, o.disableEndpoint);
-    return status;
-  });
+  const status: DeliveryStatus = o.status === 'succeeded' ? 'delivered' : o.nextAttemptAt ? 'retrying' : 'failed';
+  const record = async (trx: Executor) => {
+    // one statement: the attempt's outcome and the delivery's state move together
+    await sql`
+      with a as (
+        update notification_attempts set status = ${o.status}, status_code = ${o.statusCode}, response = ${o.response}, error = ${o.error},
+               next_attempt_at = ${o.nextAttemptAt}, finished_at = now(), duration_ms = ${Math.round(o.durationMs)}
+        where id = ${ctx.attemptId} returning id
+      )
+      update notification_deliveries set status = ${status},
+             schedule_step = schedule_step + ${o.status === 'succeeded' ? 0 : 1},
+             next_attempt_at = ${status === 'retrying' ? o.nextAttemptAt : null},
+             last_status_code = ${o.statusCode}, last_response = ${o.response}, last_error = ${o.error},
+             delivered_at = ${status === 'delivered' ? sql`now()` : null}
+      where id = ${ctx.deliveryId} and exists (select 1 from a)`.execute(trx);
+  };
+  if (o.disableEndpoint) {
+    await db.transaction().execute(async (trx) => {
+      await record(trx);
+      await disableEndpoint(trx, ctx.endpoint.id, o.disableEndpoint!);
+    });
+  } else {
+    await record(db);
+  }
+  return status;
 }
 
 /** Disables an endpoint (410 Gone): its deliveries still waiting fail with the reason (redeliverable later). */

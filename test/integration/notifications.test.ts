@@ -370,12 +370,14 @@ describe('notifications: outbox, email and signed webhooks', () => {
     });
     db = (await import('../../db/connection.js')).createDb(c.db, 'spm-test-kill');
     try {
+      let killing = false;
       let killed = false;
       lab.setHook('killer', {
         onReceive: async () => {
-          if (killed) return;
-          killed = true;
+          if (killing) return;
+          killing = true;
           await worker.kill(); // the receiver has the request; the worker never learns the answer
+          killed = true;
         },
       });
       worker.start();

@@ -16,12 +16,14 @@ const Iso = Nullable(Type.String({ format: 'date-time' }));
 const Str = Nullable(Type.String());
 const Int = Nullable(Type.Integer());
 
-const SECRET = /^whsec_[A-Za-z0-9+/]+={0,2}$/;
-const EMAIL = /^[^\s@<>(),;:"]+@[^\s@<>(),;:"]+$/;
-const EventFilter = Type.Array(SafeText({ maxLength: 64 }), { minItems: 1, maxItems: 50, description: '"*", "<family>.*" (e.g. "deployment.*") or event types' });
-const Recipients = Type.Array(SafeText({ maxLength: 254, description: 'an email address' }), { minItems: 1, maxItems: 50 });
-const Secret = SafeText({ maxLength: 200, description: 'whsec_<base64 of 24 to 64 random bytes>; generated when left out (and shown once)' });
-const WebUrl = SafeText({ maxLength: 2000, description: 'http(s) URL the signed POST goes to' });
+const SECRET_PATTERN = '^whsec_[A-Za-z0-9+/]{32,88}={0,2}$';
+const SECRET = new RegExp(SECRET_PATTERN);
+/** What an event filter may hold: "*", every family's "<family>.*", every event type. */
+const FILTER_VALUES = ['*', ...new Set(EVENT_TYPES.map((t) => `${t.split('.')[0]}.*`)), ...EVENT_TYPES];
+const EventFilter = Type.Array(StringEnum(FILTER_VALUES), { minItems: 1, maxItems: 50, description: '"*", "<family>.*" (e.g. "deployment.*") or event types' });
+const Recipients = Type.Array(Type.String({ format: 'email', maxLength: 254, description: 'an email address' }), { minItems: 1, maxItems: 50 });
+const Secret = Type.String({ pattern: SECRET_PATTERN, maxLength: 100, description: 'whsec_<base64 of 24 to 64 random bytes>; generated when left out (and shown once)' });
+const WebUrl = Type.String({ pattern: '^https?://[^\\s\\u0000]+$', maxLength: 2000, description: 'http(s) URL the signed POST goes to (no credentials in it)' });
 
 const Endpoint = Type.Object({
   id: Type.Integer(),
@@ -98,10 +100,6 @@ function checkFilter(filter: readonly string[] | undefined): void {
   if (problem) throw badRequest('event_types', problem);
 }
 
-function checkRecipients(list: readonly string[] | undefined): void {
-  for (const r of list ?? []) if (!EMAIL.test(r)) throw badRequest('recipients', `"${r}" is not an email address`);
-}
-
 export const notificationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const one = async (id: number) => {
     const [e] = await listEndpoints(app.db, id);
@@ -176,7 +174,6 @@ export const notificationRoutes: FastifyPluginAsyncTypebox = async (app) => {
         if (!b.recipients) throw badRequest('recipients', 'are required for an email endpoint');
         if (b.url) throw badRequest('url', 'belongs to a webhook');
         if (b.secret) throw badRequest('secret', 'belongs to a webhook');
-        checkRecipients(b.recipients);
       }
       const id = await app.db.transaction().execute(async (trx) => {
         const taken = await trx.selectFrom('notification_endpoints').select('id').where('name', '=', b.name).where('deleted_at', 'is', null).executeTakeFirst();
@@ -231,7 +228,6 @@ export const notificationRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
       if (b.recipients !== undefined) {
         if (e.kind !== 'email') throw badRequest('recipients', 'belong to an email endpoint');
-        checkRecipients(b.recipients);
       }
       await app.db.transaction().execute(async (trx) => {
         if (b.name !== undefined && b.name !== e.name) {
@@ -261,7 +257,12 @@ export const notificationRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/endpoints/:id',
     {
       config: { auth: 'admin' },
-      schema: { tags: ['notifications'], summary: 'Remove an endpoint (its delivery log is kept)', params: IdParams('endpoint id'), response: { 204: Type.Null(), ...errorResponses(404) } },
+      schema: {
+        tags: ['notifications'],
+        summary: 'Remove an endpoint (its delivery log is kept; its waiting deliveries fail)',
+        params: IdParams('endpoint id'),
+        response: { 200: Type.Object({ id: Type.Integer(), deleted: Type.Literal(true) }), ...errorResponses(404) },
+      },
     },
     async (request, reply) => {
       const { id } = request.params;
@@ -276,7 +277,7 @@ export const notificationRoutes: FastifyPluginAsyncTypebox = async (app) => {
           .execute();
         await wakeEndpoint(trx, id);
       });
-      return reply.code(204).send(null);
+      return reply.send({ id, deleted: true as const });
     },
   );
 

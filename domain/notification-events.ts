@@ -236,6 +236,8 @@ export function parseRetryAfter(value: string | null | undefined, nowMs: number)
   if (value === null || value === undefined) return null;
   const v = value.trim();
   if (/^\d+$/.test(v)) return Number(v);
+  // an HTTP date (IMF-fixdate, or the obsolete forms): a day or month name, never a bare number
+  if (!/^[A-Za-z]{3}/.test(v)) return null;
   const at = Date.parse(v);
   if (Number.isNaN(at)) return null;
   return Math.max(0, Math.ceil((at - nowMs) / 1000));

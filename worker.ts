@@ -9,6 +9,7 @@ import { createLogger } from './config/logger.js';
 import { createDb } from './db/connection.js';
 import { ensureTestDispatcher } from './temporal/dispatcher.js';
 import { startNotificationWaker } from './activities/notify/waker.js';
+import { syncEnvEmailEndpoints } from './db/queries/notifications.js';
 import { ensureSyncSchedule, triggerScheduledSync } from './temporal/sync-schedule.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
@@ -100,7 +101,9 @@ async function main(): Promise<void> {
     'worker started',
   );
   const running = worker.run();
-  // The outbox's doorbell: committed events wake their endpoints' delivery workflows (workflows/notify.ts).
+  // NOTIFY_EMAIL_RECIPIENTS as email endpoints, then the outbox's doorbell: committed events wake their
+  // endpoints' delivery workflows (workflows/notify.ts).
+  await syncEnvEmailEndpoints(db, config.notify.emailRecipients);
   const waker = await startNotificationWaker({ config, db, temporal: client, log: log.child({ component: 'notify' }) });
   if (config.uyuni.syncOnStart && config.worker.manageSchedules) {
     await triggerScheduledSync(client).catch((err: unknown) => log.warn({ err }, 'could not trigger the first sync'));

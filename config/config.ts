@@ -5,6 +5,7 @@ import { EnvSchema, SECRET_VARIABLES, type Env } from './env-schema.js';
 import { parseApiTokens, type ApiToken } from './api-tokens.js';
 import type { ScoreWeights } from '../domain/score.js';
 import type { TestTiming } from '../workflows/messages.js';
+import { checkEventFilter } from '../domain/notification-events.js';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -56,6 +57,8 @@ export interface Config {
   /** Email and webhook delivery (workflows/notify.ts). */
   notify: {
     smtp: { url: string | null; from: string; requireTls: boolean; verifyTls: boolean; timeoutMs: number; maxConnections: number };
+    /** NOTIFY_EMAIL_RECIPIENTS: an email endpoint per filter, kept in step by the worker at start. */
+    emailRecipients: { filter: string[]; recipients: string[] }[];
     dashboardUrl: string;
     webhookTimeoutMs: number;
     retryScheduleSeconds: number[];
@@ -121,6 +124,24 @@ function checkUrl(variable: string, value: string, protocols: string[]): string 
     throw new ConfigError(variable, `must use ${protocols.join(' or ')}${describeValue(variable, value)}`);
   }
   return value.replace(/\/+$/, '');
+}
+
+/** `approval.*=a@x,b@x;deployment.halted=c@x;*=d@x` → one entry per filter (a filter may be `a|b`). */
+function parseRecipients(variable: string, value: string): { filter: string[]; recipients: string[] }[] {
+  return value
+    .split(';')
+    .map((p) => p.trim())
+    .filter(Boolean)
+    .map((part) => {
+      const eq = part.indexOf('=');
+      const filter = (eq > 0 ? part.slice(0, eq) : '').split('|').map((f) => f.trim()).filter(Boolean);
+      const recipients = (eq > 0 ? part.slice(eq + 1) : '').split(',').map((r) => r.trim()).filter(Boolean);
+      const problem = filter.length === 0 || recipients.length === 0 ? 'needs <event filter>=<address>[,<address>…]' : checkEventFilter(filter);
+      if (problem) throw new ConfigError(variable, `has "${part}": ${problem}`);
+      const bad = recipients.find((r) => !/^[^\s@<>(),;:"]+@[^\s@<>(),;:"]+\.[^\s@<>(),;:"]+$/.test(r));
+      if (bad) throw new ConfigError(variable, `has "${bad}", which is not an email address`);
+      return { filter, recipients };
+    });
 }
 
 /** `5s,5m,2h` → seconds; at most 20 entries, each from 0.01 s to 7 days. */
@@ -267,6 +288,7 @@ export function loadConfig(raw: Record<string, string | undefined> = readEnviron
         timeoutMs: e.SMTP_TIMEOUT_SECONDS * 1000,
         maxConnections: e.SMTP_MAX_CONNECTIONS,
       },
+      emailRecipients: parseRecipients('NOTIFY_EMAIL_RECIPIENTS', e.NOTIFY_EMAIL_RECIPIENTS ?? ''),
       dashboardUrl: checkUrl('NOTIFY_DASHBOARD_URL', e.NOTIFY_DASHBOARD_URL, ['http:', 'https:']),
       webhookTimeoutMs: e.NOTIFY_WEBHOOK_TIMEOUT_SECONDS * 1000,
       retryScheduleSeconds,

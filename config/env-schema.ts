@@ -108,6 +108,9 @@ export const EnvSchema = Type.Object({
   SMTP_VERIFY_TLS: Bool(true, 'verify the SMTP server certificate'),
   SMTP_TIMEOUT_SECONDS: Int(10, 1, 120, 'connection, greeting and socket timeout of SMTP'),
   SMTP_MAX_CONNECTIONS: Int(5, 1, 50, 'pooled SMTP connections per worker'),
+  NOTIFY_EMAIL_RECIPIENTS: OptStr(
+    'email recipients per event type: "approval.*=approvers@example.org,lead@example.org;deployment.halted=oncall@example.org;*=sre@example.org" (kept as email endpoints named env:<filter>)',
+  ),
   NOTIFY_DASHBOARD_URL: Str('http://127.0.0.1:5001', 'base URL of the dashboard as people reach it (links in notifications)'),
   NOTIFY_WEBHOOK_TIMEOUT_SECONDS: Int(10, 1, 60, 'timeout of one webhook request (headers and body)'),
   NOTIFY_RETRY_SCHEDULE: Str(

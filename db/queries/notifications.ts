@@ -370,3 +370,31 @@ export async function listEndpoints(db: Executor, id?: number) {
   if (id !== undefined) q = q.where('id', '=', id);
   return q.orderBy('id').execute();
 }
+
+/**
+ * NOTIFY_EMAIL_RECIPIENTS as email endpoints named `env:<filter>`: added or updated to match, and those no
+ * longer listed disabled (their log is kept). Run by the worker at start; idempotent.
+ */
+export async function syncEnvEmailEndpoints(db: Kysely<Database>, entries: readonly { filter: string[]; recipients: string[] }[]): Promise<number[]> {
+  return db.transaction().execute(async (trx) => {
+    const names = entries.map((e) => `env:${e.filter.join('|')}`);
+    const ids: number[] = [];
+    for (const [i, e] of entries.entries()) {
+      const name = names[i]!;
+      const found = await trx.selectFrom('notification_endpoints').select('id').where('name', '=', name).where('deleted_at', 'is', null).executeTakeFirst();
+      const id = found
+        ? (await trx.updateTable('notification_endpoints').set({ recipients: e.recipients, event_types: e.filter, enabled: true, disabled_reason: null, disabled_at: null })
+            .where('id', '=', found.id).returning('id').executeTakeFirstOrThrow()).id
+        : (await trx.insertInto('notification_endpoints').values({ name, kind: 'email', recipients: e.recipients, event_types: e.filter, created_by: 'NOTIFY_EMAIL_RECIPIENTS' })
+            .returning('id').executeTakeFirstOrThrow()).id;
+      ids.push(id);
+      await wakeEndpoint(trx, id);
+    }
+    let stale = trx.updateTable('notification_endpoints')
+      .set({ enabled: false, disabled_reason: 'no longer in NOTIFY_EMAIL_RECIPIENTS', disabled_at: new Date() })
+      .where('name', 'like', 'env:%').where('deleted_at', 'is', null).where('enabled', '=', true);
+    if (names.length) stale = stale.where('name', 'not in', names);
+    await stale.execute();
+    return ids;
+  });
+}

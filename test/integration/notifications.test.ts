@@ -3,7 +3,7 @@ import { Value } from '@sinclair/typebox/value';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Db } from '../../db/connection.js';
-import { InvalidEventError, recordEvent, type EventInput } from '../../db/queries/notifications.js';
+import { InvalidEventError, recordEvent, syncEnvEmailEndpoints, type EventInput } from '../../db/queries/notifications.js';
 import { quarantine } from '../../db/queries/test-systems.js';
 import { failSyncRun } from '../../db/queries/sync-runs.js';
 import { envelopeSchema, EVENT_TYPES, type EventEnvelope, type EventType } from '../../domain/notification-events.js';
@@ -356,6 +356,19 @@ describe('notifications: outbox, email and signed webhooks', () => {
     expect(await db.selectFrom('notification_endpoints').select('id').where('name', '=', 'x').execute()).toHaveLength(0);
     const types = await api.app.inject({ method: 'GET', url: '/api/v1/notifications/event-types', headers: bearer('viewer') });
     expect(types.json().map((t: { type: string }) => t.type).sort()).toEqual([...EVENT_TYPES].sort());
+  });
+
+  it('NOTIFY_EMAIL_RECIPIENTS: recipients per event type from the environment, kept as env: endpoints', async () => {
+    const entries = testConfig({ ...overrides, NOTIFY_EMAIL_RECIPIENTS: 'deployment.completed|sync.*=ops@test.local, lead@test.local' }).notify.emailRecipients;
+    expect(entries).toEqual([{ filter: ['deployment.completed', 'sync.*'], recipients: ['ops@test.local', 'lead@test.local'] }]);
+    const [id] = await syncEnvEmailEndpoints(db, entries);
+    expect(await syncEnvEmailEndpoints(db, entries)).toEqual([id]); // idempotent
+    await record('deployment.completed', SAMPLES['deployment.completed']);
+    await until('mailed', async () => lab.mails.find((m) => m.to.includes('ops@test.local')));
+    expect(lab.mails.filter((m) => m.to.includes('ops@test.local')).map((m) => m.eventType)).toEqual(['deployment.completed']);
+    await syncEnvEmailEndpoints(db, []);
+    expect(await db.selectFrom('notification_endpoints').select(['enabled', 'disabled_reason']).where('id', '=', id!).executeTakeFirstOrThrow())
+      .toEqual({ enabled: false, disabled_reason: 'no longer in NOTIFY_EMAIL_RECIPIENTS' });
   });
 
   it('a worker SIGKILLed between the send and its record: the event is delivered (maybe twice), with one id, never lost', async () => {

@@ -61,6 +61,13 @@ describe('the retry schedule (Standard Webhooks)', () => {
     })();
     expect(err?.message).toBe('configuration error: SMTP_URL must use smtp: or smtps:');
     expect(loadConfig({ SMTP_URL: 'smtps://u:p@mail.example.org:465' }).notify.smtp.url).toBe('smtps://u:p@mail.example.org:465');
+    expect(loadConfig({ NOTIFY_EMAIL_RECIPIENTS: 'approval.*=a@x.org,b@x.org; *=sre@x.org' }).notify.emailRecipients).toEqual([
+      { filter: ['approval.*'], recipients: ['a@x.org', 'b@x.org'] },
+      { filter: ['*'], recipients: ['sre@x.org'] },
+    ]);
+    expect(() => loadConfig({ NOTIFY_EMAIL_RECIPIENTS: 'approvals=a@x.org' })).toThrow(/^configuration error: NOTIFY_EMAIL_RECIPIENTS has "approvals=a@x.org": has "approvals": use/);
+    expect(() => loadConfig({ NOTIFY_EMAIL_RECIPIENTS: 'approval.*=nobody' })).toThrow('configuration error: NOTIFY_EMAIL_RECIPIENTS has "nobody", which is not an email address');
+    expect(() => loadConfig({ NOTIFY_EMAIL_RECIPIENTS: 'a@x.org' })).toThrow(/needs <event filter>=<address>/);
   });
 });
 

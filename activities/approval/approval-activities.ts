@@ -35,10 +35,12 @@ async function evidence(db: Executor, testId: number) {
 
 /** What an approver needs in the approval.requested event: the erratum, its score and the test's evidence. */
 async function approvalRequest(db: Executor, testId: number, queueId: number) {
+  // the evidence without the raw metric windows (bodies stay small; the deltas are what an approver reads)
+  const { metrics_before: _before, metrics_after: _after, ...rest } = await evidence(db, testId);
   const q = await db.selectFrom('v_queue_details').select(['synopsis', 'severity', 'cves', 'success_score']).where('id', '=', queueId).executeTakeFirst();
   return {
     queue_id: queueId, test_id: testId, synopsis: q?.synopsis ?? null, severity: q?.severity ?? null, cves: q?.cves ?? [],
-    success_score: q?.success_score ?? null, evidence: await evidence(db, testId),
+    success_score: q?.success_score ?? null, evidence: { ...rest },
   };
 }
 

@@ -74,7 +74,8 @@ export async function quarantine(db: Executor, systemId: number, reason: string)
     }
     const test = await trx.selectFrom('patch_tests').select(['id', 'queue_id', 'workflow_id']).where('test_system_id', '=', systemId).orderBy('id', 'desc').limit(1).executeTakeFirst();
     await recordEvent(trx, 'test_system.quarantined', {
-      queue_id: test?.queue_id ?? null, advisory: null, os: row.os, system_id: systemId, name: row.name, reason: reason.slice(0, 2000), test_id: test?.id ?? null,
+      // the advisory is its last test's (looked up from the queue item), when there was one
+      queue_id: test?.queue_id ?? null, os: row.os, system_id: systemId, name: row.name, reason: reason.slice(0, 2000), test_id: test?.id ?? null,
     }, { workflowId: test?.workflow_id ?? null });
   };
   await (db.isTransaction ? q(db) : (db as Kysely<Database>).transaction().execute(q));

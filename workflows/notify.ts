@@ -1,4 +1,4 @@
-import { condition, continueAsNew, proxyActivities, proxyLocalActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { condition, continueAsNew, proxyLocalActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { notifyEndpointStatusQuery, notifyWakeSignal, type NotifyEndpointInput, type NotifyEndpointStatus } from './messages.js';
 
@@ -9,7 +9,9 @@ import { notifyEndpointStatusQuery, notifyWakeSignal, type NotifyEndpointInput, 
 // until the next due delivery, a wake signal, or its sweep. Temporal's own retry of an attempt activity only
 // covers a worker lost mid-attempt (heartbeat timeout): the retry sends the same webhook-id again.
 
-const { notifyClaim } = proxyActivities<Activities>({
+// Local activities, both: while attempts run the workflow task stays open (the SDK heartbeats it), and a
+// regular activity scheduled then would wait for that heartbeat (seconds) before the server even saw it.
+const { notifyClaim } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' }, // unlimited: PostgreSQL may be down for a while
 });

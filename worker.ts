@@ -35,8 +35,6 @@ export async function createOrchestratorWorker(opts: OrchestratorWorkerOptions):
     // In-flight activities (a UYUNI poll, a DB write) get time to finish instead of being cancelled at once.
     shutdownGraceTime: config.worker.shutdownGraceMs,
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
-    // notification delivery attempts are local activities (workflows/notify.ts): the same number of slots
-    maxConcurrentLocalActivityExecutions: config.worker.maxConcurrentActivities,
     maxCachedWorkflows: config.worker.maxCachedWorkflows,
     ...(opts.identity ? { identity: opts.identity } : {}),
   });

@@ -1,4 +1,4 @@
-import { condition, continueAsNew, proxyLocalActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { condition, continueAsNew, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { notifyEndpointStatusQuery, notifyWakeSignal, type NotifyEndpointInput, type NotifyEndpointStatus } from './messages.js';
 
@@ -8,17 +8,19 @@ import { notifyEndpointStatusQuery, notifyWakeSignal, type NotifyEndpointInput, 
 // but rescheduled in PostgreSQL on the Standard Webhooks schedule (activities/notify): the workflow sleeps
 // until the next due delivery, a wake signal, or its sweep. Temporal's own retry of an attempt activity only
 // covers a worker lost mid-attempt (heartbeat timeout): the retry sends the same webhook-id again.
+// Regular activities, not local ones: what the loop does next depends on which attempts have finished, and
+// only activity completions in history replay exactly as they happened (local activities finishing inside one
+// long workflow task replay all at once: a nondeterminism error after a cache eviction, seen in bench/notify).
 
-// Local activities, both: while attempts run the workflow task stays open (the SDK heartbeats it), and a
-// regular activity scheduled then would wait for that heartbeat (seconds) before the server even saw it.
-const { notifyClaim } = proxyLocalActivities<Activities>({
+const { notifyClaim } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' }, // unlimited: PostgreSQL may be down for a while
 });
 
-const { notifyAttempt } = proxyLocalActivities<Activities>({
-  // a webhook has NOTIFY_WEBHOOK_TIMEOUT_SECONDS (≤ 60), SMTP its own short timeouts
+const { notifyAttempt } = proxyActivities<Activities>({
+  // a webhook has NOTIFY_WEBHOOK_TIMEOUT_SECONDS (≤ 60), SMTP its own short timeouts; the activity heartbeats
   startToCloseTimeout: '90 seconds',
+  heartbeatTimeout: '10 seconds',
   retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 20 },
 });
 

@@ -1,5 +1,8 @@
 import pg from 'pg';
 import { sql } from 'kysely';
+import { Client, Connection } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
+import { notifyEndpointWorkflowId } from '../../workflows/messages.js';
 import { loadConfig } from '../../config/config.js';
 import { createDb } from '../../db/connection.js';
 import { recordEvent } from '../../db/queries/notifications.js';
@@ -90,6 +93,19 @@ async function main(): Promise<void> {
       from notification_deliveries d join orchestrator_notifications n on n.id = d.notification_id where d.status = 'delivered'`.execute(db);
     const lat = rows.map((r) => Number(r.ms)).sort((a, b) => a - b);
     const attempts = Number((await db.selectFrom('notification_attempts').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+    // Every delivery workflow's history (its latest run) replayed against the bundle: a nondeterminism error fails.
+    const connection = await Connection.connect({ address: temporalAddress });
+    let replayed = 0;
+    try {
+      const client = new Client({ connection });
+      for (const id of ids) {
+        const history = await client.workflow.getHandle(notifyEndpointWorkflowId(id)).fetchHistory();
+        await Worker.runReplayHistory({ workflowBundle: { codePath: BUNDLE } }, history, notifyEndpointWorkflowId(id));
+        replayed++;
+      }
+    } finally {
+      await connection.close();
+    }
     const load = lab.load();
     const rss = worker.process.pid ? peakRssMb(worker.process.pid) : 0;
     await db.destroy();
@@ -101,6 +117,7 @@ async function main(): Promise<void> {
     console.log(`event → delivery p50 ${(pct(lat, 50) / 1000).toFixed(2)} s, p99 ${(pct(lat, 99) / 1000).toFixed(2)} s, max ${(pct(lat, 100) / 1000).toFixed(2)} s`);
     console.log(`in flight per endpoint at most ${Object.values(load).map((l) => l.maxInFlight).join(' / ')} (bound ${CONCURRENCY})`);
     console.log(`worker peak RSS ${rss} MB`);
+    console.log(`replayed ${replayed} delivery workflow histories without a nondeterminism error`);
     if (delivered < total) {
       console.error(`bench-notify: only ${delivered} of ${total} delivered before the deadline`);
       process.exitCode = 1;

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { sql } from 'kysely';
 import { Client, Connection } from '@temporalio/client';
-import { Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { notifyEndpointWorkflowId } from '../../workflows/messages.js';
 import { loadConfig } from '../../config/config.js';
 import { createDb } from '../../db/connection.js';
@@ -30,6 +30,7 @@ const BUNDLE = '/tmp/spm-bench-notify-workflow-bundle.js';
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 
 async function main(): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger('WARN') }); // the replay workers' state changes are not figures
   const lab = await startNotifyLab();
   let server: DevServer | undefined;
   let worker: Child | undefined;

@@ -15,6 +15,8 @@ import { describeTemporalConnection, temporalConnectionOptions } from './tempora
 import { ensureTestDispatcher } from './temporal/dispatcher.js';
 import { startWorkerEndpoint } from './temporal/worker-endpoint.js';
 import { createCallMetrics } from './activities/shared/call-metrics.js';
+import { startNotificationWaker } from './activities/notify/waker.js';
+import { syncEnvEmailEndpoints } from './db/queries/notifications.js';
 import { ensureSyncSchedule, triggerScheduledSync } from './temporal/sync-schedule.js';
 
 // Under tsx this file is worker.ts next to workflows/index.ts; built, it is dist/worker.js next to dist/workflows/index.js.
@@ -151,6 +153,10 @@ async function main(): Promise<void> {
     'worker started',
   );
   const running = worker.run();
+  // NOTIFY_EMAIL_RECIPIENTS as email endpoints, then the outbox's doorbell: committed events wake their
+  // endpoints' delivery workflows (workflows/notify.ts).
+  await syncEnvEmailEndpoints(db, config.notify.emailRecipients);
+  const waker = await startNotificationWaker({ config, db, temporal: client, log: log.child({ component: 'notify' }) });
   if (config.uyuni.syncOnStart && config.worker.manageSchedules) {
     await triggerScheduledSync(client).catch((err: unknown) => log.warn({ err }, 'could not trigger the first sync'));
   }
@@ -158,6 +164,7 @@ async function main(): Promise<void> {
     // Runtime handles SIGINT/SIGTERM: it stops polling, lets activities finish within shutdownGraceTime, then run() resolves.
     await running;
   } finally {
+    await waker.close();
     await closeActivityDeps(deps).catch((err: unknown) => log.warn({ err }, 'UYUNI logout failed'));
     await db.destroy();
     await connection.close();

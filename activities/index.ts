@@ -8,6 +8,7 @@ import { PrometheusClient } from './prometheus/client.js';
 import { createApprovalActivities } from './approval/approval-activities.js';
 import { createDeployActivities } from './deploy/deploy-activities.js';
 import { createIntelActivities } from './intel/intel-activities.js';
+import { closeNotifyClients, createNotifyActivities, createNotifyClients, type NotifyClients } from './notify/index.js';
 import { createQueueActivities } from './queue/queue-activities.js';
 import { SaltClient } from './salt/client.js';
 import { createDispatchActivities } from './patch-test/dispatch.js';
@@ -29,6 +30,8 @@ export interface ActivityDeps {
   metrics: NodeMetrics;
   /** The worker's own Temporal client (leases check their holders; the dispatcher starts tests). */
   temporal: Client;
+  /** Notification delivery: the pooled SMTP transport and the webhook HTTP agent. */
+  notify: NotifyClients;
 }
 
 export function createActivityDeps(base: { config: Readonly<Config>; db: Db; log: Logger; temporal: Client; observer?: CallObserver }): ActivityDeps {
@@ -58,11 +61,11 @@ export function createActivityDeps(base: { config: Readonly<Config>; db: Db; log
     ...observing,
   });
   const metrics = new NodeMetrics(new PrometheusClient({ url: config.prometheus.url, timeoutMs: config.prometheus.timeoutMs, ...observing }));
-  return { ...rest, config, uyuni, uyuniLimit: pLimit(config.uyuni.syncWorkers), salt, metrics };
+  return { ...rest, config, uyuni, uyuniLimit: pLimit(config.uyuni.syncWorkers), salt, metrics, notify: createNotifyClients(config) };
 }
 
 export async function closeActivityDeps(deps: ActivityDeps): Promise<void> {
-  await Promise.allSettled([deps.uyuni.close(), deps.salt.close()]);
+  await Promise.allSettled([deps.uyuni.close(), deps.salt.close(), closeNotifyClients(deps.notify)]);
 }
 
 /** Binds every activity to its clients (the samples' dependency-injection pattern). */
@@ -76,6 +79,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createApprovalActivities(deps),
     ...createDeployActivities(deps),
     ...createIntelActivities(deps),
+    ...createNotifyActivities(deps),
   };
 }
 

@@ -24,6 +24,7 @@ import { bundleRoutes } from './routes/bundles/index.js';
 import { authRoutes } from './routes/auth/index.js';
 import { configRoutes } from './routes/config/index.js';
 import { deploymentRoutes } from './routes/deployments/index.js';
+import { notificationRoutes } from './routes/notifications/index.js';
 import { errataRoutes } from './routes/errata/index.js';
 import { healthRoutes } from './routes/health/index.js';
 import { overviewRoutes } from './routes/overview/index.js';
@@ -91,6 +92,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(bundleRoutes, { prefix: '/api/v1/bundles' });
   await app.register(approvalRoutes, { prefix: '/api/v1/approvals' });
   await app.register(deploymentRoutes, { prefix: '/api/v1/deployments' });
+  await app.register(notificationRoutes, { prefix: '/api/v1/notifications' });
   await app.register(dashboard, { temporalUiUrl: deps.config.temporal.uiUrl, temporalNamespace: deps.config.temporal.namespace });
 
   return app;

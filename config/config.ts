@@ -5,6 +5,7 @@ import { EnvSchema, SECRET_VARIABLES, type Env } from './env-schema.js';
 import { parseApiTokens, type ApiToken } from './api-tokens.js';
 import type { ScoreWeights } from '../domain/score.js';
 import type { TestTiming } from '../workflows/messages.js';
+import { checkEventFilter } from '../domain/notification-events.js';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -69,6 +70,17 @@ export interface Config {
     kev: { url: string; refreshHours: number };
     timeoutMs: number;
   };
+  /** Email and webhook delivery (workflows/notify.ts). */
+  notify: {
+    smtp: { url: string | null; from: string; requireTls: boolean; verifyTls: boolean; timeoutMs: number; maxConnections: number };
+    /** NOTIFY_EMAIL_RECIPIENTS: an email endpoint per filter, kept in step by the worker at start. */
+    emailRecipients: { filter: string[]; recipients: string[] }[];
+    dashboardUrl: string;
+    webhookTimeoutMs: number;
+    retryScheduleSeconds: number[];
+    endpointConcurrency: number;
+    sweepSeconds: number;
+  };
 }
 
 const HEALTH_DEPENDENCIES = ['postgres', 'temporal', 'uyuni', 'prometheus'];
@@ -130,6 +142,38 @@ function checkUrl(variable: string, value: string, protocols: string[]): string 
   return value.replace(/\/+$/, '');
 }
 
+/** `approval.*=a@x,b@x;deployment.halted=c@x;*=d@x` → one entry per filter (a filter may be `a|b`). */
+function parseRecipients(variable: string, value: string): { filter: string[]; recipients: string[] }[] {
+  return value
+    .split(';')
+    .map((p) => p.trim())
+    .filter(Boolean)
+    .map((part) => {
+      const eq = part.indexOf('=');
+      const filter = (eq > 0 ? part.slice(0, eq) : '').split('|').map((f) => f.trim()).filter(Boolean);
+      const recipients = (eq > 0 ? part.slice(eq + 1) : '').split(',').map((r) => r.trim()).filter(Boolean);
+      const problem = filter.length === 0 || recipients.length === 0 ? 'needs <event filter>=<address>[,<address>…]' : checkEventFilter(filter);
+      if (problem) throw new ConfigError(variable, `has "${part}": ${problem}`);
+      const bad = recipients.find((r) => !/^[^\s@<>(),;:"]+@[^\s@<>(),;:"]+\.[^\s@<>(),;:"]+$/.test(r));
+      if (bad) throw new ConfigError(variable, `has "${bad}", which is not an email address`);
+      return { filter, recipients };
+    });
+}
+
+/** `5s,5m,2h` → seconds; at most 20 entries, each from 0.01 s to 7 days. */
+function parseDurations(variable: string, value: string): number[] {
+  const parts = value.split(',').map((p) => p.trim()).filter(Boolean);
+  if (parts.length === 0 || parts.length > 20) throw new ConfigError(variable, `must list 1 to 20 delays${describeValue(variable, value)}`);
+  return parts.map((p) => {
+    const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(p);
+    const seconds = m ? Number(m[1]) * ({ ms: 0.001, s: 1, m: 60, h: 3600 } as const)[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'] : NaN;
+    if (!(seconds >= 0.01 && seconds <= 7 * 86_400)) {
+      throw new ConfigError(variable, `has "${p}": each delay is a number with s, m or h (0.01 s to 7 days)${describeValue(variable, value)}`);
+    }
+    return seconds;
+  });
+}
+
 function deepFreeze<T>(obj: T): T {
   for (const value of Object.values(obj as object)) {
     if (value && typeof value === 'object') deepFreeze(value);
@@ -170,6 +214,9 @@ export function loadConfig(raw: Record<string, string | undefined> = readEnviron
       `must be longer than TEST_METRICS_RANGE_SECONDS + TEST_METRICS_WINDOW_SECONDS (${e.TEST_METRICS_RANGE_SECONDS + e.TEST_METRICS_WINDOW_SECONDS} s); got ${e.TEST_BASELINE_TIMEOUT_SECONDS}`,
     );
   }
+
+  if (e.SMTP_URL) checkUrl('SMTP_URL', e.SMTP_URL, ['smtp:', 'smtps:']);
+  const retryScheduleSeconds = parseDurations('NOTIFY_RETRY_SCHEDULE', e.NOTIFY_RETRY_SCHEDULE);
 
   const config: Config = {
     env: e.SPM_ENV,
@@ -273,6 +320,22 @@ export function loadConfig(raw: Record<string, string | undefined> = readEnviron
       epss: { url: checkUrl('EPSS_URL', e.EPSS_URL, ['http:', 'https:']), staleHours: e.INTEL_EPSS_STALE_HOURS },
       kev: { url: checkUrl('KEV_URL', e.KEV_URL, ['http:', 'https:']), refreshHours: e.INTEL_KEV_REFRESH_HOURS },
       timeoutMs: e.INTEL_TIMEOUT_SECONDS * 1000,
+    },
+    notify: {
+      smtp: {
+        url: e.SMTP_URL ?? null,
+        from: e.SMTP_FROM,
+        requireTls: e.SMTP_REQUIRE_TLS,
+        verifyTls: e.SMTP_VERIFY_TLS,
+        timeoutMs: e.SMTP_TIMEOUT_SECONDS * 1000,
+        maxConnections: e.SMTP_MAX_CONNECTIONS,
+      },
+      emailRecipients: parseRecipients('NOTIFY_EMAIL_RECIPIENTS', e.NOTIFY_EMAIL_RECIPIENTS ?? ''),
+      dashboardUrl: checkUrl('NOTIFY_DASHBOARD_URL', e.NOTIFY_DASHBOARD_URL, ['http:', 'https:']),
+      webhookTimeoutMs: e.NOTIFY_WEBHOOK_TIMEOUT_SECONDS * 1000,
+      retryScheduleSeconds,
+      endpointConcurrency: e.NOTIFY_ENDPOINT_CONCURRENCY,
+      sweepSeconds: e.NOTIFY_SWEEP_SECONDS,
     },
   };
   return deepFreeze(config);

@@ -112,6 +112,24 @@ export const EnvSchema = Type.Object({
   WORKER_WORKFLOW_BUNDLE: OptStr('prebuilt workflow bundle (npm run build:workflows); empty = bundle workflows/ at start'),
   WORKER_MAX_CACHED_WORKFLOWS: Int(500, 0, 100_000, 'sticky workflow cache size'),
 
+  SMTP_URL: OptStr('smtp://[user:password@]host[:port] (STARTTLS) or smtps://… (TLS from the start, port 465); empty = no email (secret)'),
+  SMTP_FROM: Str('SPM Orchestrator <spm@localhost>', 'From: of notification emails'),
+  SMTP_REQUIRE_TLS: Bool(true, 'smtp:// must upgrade with STARTTLS or the send fails (false only for a local relay without TLS)'),
+  SMTP_VERIFY_TLS: Bool(true, 'verify the SMTP server certificate'),
+  SMTP_TIMEOUT_SECONDS: Int(10, 1, 120, 'connection, greeting and socket timeout of SMTP'),
+  SMTP_MAX_CONNECTIONS: Int(5, 1, 50, 'pooled SMTP connections per worker'),
+  NOTIFY_EMAIL_RECIPIENTS: OptStr(
+    'email recipients per event type: "approval.*=approvers@example.org,lead@example.org;deployment.halted=oncall@example.org;*=sre@example.org" (kept as email endpoints named env:<filter>)',
+  ),
+  NOTIFY_DASHBOARD_URL: Str('http://127.0.0.1:5001', 'base URL of the dashboard as people reach it (links in notifications)'),
+  NOTIFY_WEBHOOK_TIMEOUT_SECONDS: Int(10, 1, 60, 'timeout of one webhook request (headers and body)'),
+  NOTIFY_RETRY_SCHEDULE: Str(
+    '5s,5m,30m,2h,5h,10h,14h,20h,24h',
+    'delays after each failed attempt (s, m, h suffixes); Standard Webhooks: 10 attempts over ~3 days, then the delivery fails',
+  ),
+  NOTIFY_ENDPOINT_CONCURRENCY: Int(10, 1, 100, 'default deliveries in flight per endpoint (each endpoint may set its own)'),
+  NOTIFY_SWEEP_SECONDS: Int(60, 1, 3600, 'how often an idle endpoint workflow looks for due deliveries when nothing woke it'),
+
   HEALTH_REQUIRED: Str('postgres,temporal', 'dependencies whose failure makes /health/detail answer 503'),
 
   // issue 14: NVD / FIRST EPSS / CISA KEV enrichment
@@ -143,4 +161,5 @@ export const SECRET_VARIABLES = new Set<keyof Env>([
   'SALT_PASSWORD',
   'NVD_API_KEY',
   'TEMPORAL_API_KEY',
+  'SMTP_URL',
 ]);

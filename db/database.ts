@@ -424,18 +424,83 @@ export interface DeploymentHaltsTable {
 export interface OrchestratorNotificationsTable {
   id: Generated<number>;
   event_type: string;
-  channel: 'email' | 'webhook' | 'log';
-  recipient: string;
+  /** 'outbox' for every event since notifications are delivered; 'log' rows are from before. */
+  channel: ColumnType<'email' | 'webhook' | 'log' | 'outbox', 'email' | 'webhook' | 'log' | 'outbox' | undefined>;
+  recipient: Generated<string>;
   subject: string;
   payload: DefaultedJson<JsonValue>;
   queue_id: number | null;
-  status: ColumnType<'pending' | 'sent' | 'failed', 'pending' | 'sent' | 'failed' | undefined>;
+  /** pending = in the outbox; dispatched = a delivery per subscribed endpoint exists. */
+  status: ColumnType<NotificationEventStatus, NotificationEventStatus | undefined>;
   attempts: Generated<number>;
   last_error: string | null;
   dedupe_key: string;
   sent_at: NullableTimestamp;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /** The webhook-id of every delivery of this event (stable across retries). */
+  event_id: string;
+  workflow_id: string | null;
+  dispatched_at: NullableTimestamp;
+  /** A test event: delivered to this endpoint only. */
+  only_endpoint_id: number | null;
+}
+
+export type NotificationEventStatus = 'pending' | 'dispatched' | 'sent' | 'failed';
+export type DeliveryStatus = 'pending' | 'retrying' | 'delivered' | 'failed';
+export type AttemptStatus = 'sending' | 'succeeded' | 'failed' | 'lost';
+
+export interface NotificationEndpointsTable {
+  id: Generated<number>;
+  name: string;
+  kind: 'webhook' | 'email';
+  url: string | null;
+  recipients: ColumnType<string[], string[] | undefined, string[]>;
+  event_types: ColumnType<string[], string[] | undefined, string[]>;
+  enabled: Generated<boolean>;
+  disabled_reason: string | null;
+  disabled_at: NullableTimestamp;
+  max_concurrency: Generated<number>;
+  /** whsec_…; never leaves the database through the API (write-only). */
+  secret: string | null;
+  previous_secret: string | null;
+  previous_secret_expires_at: NullableTimestamp;
+  created_by: string;
+  deleted_at: NullableTimestamp;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface NotificationDeliveriesTable {
+  id: Generated<number>;
+  notification_id: number;
+  endpoint_id: number;
+  status: ColumnType<DeliveryStatus, DeliveryStatus | undefined>;
+  attempts: Generated<number>;
+  /** Failed attempts in the current round (a redelivery starts a new round). */
+  schedule_step: Generated<number>;
+  next_attempt_at: NullableTimestamp;
+  last_status_code: number | null;
+  last_response: string | null;
+  last_error: string | null;
+  delivered_at: NullableTimestamp;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface NotificationAttemptsTable {
+  id: Generated<number>;
+  delivery_id: number;
+  attempt: number;
+  status: ColumnType<AttemptStatus, AttemptStatus | undefined>;
+  status_code: number | null;
+  response: string | null;
+  error: string | null;
+  next_attempt_at: NullableTimestamp;
+  worker: string | null;
+  started_at: Timestamp;
+  finished_at: NullableTimestamp;
+  duration_ms: number | null;
 }
 
 export interface OrchestratorConfigTable {
@@ -556,6 +621,9 @@ export interface Database {
   patch_rollbacks: PatchRollbacksTable;
   deployment_halts: DeploymentHaltsTable;
   orchestrator_notifications: OrchestratorNotificationsTable;
+  notification_endpoints: NotificationEndpointsTable;
+  notification_deliveries: NotificationDeliveriesTable;
+  notification_attempts: NotificationAttemptsTable;
   orchestrator_config: OrchestratorConfigTable;
   operator_actions: OperatorActionsTable;
   deployments: DeploymentsTable;

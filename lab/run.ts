@@ -12,6 +12,8 @@ import { queueTopAdvisories, waitForFirstSync } from './seed-queue.js';
 import { startDevServer, type DevServer } from './temporal-dev-server.js';
 import { fleetCves, startIntelLab, type IntelLab } from './intel/server.js';
 import { DEFAULT_CREDENTIALS, startUyuniLab, type UyuniLab } from './uyuni/server.js';
+import { startNotifyLab, type NotifyLab } from './notify/server.js';
+import { configureLabEndpoints } from './notify/configure.js';
 
 // `npm run lab`: the whole system on embedded defaults, on this machine only (loopback).
 // Temporal dev server (Web UI :8233, state kept in .lab/temporal.db) → the lab's UYUNI (:8090), salt-api (:8091)
@@ -87,11 +89,12 @@ async function main(): Promise<void> {
   const children: ChildProcess[] = [];
   let temporal: DevServer | undefined;
   // Assigned as the lab comes up; shutdown closes whatever exists by then.
-  const started: { uyuni?: UyuniLab; salt?: SaltLab; exporters?: Exporters; prometheus?: { stop(): Promise<void> }; intel?: IntelLab } = {};
+  const started: { uyuni?: UyuniLab; salt?: SaltLab; exporters?: Exporters; prometheus?: { stop(): Promise<void> }; intel?: IntelLab; notify?: NotifyLab } = {};
 
   const shutdown = async (code: number) => {
     for (const c of children.reverse()) c.kill('SIGTERM');
     await Promise.all(children.map(waitExit));
+    await started.notify?.close();
     await started.prometheus?.stop();
     await started.exporters?.close();
     await started.salt?.close();
@@ -149,8 +152,18 @@ async function main(): Promise<void> {
     log('no Prometheus binary: the lab answers the Prometheus query API itself', { url: api.url });
   }
 
+  // Notifications: a real SMTP server and a webhook receiver (LAB_SMTP_PORT / LAB_NOTIFY_PORT, a free port
+  // when taken), pre-configured as the endpoints lab-mail and lab-webhook after the migrations.
+  const notify = await startNotifyLab({ httpPort: Number(env.LAB_NOTIFY_PORT ?? 8092), smtpPort: Number(env.LAB_SMTP_PORT ?? 2525) });
+  started.notify = notify;
+  env.SMTP_URL ??= notify.smtpUrl;
+  env.SMTP_REQUIRE_TLS ??= 'false';
+  env.NOTIFY_DASHBOARD_URL ??= `http://127.0.0.1:${env.API_PORT}`;
+  log('lab SMTP server and webhook receiver started', { smtp: notify.smtpUrl, mail: `${notify.httpUrl}/lab/mail`, webhooks: `${notify.httpUrl}/lab/webhooks` });
+
   const migrate = run('migrate', 'db/migrate.ts', ['latest'], env);
   if ((await waitExit(migrate)) !== 0) return shutdown(1);
+  await configureLabEndpoints(env, notify.hookUrl('lab'));
 
   children.push(run('worker', 'worker.ts', [], env));
   children.push(run('api', 'api/main.ts', [], env));

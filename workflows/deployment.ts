@@ -76,7 +76,9 @@ export async function productionDeployment(input: DeploymentInput): Promise<Depl
   for (const wave of view.waves) if (wave.state === 'pending') wave.state = 'skipped';
 
   const status = view.haltReason ? 'halted' : 'completed';
-  const skipped = await store.finishDeployment({ queueId: input.queueId, status, ...(members.length ? { members: members.map((m) => m.queueId) } : {}) });
+  const skipped = await store.finishDeployment({
+    queueId: input.queueId, status, haltReason: view.haltReason, budgetExceeded: view.budget.exceeded, ...(members.length ? { members: members.map((m) => m.queueId) } : {}),
+  });
   view.status = status;
   upsertSearchAttributes([{ key: SA.patchStatus, value: status }]);
   return { status, targets: targets.length, applied: view.applied, failed: view.failed, skipped, haltReason: view.haltReason };

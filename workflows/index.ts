@@ -10,3 +10,4 @@ export { productionDeployment } from './deployment.js';
 export { deploymentRollback } from './deployment-rollback.js';
 export { probeTestSystem } from './probe.js';
 export { intelEnrichment } from './intel.js';
+export { notificationEndpoint } from './notify.js';

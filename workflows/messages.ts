@@ -302,3 +302,30 @@ export const wakeDispatchSignal = defineSignal('wake');
 /** TEST_AUTO_DISPATCH turned off: the dispatcher ends. */
 export const stopDispatchSignal = defineSignal('stop');
 export const dispatcherStatusQuery = defineQuery<DispatcherStatus>('status');
+
+// --- notification delivery (workflows/notify.ts) ---------------------------------------------------------
+
+/** One long-lived delivery workflow per endpoint: `notify-endpoint-<id>`. */
+export const notifyEndpointWorkflowId = (endpointId: number) => `notify-endpoint-${endpointId}`;
+
+export interface NotifyEndpointInput {
+  endpointId: number;
+  /** Looks for due deliveries at least this often when nothing woke it (NOTIFY_SWEEP_SECONDS). */
+  sweepSeconds: number;
+  /** Carried over continue-as-new. */
+  totals?: NotifyEndpointStatus['totals'];
+}
+
+export interface NotifyEndpointStatus {
+  endpointId: number;
+  state: 'active' | 'disabled' | 'gone';
+  inFlight: number;
+  queued: number;
+  concurrency: number;
+  nextDueAt: string | null;
+  totals: { attempts: number; delivered: number; retrying: number; failed: number; activityFailures: number };
+}
+
+/** New deliveries may be due (new events, a redelivery, the endpoint enabled): look now. */
+export const notifyWakeSignal = defineSignal('wake');
+export const notifyEndpointStatusQuery = defineQuery<NotifyEndpointStatus>('status');

@@ -3,15 +3,21 @@ import type { Db } from '../../db/connection.js';
 import { json } from '../../db/json.js';
 import type { QueueStatus } from '../../domain/queue-status.js';
 import type { OperatorActionSource } from '../../db/database.js';
-import type { Decision, DeploymentPlanPolicy } from '../../workflows/messages.js';
+import { workflowIds, type Decision, type DeploymentPlanPolicy } from '../../workflows/messages.js';
 import { recordOrRefuse } from '../store/db-failure.js';
+import { recordEvent } from '../../db/queries/notifications.js';
+import type { Kysely, Transaction } from 'kysely';
+import type { Database } from '../../db/database.js';
+
+type Executor = Kysely<Database> | Transaction<Database>;
 
 // The database side of a person's decision on a passed test: the queue status, a patch_approvals row with
-// who, when, why and the evidence it was based on, and notification rows for pending items and reminders.
+// who, when, why and the evidence it was based on; each change with its notification event (recordEvent, in
+// the same transaction).
 
 const NEXT: Record<Decision, QueueStatus> = { approve: 'approved', reject: 'rejected', snooze: 'snoozed' };
 
-async function evidence(db: Db, testId: number) {
+async function evidence(db: Executor, testId: number) {
   const t = await db.selectFrom('patch_tests').selectAll().where('id', '=', testId).executeTakeFirstOrThrow();
   return {
     test_id: t.id,
@@ -27,22 +33,26 @@ async function evidence(db: Db, testId: number) {
   };
 }
 
-async function notify(db: Db, n: { eventType: string; queueId: number; subject: string; payload: unknown; dedupeKey: string }) {
-  await db
-    .insertInto('orchestrator_notifications')
-    .values({ event_type: n.eventType, channel: 'log', recipient: 'approvers', subject: n.subject, payload: json(n.payload), queue_id: n.queueId, dedupe_key: n.dedupeKey })
-    .onConflict((oc) => oc.column('dedupe_key').doNothing())
-    .execute();
+/** What an approver needs in the approval.requested event: the erratum, its score and the test's evidence. */
+async function approvalRequest(db: Executor, testId: number, queueId: number) {
+  // the evidence without the raw metric windows (bodies stay small; the deltas are what an approver reads)
+  const { metrics_before: _before, metrics_after: _after, ...rest } = await evidence(db, testId);
+  const q = await db.selectFrom('v_queue_details').select(['synopsis', 'severity', 'cves', 'success_score']).where('id', '=', queueId).executeTakeFirst();
+  return {
+    queue_id: queueId, test_id: testId, synopsis: q?.synopsis ?? null, severity: q?.severity ?? null, cves: q?.cves ?? [],
+    success_score: q?.success_score ?? null, evidence: { ...rest },
+  };
 }
 
 export function createApprovalActivities({ db }: { db: Db }) {
   return {
     async openApproval(input: { testId: number; queueId: number }): Promise<void> {
-      await db.updateTable('patch_test_queue').set({ status: 'pending_approval' }).where('id', '=', input.queueId).where('status', '=', 'passed').execute();
-      const item = await db.selectFrom('patch_test_queue').select('advisory_name').where('id', '=', input.queueId).executeTakeFirstOrThrow();
-      await notify(db, {
-        eventType: 'approval_pending', queueId: input.queueId, dedupeKey: `approval-pending-${input.testId}`,
-        subject: `${item.advisory_name} passed its test and waits for a decision`, payload: await evidence(db, input.testId),
+      await db.transaction().execute(async (trx) => {
+        const moved = await trx.updateTable('patch_test_queue').set({ status: 'pending_approval' }).where('id', '=', input.queueId).where('status', '=', 'passed').executeTakeFirst();
+        if (moved.numUpdatedRows === 0n) return; // a retry: the change and its event are already recorded
+        await recordEvent(trx, 'approval.requested', await approvalRequest(trx, input.testId, input.queueId), {
+          dedupeKey: `approval-requested-${input.testId}`, workflowId: workflowIds.patchTest(input.queueId),
+        });
       });
     },
 
@@ -83,6 +93,12 @@ export function createApprovalActivities({ db }: { db: Db }) {
             reason: input.reason, details: json({ approval_id: row.id, until: input.until }), request_id: input.requestId,
           })
           .execute();
+        await recordEvent(
+          trx,
+          'approval.decided',
+          { queue_id: input.queueId, approval_id: row.id, test_id: input.testId, decision: input.decision, by: input.by, reason: input.reason, until: input.until, source: input.source },
+          { dedupeKey: `approval-decided-${input.requestId}`, workflowId: input.workflowId },
+        );
         return row.id;
       }));
     },
@@ -129,6 +145,10 @@ export function createApprovalActivities({ db }: { db: Db }) {
               details: json({ deployment_id: row.id, policy: input.policy, ...(ids.length > 1 ? { set: ids, carrier: input.queueId } : {}) }), request_id: requestId,
             })
             .execute();
+          // each item of a set announces its own rollout start, in this transaction
+          await recordEvent(trx, 'deployment.started', {
+            queue_id: id, deployment_id: row.id, workflow_id: input.workflowId, requested_by: input.by, source: input.source, policy: input.policy,
+          }, { dedupeKey: `deployment-started-${requestId}`, workflowId: input.workflowId });
         }
         return carrierRow;
       }));
@@ -136,14 +156,20 @@ export function createApprovalActivities({ db }: { db: Db }) {
 
     /** The snooze is over: pending again, with a reminder. */
     async endSnooze(input: { testId: number; queueId: number }): Promise<void> {
-      await db.updateTable('patch_test_queue').set({ status: 'pending_approval', snoozed_until: null }).where('id', '=', input.queueId).where('status', '=', 'snoozed').execute();
-      await notify(db, { eventType: 'approval_reminder', queueId: input.queueId, dedupeKey: `approval-unsnoozed-${input.testId}-${Date.now()}`, subject: 'a snoozed patch waits for a decision again', payload: { test_id: input.testId } });
+      await db.transaction().execute(async (trx) => {
+        const moved = await trx.updateTable('patch_test_queue').set({ status: 'pending_approval', snoozed_until: null }).where('id', '=', input.queueId).where('status', '=', 'snoozed').executeTakeFirst();
+        if (moved.numUpdatedRows === 0n) return;
+        const sent = await trx.selectFrom('orchestrator_notifications').select((eb) => eb.fn.countAll<number>().as('n')).where('queue_id', '=', input.queueId).where('event_type', '=', 'approval.reminder').executeTakeFirstOrThrow();
+        const n = Number(sent.n) + 1;
+        await recordEvent(trx, 'approval.reminder', { queue_id: input.queueId, test_id: input.testId, reminder: n, reason: 'the snooze ended; the patch waits for a decision again' }, {
+          dedupeKey: `approval-unsnoozed-${input.testId}-${n}`, workflowId: workflowIds.patchTest(input.queueId),
+        });
+      });
     },
 
     async remindApproval(input: { testId: number; queueId: number; reminder: number }): Promise<void> {
-      await notify(db, {
-        eventType: 'approval_reminder', queueId: input.queueId, dedupeKey: `approval-reminder-${input.testId}-${input.reminder}`,
-        subject: `reminder ${input.reminder}: a passed patch waits for a decision`, payload: { test_id: input.testId },
+      await recordEvent(db, 'approval.reminder', { queue_id: input.queueId, test_id: input.testId, reminder: input.reminder, reason: 'a passed patch still waits for a decision' }, {
+        dedupeKey: `approval-reminder-${input.testId}-${input.reminder}`, workflowId: workflowIds.patchTest(input.queueId),
       });
     },
 
@@ -155,6 +181,9 @@ export function createApprovalActivities({ db }: { db: Db }) {
           .values({ queue_id: input.queueId, test_id: input.testId, workflow_id: input.workflowId, decision: 'expire', decided_by: 'system', reason: 'no decision before the approval expired', source: 'system', request_id: `expire-${input.testId}` })
           .onConflict((oc) => oc.column('request_id').doNothing())
           .execute();
+        await recordEvent(trx, 'approval.expired', { queue_id: input.queueId, test_id: input.testId, reason: 'no decision before the approval expired' }, {
+          dedupeKey: `approval-expired-${input.testId}`, workflowId: input.workflowId,
+        });
       });
     },
   };

@@ -1,6 +1,7 @@
 import { activityInfo, cancellationSignal } from '@temporalio/activity';
-import type { Updateable } from 'kysely';
-import type { PatchDeploymentsTable } from '../../db/database.js';
+import { sql, type Kysely, type Transaction, type Updateable } from 'kysely';
+import type { Database, PatchDeploymentsTable } from '../../db/database.js';
+import { recordEvent } from '../../db/queries/notifications.js';
 import type { ActivityDeps } from '../index.js';
 import { json } from '../../db/json.js';
 import { chunk } from '../../domain/chunks.js';
@@ -58,7 +59,7 @@ const workflowId = () => {
   return w.workflowId;
 };
 
-async function moveQueue(db: ActivityDeps['db'], queueId: number, path: QueueStatus[]): Promise<void> {
+async function moveQueue(db: Kysely<Database> | Transaction<Database>, queueId: number, path: QueueStatus[]): Promise<void> {
   for (const status of path) {
     const item = await db.selectFrom('patch_test_queue').select('status').where('id', '=', queueId).executeTakeFirstOrThrow();
     if (item.status === status) continue;
@@ -66,8 +67,50 @@ async function moveQueue(db: ActivityDeps['db'], queueId: number, path: QueueSta
   }
 }
 
+/** Targets, applied and failed so far of one rollout (patch_deployments of its workflow). */
+async function deploymentCounts(trx: Kysely<Database> | Transaction<Database>, wf: string) {
+  const c = await trx
+    .selectFrom('patch_deployments')
+    .select([
+      sql<number>`count(*)::integer`.as('targets'),
+      sql<number>`count(*) filter (where status = 'applied')::integer`.as('applied'),
+      sql<number>`count(*) filter (where status = 'failed')::integer`.as('failed'),
+      sql<number>`count(*) filter (where status = 'skipped')::integer`.as('skipped'),
+    ])
+    .where('workflow_id', '=', wf)
+    .executeTakeFirstOrThrow();
+  return c;
+}
+
 export function createDeployActivities(deps: Pick<ActivityDeps, 'db' | 'uyuni' | 'salt' | 'config' | 'log' | 'temporal'>) {
   const { db, uyuni, salt, config } = deps;
+
+  /**
+   * A system's final state, and — when it was the last of its wave to finish — the wave's
+   * deployment.wave_completed event, in one transaction. The wave's rows are locked first, so of two systems
+   * finishing at once the second sees the first and exactly one event is written.
+   */
+  const finishSystem = (wf: string, rowId: number, wave: number, queueId: number, values: Updateable<PatchDeploymentsTable>) =>
+    db.transaction().execute(async (trx) => {
+      await trx.selectFrom('patch_deployments').select('id').where('workflow_id', '=', wf).where('wave', '=', wave).orderBy('id').forUpdate().execute();
+      await trx.updateTable('patch_deployments').set(values).where('id', '=', rowId).execute();
+      const w = await trx
+        .selectFrom('patch_deployments')
+        .select([
+          sql<number>`count(*) filter (where status not in ('applied', 'failed'))::integer`.as('open'),
+          sql<number>`count(*) filter (where status = 'applied')::integer`.as('applied'),
+          sql<number>`count(*) filter (where status = 'failed')::integer`.as('failed'),
+        ])
+        .where('workflow_id', '=', wf)
+        .where('wave', '=', wave)
+        .executeTakeFirstOrThrow();
+      if (w.open > 0) return;
+      const c = await deploymentCounts(trx, wf);
+      await recordEvent(trx, 'deployment.wave_completed', {
+        queue_id: queueId, workflow_id: wf, targets: c.targets, applied: c.applied, failed: c.failed, wave, wave_kind: wave === 0 ? 'canary' : 'wave',
+        wave_applied: w.applied, wave_failed: w.failed,
+      }, { dedupeKey: `deployment-wave-${wf}-${wave}`, workflowId: wf });
+    });
 
   return {
     /** Targets: production systems (non-test groups of the OS) the advisory is relevant to; canary, then waves. */
@@ -142,7 +185,7 @@ export function createDeployActivities(deps: Pick<ActivityDeps, 'db' | 'uyuni' |
       if (row.status === 'applied' || row.status === 'failed') return { systemId: target.systemId, status: row.status, patched: row.patched, error: row.error };
       const update = (values: Updateable<PatchDeploymentsTable>) => db.updateTable('patch_deployments').set(values).where('id', '=', row.id).execute();
       const fail = async (error: string, patched: boolean): Promise<SystemOutcome> => {
-        await update({ status: 'failed', error, completed_at: new Date(), patched });
+        await finishSystem(wf, row.id, row.wave, input.queueId, { status: 'failed', error, completed_at: new Date(), patched });
         return { systemId: target.systemId, status: 'failed', patched, error };
       };
       if (row.status === 'pending') await update({ status: 'applying', started_at: new Date() });
@@ -195,20 +238,30 @@ export function createDeployActivities(deps: Pick<ActivityDeps, 'db' | 'uyuni' |
       const stopped = Object.entries(services).filter(([, running]) => !running).map(([n]) => n);
       await update({ services: json({ minion: target.minion, ...(target.errataIds ? { errataIds, advisoryNames, requiresReboot } : {}), ...services }) });
       if (stopped.length) return fail(`critical service(s) not running after the patch: ${stopped.join(', ')}`, true);
-      await update({ status: 'applied', completed_at: new Date() });
+      await finishSystem(wf, row.id, row.wave, input.queueId, { status: 'applied', completed_at: new Date() });
       return { systemId: target.systemId, status: 'applied', patched: true, error: null };
     },
 
     /** The rollout's end: completed (promoting → prod_applied → completed), or halted; untouched systems skipped. */
-    async finishDeployment(input: { queueId: number; status: 'completed' | 'halted'; members?: number[] }): Promise<number> {
-      const skipped = await db
-        .updateTable('patch_deployments')
-        .set({ status: 'skipped' })
-        .where('workflow_id', '=', workflowId())
-        .where('status', '=', 'pending')
-        .executeTakeFirst();
-      for (const id of [input.queueId, ...(input.members ?? [])]) await moveQueue(db, id, input.status === 'completed' ? ['prod_applied', 'completed'] : ['halted']);
-      return Number(skipped.numUpdatedRows);
+    async finishDeployment(input: { queueId: number; status: 'completed' | 'halted'; haltReason?: string | null; budgetExceeded?: boolean; members?: number[] }): Promise<number> {
+      const wf = workflowId();
+      return db.transaction().execute(async (trx) => {
+        const skipped = await trx.updateTable('patch_deployments').set({ status: 'skipped' }).where('workflow_id', '=', wf).where('status', '=', 'pending').executeTakeFirst();
+        // a set rollout moves every item it carried
+        for (const id of [input.queueId, ...(input.members ?? [])]) await moveQueue(trx, id, input.status === 'completed' ? ['prod_applied', 'completed'] : ['halted']);
+        const c = await deploymentCounts(trx, wf);
+        if (input.status === 'completed') {
+          await recordEvent(trx, 'deployment.completed', { queue_id: input.queueId, workflow_id: wf, ...c }, { dedupeKey: `deployment-completed-${wf}`, workflowId: wf });
+        } else {
+          const manual = await trx.selectFrom('deployment_halts').select(['requested_by', 'reason']).where('queue_id', '=', input.queueId).orderBy('id', 'desc').limit(1).executeTakeFirst();
+          const byBudget = input.budgetExceeded ?? (input.haltReason ? input.haltReason.startsWith('failure budget') : !manual);
+          const by = byBudget ? null : (manual?.requested_by ?? /^halted by ([^:]+):/.exec(input.haltReason ?? '')?.[1] ?? null);
+          await recordEvent(trx, 'deployment.halted', {
+            queue_id: input.queueId, workflow_id: wf, ...c, cause: byBudget ? 'budget' : 'manual', by, reason: input.haltReason ?? manual?.reason ?? null,
+          }, { dedupeKey: `deployment-halted-${wf}`, workflowId: wf });
+        }
+        return Number(skipped.numUpdatedRows);
+      });
     },
 
     async deploymentRunning(input: { queueId: number }): Promise<boolean> {
@@ -282,6 +335,15 @@ export function createDeployActivities(deps: Pick<ActivityDeps, 'db' | 'uyuni' |
           }
           await trx.updateTable('deployments').set({ status: ok ? 'rolled_back' : 'rollback_failed' }).where('queue_id', '=', id).execute();
         }
+        const rolled = await trx
+          .selectFrom('patch_deployments')
+          .select(sql<number>`count(*) filter (where status = 'rolled_back')::integer`.as('n'))
+          .where('queue_id', '=', input.queueId)
+          .executeTakeFirstOrThrow();
+        const wf = workflowId();
+        await recordEvent(trx, 'deployment.rolled_back', {
+          queue_id: input.queueId, workflow_id: wf, verified: ok, rolled_back: rolled.n, failed: input.failures.length, reason,
+        }, { dedupeKey: `deployment-rolled-back-${wf}`, workflowId: wf });
       });
     },
 

@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { closeRunningPhases, closeTest, insertTest, phaseFinished } from '../../db/queries/tests.js';
 import { workflowOf } from './support.js';
 import type { TestDeps, TestInfo } from './types.js';
+import { recordEvent } from '../../db/queries/notifications.js';
 
 // The test's own record: its patch_tests row, the queue item's status at its start and end, skipped phases.
 
@@ -69,6 +70,16 @@ export function createLifecycleActivities(deps: TestDeps) {
             .where('id', '=', input.queueId)
             .execute();
         }
+        const t = await trx
+          .selectFrom('patch_tests')
+          .select(['workflow_id', 'test_system_name', 'cpu_delta', 'memory_delta'])
+          .where('id', '=', input.testId)
+          .executeTakeFirstOrThrow();
+        await recordEvent(trx, `test.${input.status}`, {
+          queue_id: input.queueId, test_id: input.testId, workflow_id: t.workflow_id, test_system: t.test_system_name,
+          failure_phase: input.failurePhase ?? null, reason: input.status === 'passed' ? null : (input.failureReason ?? null),
+          cpu_delta: t.cpu_delta, memory_delta: t.memory_delta,
+        }, { dedupeKey: `test-${input.status}-${input.testId}`, workflowId: t.workflow_id });
       });
     },
 

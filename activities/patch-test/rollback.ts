@@ -9,6 +9,7 @@ import { loadTestSettings } from './settings.js';
 import { isSaltFunctionUnavailable } from '../salt/errors.js';
 import { guarded, mapError } from './support.js';
 import type { TestDeps, LeasedSystem, PhaseVerdict } from './types.js';
+import { recordEvent } from '../../db/queries/notifications.js';
 
 // The rollback of a test's patch by the seed's rule, its verification, and the end of a forced rollback.
 // "Rolled back" is claimed only once the verification found the system's whole package inventory (and its
@@ -161,6 +162,13 @@ export function createRollbackActivities(deps: TestDeps) {
         const item = await trx.selectFrom('patch_test_queue').select('status').where('id', '=', input.queueId).forUpdate().executeTakeFirstOrThrow();
         if (['passed', 'pending_approval'].includes(item.status) && input.verified) {
           await trx.updateTable('patch_test_queue').set({ status: 'rolled_back', status_reason: input.reason }).where('id', '=', input.queueId).execute();
+        }
+        if (input.verified) {
+          const t = await trx.selectFrom('patch_tests').select(['workflow_id', 'test_system_name', 'cpu_delta', 'memory_delta']).where('id', '=', input.testId).executeTakeFirstOrThrow();
+          await recordEvent(trx, 'test.rolled_back', {
+            queue_id: input.queueId, test_id: input.testId, workflow_id: t.workflow_id, test_system: t.test_system_name, failure_phase: 'rollback',
+            reason: input.reason, cpu_delta: t.cpu_delta, memory_delta: t.memory_delta,
+          }, { dedupeKey: `test-rolled_back-${input.testId}`, workflowId: t.workflow_id });
         }
       });
     },

@@ -57,9 +57,9 @@ export async function pendingApprovals(db: Executor, page: { limit: number; offs
           .selectFrom('v_pending_approvals as v')
           .selectAll('v')
           .select((eb) => [
-            eb.selectFrom('orchestrator_notifications as n').whereRef('n.queue_id', '=', 'v.queue_id').where('n.event_type', '=', 'approval_reminder')
+            eb.selectFrom('orchestrator_notifications as n').whereRef('n.queue_id', '=', 'v.queue_id').where('n.event_type', '=', 'approval.reminder')
               .select(sql<number>`count(*)::integer`.as('c')).as('reminders'),
-            eb.selectFrom('orchestrator_notifications as n').whereRef('n.queue_id', '=', 'v.queue_id').where('n.event_type', '=', 'approval_reminder')
+            eb.selectFrom('orchestrator_notifications as n').whereRef('n.queue_id', '=', 'v.queue_id').where('n.event_type', '=', 'approval.reminder')
               .select(sql<Date>`max(n.created_at)`.as('m')).as('last_reminder_at'),
           ])
           .where('v.queue_id', 'in', ids)

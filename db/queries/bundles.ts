@@ -1,6 +1,7 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { BundleKind, Database, MemberVerdictKind, TestBundlesTable } from '../database.js';
 import { json } from '../json.js';
+import { recordEvent } from './notifications.js';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -107,6 +108,10 @@ export interface SettledVerdict {
  * inconclusive (retested later) — with the reason. Only items still `testing` under this bundle move.
  */
 export async function settleBundle(trx: Transaction<Database>, rootId: number, workflowId: string, verdicts: Record<number, SettledVerdict>): Promise<void> {
+  const root = await trx.selectFrom('test_bundles').select(['test_id', 'member_ids']).where('id', '=', rootId).executeTakeFirstOrThrow();
+  const names = new Map(
+    (await trx.selectFrom('patch_test_queue').select(['id', 'advisory_name']).where('id', 'in', root.member_ids.length ? root.member_ids : [-1]).execute()).map((r) => [r.id, r.advisory_name]),
+  );
   for (const [key, v] of Object.entries(verdicts)) {
     const queueId = Number(key);
     await trx.updateTable('test_bundle_members').set({ verdict: v.verdict, reason: v.reason }).where('bundle_id', '=', rootId).where('queue_id', '=', queueId).execute();
@@ -118,6 +123,18 @@ export async function settleBundle(trx: Transaction<Database>, rootId: number, w
       .where('status', '=', 'testing')
       .where('workflow_id', '=', workflowId)
       .execute();
+    // Told in the same transaction: each member's own verdict, and every culprit the bisection found.
+    const testId = root.test_id ?? 0;
+    const type = v.verdict === 'passed' ? 'test.passed' : v.verdict === 'inconclusive' ? 'test.inconclusive' : 'test.rolled_back';
+    await recordEvent(trx, type, { queue_id: queueId, test_id: testId, workflow_id: workflowId, test_system: null, failure_phase: null, reason: v.reason, cpu_delta: null, memory_delta: null }, {
+      dedupeKey: `bundle-${rootId}-${type}-${queueId}`, workflowId,
+    });
+    if (v.verdict === 'rolled_back' || v.verdict === 'interaction') {
+      await recordEvent(trx, 'bundle.culprit_found', {
+        queue_id: queueId, bundle_id: rootId, culprit_advisory: names.get(queueId) ?? String(queueId), culprit_queue_id: queueId,
+        members: root.member_ids.map((m) => names.get(m) ?? String(m)), test_id: testId || null, reason: v.reason,
+      }, { dedupeKey: `bundle-${rootId}-culprit-${queueId}`, workflowId });
+    }
   }
   await trx.updateTable('test_bundles').set({ outcome: json(verdicts) }).where('id', '=', rootId).execute();
 }

@@ -96,7 +96,13 @@ export async function readBusinessMetrics(db: Executor): Promise<BusinessReading
       from deployments d left join patch_deployments p on p.queue_id = d.queue_id
       where d.status in ('requested', 'promoting')
       group by d.id, d.queue_id, d.policy`.execute(db),
-    db.selectFrom('orchestrator_notifications').select(['status', 'channel', sql<number>`count(*)::int`.as('n')]).groupBy(['status', 'channel']).execute(),
+    // one row per (event, endpoint) delivery; its channel is the endpoint's kind
+    db
+      .selectFrom('notification_deliveries as d')
+      .innerJoin('notification_endpoints as e', 'e.id', 'd.endpoint_id')
+      .select(['d.status', 'e.kind as channel', sql<number>`count(*)::int`.as('n')])
+      .groupBy(['d.status', 'e.kind'])
+      .execute(),
   ]);
   return {
     queue: queue.map((r) => ({ status: r.status, os: r.os, n: n(r.n) })),

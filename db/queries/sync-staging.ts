@@ -1,6 +1,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database, Severity, SyncError } from '../database.js';
 import { json } from '../json.js';
+import { recordEvent } from './notifications.js';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -224,7 +225,14 @@ export async function commitSync(
         errors: json(run.errors),
       })
       .where('id', '=', syncRunId)
-      .execute();
+      .returning('duration_ms')
+      .executeTakeFirstOrThrow()
+      .then(async (done) => {
+        await recordEvent(trx, 'sync.completed', {
+          queue_id: null, advisory: null, os: null, sync_run_id: syncRunId, trigger: current.trigger, groups: run.groups, systems: run.systems,
+          errata: count, inserted, updated: updated + Number(dropped.numAffectedRows ?? 0), duration_seconds: done.duration_ms === null ? null : done.duration_ms / 1000,
+        }, { dedupeKey: `sync-completed-${syncRunId}`, workflowId: current.workflow_id });
+      });
     await trx.deleteFrom('sync_staging_details').where('sync_run_id', '=', syncRunId).execute();
     await trx.deleteFrom('sync_staging_errata').where('sync_run_id', '=', syncRunId).execute();
     const noLongerRelevant = Number(dropped.numAffectedRows ?? 0);

@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Database, TestSystemsTable } from '../database.js';
+import { recordEvent } from './notifications.js';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -56,12 +57,28 @@ export async function releaseLease(db: Executor, workflowId: string): Promise<bo
   return Number(r.numUpdatedRows) > 0;
 }
 
+/** Quarantines a test system, with its test_system.quarantined event in the same transaction (once). */
 export async function quarantine(db: Executor, systemId: number, reason: string): Promise<void> {
-  await db
-    .updateTable('test_systems')
-    .set({ quarantined: true, quarantine_reason: reason, quarantined_at: new Date() })
-    .where('system_id', '=', systemId)
-    .execute();
+  const q = async (trx: Executor) => {
+    const row = await trx
+      .updateTable('test_systems')
+      .set({ quarantined: true, quarantine_reason: reason, quarantined_at: new Date() })
+      .where('system_id', '=', systemId)
+      .where('quarantined', '=', false)
+      .returning(['name', 'os'])
+      .executeTakeFirst();
+    if (!row) {
+      // already quarantined: the newer reason is kept, nobody is told twice
+      await trx.updateTable('test_systems').set({ quarantine_reason: reason, quarantined_at: new Date() }).where('system_id', '=', systemId).execute();
+      return;
+    }
+    const test = await trx.selectFrom('patch_tests').select(['id', 'queue_id', 'workflow_id']).where('test_system_id', '=', systemId).orderBy('id', 'desc').limit(1).executeTakeFirst();
+    await recordEvent(trx, 'test_system.quarantined', {
+      // the advisory is its last test's (looked up from the queue item), when there was one
+      queue_id: test?.queue_id ?? null, os: row.os, system_id: systemId, name: row.name, reason: reason.slice(0, 2000), test_id: test?.id ?? null,
+    }, { workflowId: test?.workflow_id ?? null });
+  };
+  await (db.isTransaction ? q(db) : (db as Kysely<Database>).transaction().execute(q));
 }
 
 /**

@@ -100,7 +100,7 @@ describe('approval of a passed test', () => {
     expect(await queueStatus(queueId)).toBe('snoozed');
     await until(handle, (v) => v.status === 'pending_approval' && (v.approval?.reminders ?? 0) >= 1);
     expect(await queueStatus(queueId)).toBe('pending_approval');
-    const reminders = await tw.db.selectFrom('orchestrator_notifications').selectAll().where('queue_id', '=', queueId).where('event_type', '=', 'approval_reminder').execute();
+    const reminders = await tw.db.selectFrom('orchestrator_notifications').selectAll().where('queue_id', '=', queueId).where('event_type', '=', 'approval.reminder').execute();
     expect(reminders.length).toBeGreaterThanOrEqual(1);
     expect((await decide(queueId, 'approve')).statusCode).toBe(200);
     await until(handle, (v) => v.status === 'approved');
@@ -111,7 +111,7 @@ describe('approval of a passed test', () => {
     const { queueId, handle } = await passedTest('ubuntu', { reminderSeconds: 1, expirySeconds: 4 });
     expect((await handle.result()).status).toBe('expired');
     expect(await queueStatus(queueId)).toBe('expired');
-    const reminders = await tw.db.selectFrom('orchestrator_notifications').select('id').where('queue_id', '=', queueId).where('event_type', '=', 'approval_reminder').execute();
+    const reminders = await tw.db.selectFrom('orchestrator_notifications').select('id').where('queue_id', '=', queueId).where('event_type', '=', 'approval.reminder').execute();
     expect(reminders.length).toBeGreaterThanOrEqual(2);
     expect(await tw.db.selectFrom('patch_approvals').select('decision').where('queue_id', '=', queueId).executeTakeFirstOrThrow()).toEqual({ decision: 'expire' });
   });

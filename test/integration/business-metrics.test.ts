@@ -71,12 +71,19 @@ describe('business metrics on the API /metrics', () => {
       .execute();
     await seedDeploymentRows(db, promoting, [{ wave: 0, status: 'failed' }, ...Array.from({ length: 9 }, () => ({ wave: 1, status: 'applied' as const }))]);
 
-    const note = (channel: 'email' | 'webhook', status: 'pending' | 'sent' | 'failed', key: string) =>
-      db.insertInto('orchestrator_notifications').values({ event_type: 'test.passed', channel, recipient: 'ops@example.com', subject: 's', payload: '{}', status, dedupe_key: key }).execute();
-    await note('email', 'pending', 'n1');
-    await note('email', 'pending', 'n2');
-    await note('webhook', 'sent', 'n3');
-    await note('webhook', 'failed', 'n4');
+    // deliveries of events to an email and a webhook endpoint (the outbox's per-endpoint rows)
+    const endpoint = async (name: string, kind: 'email' | 'webhook') =>
+      (await db.insertInto('notification_endpoints').values({ name, kind, url: kind === 'webhook' ? 'https://hooks.example.com/spm' : null, recipients: kind === 'email' ? ['ops@example.com'] : [], created_by: 'metrics-test' }).returning('id').executeTakeFirstOrThrow()).id;
+    const mail = await endpoint('metrics-mail', 'email');
+    const hook = await endpoint('metrics-hook', 'webhook');
+    const note = async (endpointId: number, status: 'pending' | 'delivered' | 'failed', key: string) => {
+      const ev = await db.insertInto('orchestrator_notifications').values({ event_type: 'test.passed', subject: 's', payload: '{}', dedupe_key: key, event_id: `msg_${key}` }).returning('id').executeTakeFirstOrThrow();
+      await db.insertInto('notification_deliveries').values({ notification_id: ev.id, endpoint_id: endpointId, status }).execute();
+    };
+    await note(mail, 'pending', 'n1');
+    await note(mail, 'pending', 'n2');
+    await note(hook, 'delivered', 'n3');
+    await note(hook, 'failed', 'n4');
 
     const res = await api.app.inject({ method: 'GET', url: '/metrics' });
     expect(res.statusCode).toBe(200);
@@ -141,7 +148,7 @@ describe('business metrics on the API /metrics', () => {
 
   it('notification deliveries by status and channel; the sources it read', () => {
     expect(scrape.get('spm_notifications{status="pending",channel="email"}')).toBe(2);
-    expect(scrape.get('spm_notifications{status="sent",channel="webhook"}')).toBe(1);
+    expect(scrape.get('spm_notifications{status="delivered",channel="webhook"}')).toBe(1);
     expect(scrape.get('spm_notifications{status="failed",channel="webhook"}')).toBe(1);
     expect(scrape.get('spm_business_metrics_up{source="postgres"}')).toBe(1);
     expect(scrape.get('spm_business_metrics_up{source="temporal"}')).toBe(1);

@@ -44,7 +44,7 @@ describe('dashboard API', () => {
     // the old item has waited longest: its test completed two hours ago
     await db.updateTable('patch_tests').set({ completed_at: new Date(Date.now() - 2 * 3600_000) }).where('id', '=', tests.old).execute();
     await db.insertInto('orchestrator_notifications').values([1, 2].map((n) => ({
-      event_type: 'approval_reminder', channel: 'log' as const, recipient: 'approvers', subject: `reminder ${n}`, queue_id: ids.passedOld, dedupe_key: `dash-reminder-${n}`,
+      event_type: 'approval.reminder', subject: `reminder ${n}`, queue_id: ids.passedOld, dedupe_key: `dash-reminder-${n}`, event_id: `msg_dash_reminder_${n}`,
     }))).execute();
 
     await seedDecision(db, ids.approved, { decision: 'approve', by: 'anna-approver', source: 'dashboard', at: new Date(Date.now() - 30_000), reason: 'clean' });

@@ -4,6 +4,7 @@ import { closeActivityDeps, createActivityDeps, type ActivityDeps } from '../../
 import type { Config } from '../../config/config.js';
 import type { Db } from '../../db/connection.js';
 import { createOrchestratorWorker } from '../../worker.js';
+import { startNotificationWaker, type NotificationWaker } from '../../activities/notify/waker.js';
 import { nativeConnection, testDb, testLogger, uniqueTaskQueue, workflowBundle } from './context.js';
 
 export interface TestWorker {
@@ -13,6 +14,8 @@ export interface TestWorker {
   deps: ActivityDeps;
   worker: Worker;
   client: Client;
+  /** The outbox listener worker.ts runs beside the worker (wakes notification delivery). */
+  waker: NotificationWaker;
   /** Stops the worker (graceful), closes the UYUNI session, the pool and the connections. */
   close(): Promise<void>;
 }
@@ -28,6 +31,7 @@ export async function startTestWorker(config: Readonly<Config>, prefix = 'spm'):
   const native: NativeConnection = await nativeConnection();
   const worker = await createOrchestratorWorker({ config: scoped, connection: native, deps, workflowBundle: workflowBundle() });
   const running = worker.run();
+  const waker = await startNotificationWaker({ config: scoped, db, temporal: client, log: testLogger() });
   return {
     config: scoped,
     taskQueue,
@@ -35,7 +39,9 @@ export async function startTestWorker(config: Readonly<Config>, prefix = 'spm'):
     deps,
     worker,
     client,
+    waker,
     async close() {
+      await waker.close();
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
       await closeActivityDeps(deps).catch(() => undefined);

@@ -73,7 +73,7 @@ describe('business metrics on the API /metrics', () => {
 
     // deliveries of events to an email and a webhook endpoint (the outbox's per-endpoint rows)
     const endpoint = async (name: string, kind: 'email' | 'webhook') =>
-      (await db.insertInto('notification_endpoints').values({ name, kind, url: kind === 'webhook' ? 'https://hooks.example.com/spm' : null, recipients: kind === 'email' ? ['ops@example.com'] : [], created_by: 'metrics-test' }).returning('id').executeTakeFirstOrThrow()).id;
+      (await db.insertInto('notification_endpoints').values({ name, kind, url: kind === 'webhook' ? 'https://hooks.example.com/spm' : null, secret: kind === 'webhook' ? 'whsec_bWV0cmljcy10ZXN0LXNlY3JldA==' : null, recipients: kind === 'email' ? ['ops@example.com'] : [], created_by: 'metrics-test' }).returning('id').executeTakeFirstOrThrow()).id;
     const mail = await endpoint('metrics-mail', 'email');
     const hook = await endpoint('metrics-hook', 'webhook');
     const note = async (endpointId: number, status: 'pending' | 'delivered' | 'failed', key: string) => {

@@ -71,8 +71,8 @@ export async function seedDashboard(client: pg.Client, size: SeedSize): Promise<
            FROM patch_test_queue q CROSS JOIN generate_series(0, 9) s
            WHERE q.status IN ('promoting', 'halted', 'prod_applied', 'completed', 'prod_rolled_back')
              AND q.id IN (SELECT queue_id FROM patch_tests)`);
-  await q(`INSERT INTO orchestrator_notifications (event_type, channel, recipient, subject, queue_id, dedupe_key)
-           SELECT 'approval_reminder', 'log', 'approvers', 'reminder', q.id, 'bench-reminder-' || q.id
+  await q(`INSERT INTO orchestrator_notifications (event_type, subject, queue_id, dedupe_key, event_id)
+           SELECT 'approval.reminder', 'reminder', q.id, 'bench-reminder-' || q.id, 'msg_bench_reminder_' || q.id
            FROM patch_test_queue q WHERE q.status = 'pending_approval'`);
   await q(`INSERT INTO sync_runs (workflow_id, run_id, trigger, status, started_at, finished_at, duration_ms, groups_count, systems_count, errata_count)
            VALUES ('bench-sync', 'bench-sync-run', 'schedule', 'succeeded', now() - interval '10 minutes', now() - interval '9 minutes', 61000, 2, 50, $1)`, [size.rows]);

@@ -1,6 +1,7 @@
 // A small Prometheus HTTP API client on undici (reference §2.4's verdict: the API is two endpoints
 // with four parameters, not worth a dependency that throws plain objects). Queries are POSTed
 // form-encoded so long PromQL never hits URL limits. No secrets: URLs with credentials are refused.
+import { errorCode, isUndiciTimeout } from '../shared/undici-errors.js';
 import { Pool } from 'undici';
 import { observed, type CallObserver } from '../shared/call-observer.js';
 import { decodeQueryResult } from './decode.js';
@@ -19,20 +20,10 @@ export interface PrometheusClientOptions {
 const DEFAULT_TIMEOUT_MS = 10_000;
 const MAX_POINTS_PER_SERIES = 11_000;
 const SNIPPET_CHARS = 120;
-const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-function errorCode(error: unknown): string | undefined {
-  let current: unknown = error;
-  for (let depth = 0; depth < 4 && typeof current === 'object' && current !== null; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
 
 /** Unix seconds with the fraction Prometheus accepts. */
 export function formatTime(time: PromTime): string {
@@ -148,7 +139,7 @@ export class PrometheusClient {
       return { status: response.statusCode, text: await response.body.text() };
     } catch (error) {
       const code = errorCode(error);
-      if (timedOut || (code !== undefined && TIMEOUT_CODES.has(code))) {
+      if (timedOut || isUndiciTimeout(error)) {
         throw new PrometheusUnavailableError(`no complete response within ${this.timeoutMs} ms`, { code: 'TIMEOUT' });
       }
       const message = error instanceof Error ? error.message : String(error);

@@ -1,6 +1,7 @@
 // HTTP transport for salt-api (rest_cherrypy): one keep-alive undici Pool per client, JSON in and
 // out, TLS verification on/off, and a hard per-request deadline (queueing, headers and body). It
 // moves JSON and maps failures to SaltError classes; it knows nothing about tokens or lowstates.
+import { errorCode, isUndiciTimeout } from '../shared/undici-errors.js';
 import { Pool } from 'undici';
 import { SaltHttpError, SaltProtocolError, SaltTimeoutError, SaltTransportError } from './errors.js';
 
@@ -35,17 +36,7 @@ export interface SaltResponse {
 const USER_AGENT = 'spm-orchestrator-salt-client';
 const ERROR_SNIPPET_BYTES = 2048;
 const ERROR_DETAIL_CHARS = 200;
-const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
 
-function errorCode(error: unknown): string | undefined {
-  let current: unknown = error;
-  for (let depth = 0; depth < 4 && typeof current === 'object' && current !== null; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
 
 /**
  * Short human text from an error body. CherryPy's pages are HTML (the `<p>` holds the message, the
@@ -163,7 +154,7 @@ export class SaltTransport {
 
   private classify(error: unknown, name: string, timeoutMs: number): Error {
     const code = errorCode(error);
-    if (code !== undefined && TIMEOUT_CODES.has(code)) return new SaltTimeoutError(timeoutMs, name);
+    if (isUndiciTimeout(error)) return new SaltTimeoutError(timeoutMs, name);
     const message = this.redact(error instanceof Error ? error.message : String(error));
     // A sanitized stand-in as cause: the raw undici error may hold request options and headers.
     const cause = { name: error instanceof Error ? error.name : 'Error', code, message };

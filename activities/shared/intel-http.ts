@@ -1,6 +1,7 @@
 // The HTTP layer the three intelligence clients (activities/nvd, epss, kev) share: one undici Agent per
 // client, a deadline per request, and a typed error per way a request fails. Secrets (NVD's apiKey header)
 // are never put in an error or a log line: errors carry the URL without its query's apiKey and the status.
+import { errorCode, isUndiciTimeout } from './undici-errors.js';
 import { Agent, request } from 'undici';
 
 export type IntelSource = 'nvd' | 'epss' | 'kev';
@@ -63,17 +64,7 @@ export function isIntelError(err: unknown): err is IntelError {
   return err instanceof IntelError;
 }
 
-const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
 
-function errorCode(error: unknown): string | undefined {
-  let current: unknown = error;
-  for (let depth = 0; depth < 4 && typeof current === 'object' && current !== null; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
 
 export interface HttpAnswer {
   status: number;
@@ -120,7 +111,7 @@ export class IntelHttp {
     } catch (err) {
       if (err instanceof IntelError) throw err;
       const code = errorCode(err);
-      const timedOut = (err as { name?: string }).name === 'TimeoutError' || (code !== undefined && TIMEOUT_CODES.has(code));
+      const timedOut = (err as { name?: string }).name === 'TimeoutError' || isUndiciTimeout(err);
       throw new IntelUnavailableError(this.source, `${shown}: ${timedOut ? `no answer within ${this.timeoutMs} ms` : `request failed (${code ?? (err as Error).message})`}`, {
         ...(code ? { code } : {}),
       });

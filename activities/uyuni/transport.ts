@@ -2,6 +2,7 @@
 // private CA bundle, and a hard per-call deadline covering queueing, headers and the whole body.
 // It moves bytes and maps failures to UyuniError classes; it knows nothing about XML-RPC: the body
 // is handed to the caller chunk by chunk as it arrives (the fast decoder parses it on the fly).
+import { errorCode, isUndiciTimeout } from '../shared/undici-errors.js';
 import { readFileSync } from 'node:fs';
 import { Pool } from 'undici';
 import { UyuniHttpError, UyuniProgrammingError, UyuniTimeoutError, UyuniTlsError, UyuniTransportError } from './errors.js';
@@ -34,17 +35,7 @@ const TLS_CODES = new Set([
   'CERT_UNTRUSTED',
   'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
-const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
 
-function errorCode(error: unknown): string | undefined {
-  let current: unknown = error;
-  for (let depth = 0; depth < 4 && typeof current === 'object' && current !== null; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
 
 export class UyuniTransport {
   private readonly pool: Pool;
@@ -140,7 +131,7 @@ export class UyuniTransport {
 
   private classify(error: unknown, method: string): Error {
     const code = errorCode(error);
-    if (code !== undefined && TIMEOUT_CODES.has(code)) return new UyuniTimeoutError(this.timeoutMs, method);
+    if (isUndiciTimeout(error)) return new UyuniTimeoutError(this.timeoutMs, method);
     const message = this.redact(error instanceof Error ? error.message : String(error));
     // A sanitized stand-in as cause: the raw undici error may hold request options and headers.
     const cause = { name: error instanceof Error ? error.name : 'Error', code, message };

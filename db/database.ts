@@ -237,7 +237,7 @@ export interface PatchTestsTable {
   bundle_id: number | null;
 }
 
-export type BundleKind = 'bundle' | 'half' | 'retest' | 'probe';
+export type BundleKind = 'bundle' | 'half' | 'rest' | 'retest' | 'probe';
 export type BundleRunStatus = 'pending' | 'running' | 'passed' | 'failed' | 'inconclusive';
 export type MemberVerdictKind = 'passed' | 'rolled_back' | 'interaction' | 'inconclusive';
 

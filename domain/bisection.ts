@@ -1,10 +1,15 @@
-// Bisection of a failed bundle, as merge queues do it for code: split, test the halves (in parallel, each on
-// its own test system), recurse into the half that fails, until each failing erratum is proven alone. The
-// hard cases: both halves pass although the whole failed — an interaction, or a failure that does not
-// reproduce. The whole is then retested once; if it passes, nobody is blamed (the first failure did not
-// reproduce); if it fails again, the smallest set that fails together is grown from one half (a prefix search,
-// one element at a time, each found by binary search) and reported as "fails together with …".
-// Pure and deterministic (it runs inside Temporal workflows): the runs themselves are callbacks.
+// Bisection of a failed bundle, as merge queues do it for code, with the economy of group testing's binary
+// splitting (Hwang, 1972): split a failing set, run its first half; if that half passes, the failure lies in
+// the second half without a run of its own (inferred), so the search goes on inside it; if the first half
+// fails, the search goes on inside it and the second half is set aside untested. Once one culprit is isolated
+// and proven alone, everything set aside is tested again as one run (the bundle's "rest"), and so on until every
+// member is cleared or blamed. A failing erratum costs about log2(size) + 1 runs, and a passing part is never
+// run twice. When a free test system would otherwise idle (nothing queued for the OS), both halves run at once.
+// The hard cases: the search ends on an erratum that passes alone although the set failed — an interaction, or
+// a failure that does not reproduce. The set that failed is then retested once; if it passes, nobody is blamed
+// (the first failure did not reproduce); if it fails again, the smallest set that fails together is grown from
+// its halves (a prefix search, one element at a time, each found by binary search) and reported as "fails
+// together with …". Pure and deterministic (it runs inside Temporal workflows): the runs themselves are callbacks.
 
 export type RunVerdict = 'passed' | 'failed' | 'inconclusive';
 
@@ -32,11 +37,30 @@ export interface MemberVerdict {
 /** By queue item id. */
 export type Verdicts = Record<number, MemberVerdict>;
 
+/** What a node settled and what it leaves to its parent. */
+export interface NodeOutcome {
+  /** The node's own run. */
+  run: RunResult;
+  /** Members with a final verdict. */
+  verdicts: Verdicts;
+  /** Members neither cleared nor blamed yet (by queue item id: the runs they were part of, in order). */
+  untested: Record<number, number[]>;
+}
+
 export interface BisectionOps {
-  /** A half of a failed set: one run of `members` that then isolates its own failures (a child node). */
-  half(members: number[]): Promise<Verdicts>;
+  /**
+   * A child node: one run of `members` (a half, an erratum alone, or the rest of a bundle); when that run fails,
+   * the child bisects its members itself (resolveNode, not as a root) and hands back what it settled and what
+   * it left untested.
+   */
+  node(members: number[], kind: 'half' | 'rest'): Promise<NodeOutcome>;
   /** One run of `members` and nothing more: the retest of a whole, or a probe while growing an interaction set. */
   probe(members: number[], kind: 'retest' | 'probe'): Promise<RunResult>;
+  /**
+   * Whether a second run may start now without taking a test system from queued work (a free test system of
+   * the OS and nothing queued for it): then both halves run at once, which is faster and costs a run at most.
+   */
+  spare(): Promise<boolean>;
   /** A member's advisory name, for reasons people read. */
   nameOf(member: number): string;
 }
@@ -50,54 +74,105 @@ export function halves(members: readonly number[]): [number[], number[]] {
 const all = (members: readonly number[], f: (m: number) => MemberVerdict): Verdicts => Object.fromEntries(members.map((m) => [m, f(m)]));
 
 /**
- * The verdict of every member of a node, given the node's own run. Passed: all passed. Could not be judged
- * (the test system failed, no metrics): all inconclusive — a host failure is never blamed on an erratum.
- * Failed alone: that erratum is rolled back and blamed (its own failure, proven alone). Failed with several:
- * bisected through `ops`.
+ * The verdict of the members of a node, given the node's own run. Passed: all passed. Could not be judged (the
+ * test system failed, no metrics): all inconclusive — a host failure is never blamed on an erratum. Failed
+ * alone: that erratum is rolled back and blamed (its own failure, proven alone). Failed with several: searched
+ * through `ops` (see the top of this file). A root (the bundle itself) tests what was set aside until nothing
+ * is left; any other node hands what it set aside to its parent, whose rest run merges it with the parent's.
  */
-export async function resolveNode(members: readonly number[], own: RunResult, ops: BisectionOps): Promise<Verdicts> {
+export async function resolveNode(members: readonly number[], own: RunResult, ops: BisectionOps, opts: { root: boolean } = { root: true }): Promise<{ verdicts: Verdicts; untested: Record<number, number[]> }> {
   const runs = new Map<number, number[]>(members.map((m) => [m, [own.runId]]));
-  const seen = (set: readonly number[], runId: number) => set.forEach((m) => runs.get(m)?.push(runId));
   const runsOf = (m: number) => [...(runs.get(m) ?? [])];
-  if (own.verdict === 'passed') return all(members, (m) => ({ verdict: 'passed', reason: `passed in run #${own.runId}`, runs: runsOf(m) }));
+  const done = (verdicts: Verdicts) => ({ verdicts, untested: {} });
+  if (own.verdict === 'passed') return done(all(members, (m) => ({ verdict: 'passed', reason: `passed in run #${own.runId}`, runs: runsOf(m) })));
   if (own.verdict === 'inconclusive') {
-    return all(members, (m) => ({ verdict: 'inconclusive', reason: `run #${own.runId} could not be judged: ${own.reason}`, runs: runsOf(m) }));
+    return done(all(members, (m) => ({ verdict: 'inconclusive', reason: `run #${own.runId} could not be judged: ${own.reason}`, runs: runsOf(m) })));
   }
   const only = members[0];
   if (members.length === 1 && only !== undefined) {
-    return { [only]: { verdict: 'rolled_back', reason: `failed alone in run #${own.runId}: ${own.reason}`, runs: runsOf(only), provenBy: own.runId } };
+    return done({ [only]: { verdict: 'rolled_back', reason: `failed alone in run #${own.runId}: ${own.reason}`, runs: runsOf(only), provenBy: own.runId } });
   }
 
-  const [a, b] = halves(members);
-  const [va, vb] = await Promise.all([ops.half(a), ops.half(b)]);
-  const merged: Verdicts = {};
-  for (const [key, v] of Object.entries({ ...va, ...vb })) merged[Number(key)] = { ...v, runs: [own.runId, ...v.runs] };
-  const kinds = Object.values(merged).map((v) => v.verdict);
-  // The failure is explained by what the halves found, or may lie in a half that could not be judged.
-  if (kinds.some((k) => k !== 'passed')) return merged;
+  const verdicts: Verdicts = {};
+  const untested = new Set<number>();
+  const known = new Knowledge();
+  known.add(members, 'failed');
+  /** Takes in a child's outcome: its verdicts are final, what it set aside is untested here. */
+  const absorb = (set: readonly number[], child: NodeOutcome) => {
+    for (const m of set) {
+      const v = child.verdicts[m];
+      if (v) {
+        runs.set(m, [...runsOf(m), ...v.runs]);
+        verdicts[m] = { ...v, runs: runsOf(m) };
+      } else {
+        runs.set(m, [...runsOf(m), ...(child.untested[m] ?? [child.run.runId])]);
+        untested.add(m);
+      }
+    }
+    if (child.run.verdict !== 'inconclusive') known.add(set, child.run.verdict);
+  };
+  const setAside = (set: readonly number[]) => set.forEach((m) => untested.add(m));
 
-  // Both halves passed, the whole failed: an interaction, or a failure that does not reproduce.
-  for (const m of members) runs.set(m, merged[m]?.runs ?? [own.runId]);
+  /** `set` is known to fail (a run of it failed, or its sibling passed): isolates one culprit in it. */
+  const search = async (set: number[], observed: boolean): Promise<'found' | 'unexplained' | 'unjudged'> => {
+    if (set.length === 1) {
+      // Failing by inference only: the proof is a run of it alone.
+      const alone = await ops.node(set, 'half');
+      absorb(set, alone);
+      return alone.run.verdict === 'failed' ? 'found' : alone.run.verdict === 'passed' ? 'unexplained' : 'unjudged';
+    }
+    const [a, b] = halves(set);
+    if (await ops.spare()) {
+      const [ra, rb] = await Promise.all([ops.node(a, 'half'), ops.node(b, 'half')]);
+      absorb(a, ra);
+      absorb(b, rb);
+      if (ra.run.verdict === 'failed' || rb.run.verdict === 'failed') return 'found';
+      return ra.run.verdict === 'passed' && rb.run.verdict === 'passed' ? 'unexplained' : 'unjudged';
+    }
+    const ra = await ops.node(a, 'half');
+    absorb(a, ra);
+    if (ra.run.verdict === 'passed') return search(b, false);
+    setAside(b);
+    return ra.run.verdict === 'failed' ? 'found' : 'unjudged';
+  };
+
+  const found = await search([...members], true);
+  if (found === 'unexplained') {
+    // Every part passed, the whole failed: an interaction, or a failure that does not reproduce.
+    return done(await hardCase(members, own, ops, known, runs));
+  }
+  // A root tests what was set aside, as one run, until nothing is left.
+  while (opts.root && untested.size) {
+    const rest = members.filter((m) => untested.has(m));
+    rest.forEach((m) => untested.delete(m));
+    absorb(rest, await ops.node(rest, 'rest'));
+  }
+  return { verdicts, untested: Object.fromEntries(members.filter((m) => untested.has(m)).map((m) => [m, runsOf(m)])) };
+}
+
+/**
+ * `members` failed (run `own`) although every part of them passed: retests the whole once, then grows the set
+ * that fails together. `runs` holds each member's runs so far and is extended here.
+ */
+async function hardCase(members: readonly number[], own: RunResult, ops: BisectionOps, known: Knowledge, runs: Map<number, number[]>): Promise<Verdicts> {
+  const runsOf = (m: number) => [...(runs.get(m) ?? [])];
+  const seen = (set: readonly number[], runId: number) => set.forEach((m) => runs.get(m)?.push(runId));
   const retest = await ops.probe([...members], 'retest');
   seen(members, retest.runId);
   if (retest.verdict === 'passed') {
     return all(members, (m) => ({
       verdict: 'passed',
-      reason: `passed in its half and in retest #${retest.runId} of the whole; the whole's first failure (run #${own.runId}: ${own.reason}) did not reproduce, so it is blamed on none`,
+      reason: `passed in its part and in retest #${retest.runId} of the whole; the whole's first failure (run #${own.runId}: ${own.reason}) did not reproduce, so it is blamed on none`,
       runs: runsOf(m),
     }));
   }
   if (retest.verdict === 'inconclusive') {
     return all(members, (m) => ({
       verdict: 'inconclusive',
-      reason: `passed in its half, but the whole failed (run #${own.runId}: ${own.reason}) and its retest #${retest.runId} could not be judged: ${retest.reason}`,
+      reason: `passed in its part, but the whole failed (run #${own.runId}: ${own.reason}) and its retest #${retest.runId} could not be judged: ${retest.reason}`,
       runs: runsOf(m),
     }));
   }
-
-  const known = new Knowledge();
-  known.add(a, 'passed');
-  known.add(b, 'passed');
   known.add(members, 'failed');
   const test = async (set: number[], force = false): Promise<RunResult | { verdict: RunVerdict; inferred: true }> => {
     const inferred = force ? undefined : known.infer(set);
@@ -107,9 +182,9 @@ export async function resolveNode(members: readonly number[], own: RunResult, op
     if (r.verdict !== 'inconclusive') known.add(set, r.verdict);
     return r;
   };
-  const core = await growCore([...a, ...b], test);
+  const core = await growCore([...members], test);
   if (!core.ok) {
-    return all(members, (m) => ({ verdict: 'inconclusive', reason: `the whole fails (runs #${own.runId}, #${retest.runId}) but not in its halves; while looking for the set that fails together, ${core.reason}`, runs: runsOf(m) }));
+    return all(members, (m) => ({ verdict: 'inconclusive', reason: `the whole fails (runs #${own.runId}, #${retest.runId}) but not in its parts; while looking for the set that fails together, ${core.reason}`, runs: runsOf(m) }));
   }
   const names = (set: readonly number[]) => set.map((m) => ops.nameOf(m)).join(', ');
   const verdicts: Verdicts = {};
@@ -129,7 +204,7 @@ export async function resolveNode(members: readonly number[], own: RunResult, op
     for (const m of rest) {
       verdicts[m] =
         r.verdict === 'passed'
-          ? { verdict: 'passed', reason: `passed in its half${'runId' in r ? ` and in run #${r.runId} without ${names(core.set)}` : ''}`, runs: runsOf(m) }
+          ? { verdict: 'passed', reason: `passed in its part${'runId' in r ? ` and in run #${r.runId} without ${names(core.set)}` : ''}`, runs: runsOf(m) }
           : {
               verdict: 'inconclusive',
               reason: r.verdict === 'failed' ? `the others still fail without ${names(core.set)}: another failure among them, retested later` : `could not be judged without ${names(core.set)}`,

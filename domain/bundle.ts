@@ -1,7 +1,10 @@
-// Which queued errata are tested together in one run, and how many: group testing (Dorfman, 1943). With a
-// failure probability p per erratum, testing groups of k and retesting the members of a failed group costs
-// 1/k + 1 − (1 − p)^k runs per erratum; its minimum lies near k ≈ 1/√p (and for p above ~0.3 testing one by
-// one is cheaper). p comes from the Success Score and from how often recent runs of the OS failed.
+// Which queued errata are tested together in one run, and how many: group testing. Dorfman (1943) tests groups
+// of k and retests every member of a failed group: 1/k + 1 − (1 − p)^k runs per erratum at a failure
+// probability p, least near k ≈ 1/√p. A failed bundle here is bisected by binary splitting instead
+// (domain/bisection.ts: a culprit costs about log2(k) + 1 runs, a passing part none), for which Hwang's
+// generalized binary splitting (1972) takes groups of 2^⌊log2((1 − p) / p)⌋ — about 1/p, larger than Dorfman's.
+// Both are recorded with the bundle; the splitting size is the one used. Above p ≈ 0.3 one by one is cheaper.
+// p comes from the Success Score and from how often recent runs of the OS failed.
 
 export interface BundleRules {
   /** bundle.max_size: the most errata in one run (1 = one erratum per run). */
@@ -10,6 +13,8 @@ export interface BundleRules {
   aloneBelowScore: number;
   /** bundle.failure_prior_percent / 100: the failure probability of an erratum scoring 50, before any run. */
   priorAtFifty?: number;
+  /** bundle.kernel_alone: a kernel erratum is tested alone (default), or may share a bundle with non-kernel ones. */
+  kernelAlone?: boolean;
 }
 
 export interface BundleCandidate {
@@ -67,6 +72,16 @@ export function dorfmanSize(p: number, maxSize: number): number {
   return best;
 }
 
+/**
+ * The group size for binary splitting at failure probability p, from 1 to maxSize: Hwang's 2^⌊log2((1 − p)/p)⌋
+ * (the group in which about one erratum in two groups fails), 1 when p is too high for groups to pay.
+ */
+export function splittingSize(p: number, maxSize: number): number {
+  if (p >= GROUP_TESTING_LIMIT) return 1;
+  const k = 2 ** Math.floor(Math.log2((1 - p) / p));
+  return Math.max(1, Math.min(maxSize, k));
+}
+
 export interface BundleChoice {
   members: BundleCandidate[];
   policy: {
@@ -77,6 +92,8 @@ export interface BundleChoice {
     observed: number | null;
     recentRuns: RecentRuns;
     dorfman: number;
+    /** The binary-splitting size (splittingSize), the one used. */
+    splitting: number;
     chosen: number;
     why: string;
     skipped: { queueId: number; advisoryName: string; why: string }[];
@@ -87,7 +104,8 @@ export interface BundleChoice {
  * The bundle for one test system from `candidates` (queued errata of one OS relevant to that system, in work
  * order; the first is the head of the queue and always a member). Members keep the work order; a kernel erratum
  * is tested alone (so at most one per bundle, and never with a non-kernel one); an erratum scoring below `aloneBelowScore` is tested alone (as the head it makes a bundle of
- * one; elsewhere it is left for a later run). The size comes from `dorfmanSize`, capped by `maxSize`.
+ * one; elsewhere it is left for a later run). With `kernelAlone: false` a kernel erratum may share a bundle with
+ * errata that are not kernel errata, one kernel erratum at most. The size comes from `splittingSize`, capped by `maxSize`.
  */
 export function composeBundle(candidates: readonly BundleCandidate[], rules: BundleRules, recent: RecentRuns): BundleChoice {
   const head = candidates[0];
@@ -96,10 +114,12 @@ export function composeBundle(candidates: readonly BundleCandidate[], rules: Bun
   const window = candidates.slice(0, Math.max(1, rules.maxSize));
   const estimate = failureProbability(window.map((c) => c.successScore), recent, rules.priorAtFifty ?? DEFAULT_PRIOR);
   const dorfman = dorfmanSize(estimate.p, Math.max(1, rules.maxSize));
-  const base = { maxSize: rules.maxSize, aloneBelowScore: rules.aloneBelowScore, ...estimate, recentRuns: recent, dorfman };
+  const splitting = splittingSize(estimate.p, Math.max(1, rules.maxSize));
+  const kernelAlone = rules.kernelAlone ?? true;
+  const base = { maxSize: rules.maxSize, aloneBelowScore: rules.aloneBelowScore, ...estimate, recentRuns: recent, dorfman, splitting };
   const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
   if (rules.maxSize <= 1) return { members: [head], policy: { ...base, chosen: 1, why: 'bundle.max_size is 1: one erratum per run', skipped: [] } };
-  if (head.hasKernel) {
+  if (head.hasKernel && kernelAlone) {
     // A kernel erratum is tested alone: its reboot and kernel rollback would blur every other member's verdict
     // (and so no bundle ever holds two kernel errata, nor a kernel and a non-kernel one).
     return { members: [head], policy: { ...base, chosen: 1, why: `${head.advisoryName} is a kernel erratum: tested alone`, skipped: [] } };
@@ -107,27 +127,30 @@ export function composeBundle(candidates: readonly BundleCandidate[], rules: Bun
   if (lonely(head)) {
     return { members: [head], policy: { ...base, chosen: 1, why: `${head.advisoryName} scores ${head.successScore} (< ${rules.aloneBelowScore}): tested alone`, skipped: [] } };
   }
-  if (dorfman === 1) {
+  if (splitting === 1) {
     return { members: [head], policy: { ...base, chosen: 1, why: `expected failure probability ${pct(estimate.p)}: testing one by one is cheapest`, skipped: [] } };
   }
   const members: BundleCandidate[] = [head];
   const skipped: BundleChoice['policy']['skipped'] = [];
+  let kernels = head.hasKernel ? 1 : 0;
   for (const c of candidates.slice(1)) {
-    if (members.length >= dorfman) break;
+    if (members.length >= splitting) break;
     if (lonely(c)) {
       skipped.push({ queueId: c.queueId, advisoryName: c.advisoryName, why: `scores ${c.successScore} (< ${rules.aloneBelowScore}): tested alone` });
       continue;
     }
-    if (c.hasKernel) {
-      skipped.push({ queueId: c.queueId, advisoryName: c.advisoryName, why: 'a kernel erratum: tested alone' });
+    if (c.hasKernel && (kernelAlone || kernels >= 1)) {
+      skipped.push({ queueId: c.queueId, advisoryName: c.advisoryName, why: kernelAlone ? 'a kernel erratum: tested alone' : 'a second kernel erratum: one per bundle' });
       continue;
     }
+    if (c.hasKernel) kernels++;
     members.push(c);
   }
   const observed = estimate.observed === null ? 'no judged runs yet' : `${pct(estimate.observed)} of the last ${recent.judged} judged runs failed`;
   const why =
     `expected failure probability ${pct(estimate.p)} (Success Scores ${pct(estimate.prior)}, ${observed}): ` +
-    `Dorfman's best size ${dorfman} (≈ 1/√p = ${(1 / Math.sqrt(estimate.p)).toFixed(1)}, at most bundle.max_size ${rules.maxSize})` +
-    (members.length < dorfman ? `; ${members.length} eligible queued errata` : '');
+    `binary splitting's size ${splitting} (2^⌊log2((1 − p)/p)⌋, at most bundle.max_size ${rules.maxSize}; ` +
+    `Dorfman's two-stage size would be ${dorfman}, ≈ 1/√p = ${(1 / Math.sqrt(estimate.p)).toFixed(1)})` +
+    (members.length < splitting ? `; ${members.length} eligible queued errata` : '');
   return { members, policy: { ...base, chosen: members.length, why, skipped } };
 }

@@ -55,6 +55,7 @@ export const SETTINGS = {
   'bundle.alone_below_score': num(0, 100, 'points'),
   'bundle.recent_runs': int(0, 10_000, 'test runs'),
   'bundle.failure_prior_percent': num(0.1, 50, 'percent'),
+  'bundle.kernel_alone': int(0, 1, '1 = alone, 0 = with others'),
 } as const satisfies Record<string, SettingSpec>;
 
 export type SettingKey = keyof typeof SETTINGS;
@@ -132,4 +133,5 @@ export const BUILT_IN_FALLBACKS = {
   'bundle.alone_below_score': 40,
   'bundle.recent_runs': 50,
   'bundle.failure_prior_percent': 5,
+  'bundle.kernel_alone': 1,
 } satisfies Partial<Record<SettingKey, unknown>>;

@@ -16,6 +16,8 @@ export interface BundleSettings {
   recentRuns: number;
   /** bundle.failure_prior_percent / 100. */
   priorAtFifty: number;
+  /** bundle.kernel_alone = 1. */
+  kernelAlone: boolean;
 }
 
 /** orchestrator_config's `bundle.*` rows, each used only within its range (domain/settings.ts). */
@@ -27,6 +29,7 @@ export async function loadBundleSettings(db: Db): Promise<BundleSettings> {
     aloneBelowScore: settingInUse('bundle.alone_below_score', rows.alone_below_score, f['bundle.alone_below_score']).value,
     recentRuns: settingInUse('bundle.recent_runs', rows.recent_runs, f['bundle.recent_runs']).value,
     priorAtFifty: settingInUse('bundle.failure_prior_percent', rows.failure_prior_percent, f['bundle.failure_prior_percent']).value / 100,
+    kernelAlone: settingInUse('bundle.kernel_alone', rows.kernel_alone, f['bundle.kernel_alone']).value === 1,
   };
 }
 

@@ -11,7 +11,7 @@ import {
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { BundleKind } from '../db/database.js';
-import { resolveNode, type RunResult, type RunVerdict, type Verdicts } from '../domain/bisection.js';
+import { resolveNode, type NodeOutcome, type RunResult, type RunVerdict, type Verdicts } from '../domain/bisection.js';
 import { SA, testStatusQuery, workflowIds, type ApprovalPolicy, type TestResult, type TestTiming } from './messages.js';
 import { wakeDispatcher } from './dispatch.js';
 import { patchTest } from './patch-test.js';
@@ -41,8 +41,10 @@ export interface BundleTestInput {
 export interface BundleTestResult {
   run: RunResult;
   testId: number;
-  /** Every member's verdict after the bisection (absent for a probe). */
+  /** The members' verdicts after the bisection (absent for a probe): all of them at the root. */
   verdicts?: Verdicts;
+  /** Below the root: members the node's search set aside, for its parent's rest run (runs they were part of). */
+  untested?: Record<number, number[]>;
 }
 
 export interface BundleStatusView {
@@ -64,9 +66,10 @@ const verdictOf = (t: TestResult): RunVerdict =>
  * One node of a bundle's test (id `bundle-<id>` for the root, `bundle-<id>.<n>…` below it): a run of its
  * members on a test system it leases (test-run.ts in bundle mode: one UYUNI action for every erratum, one
  * reboot if any needs it, one validation, one services check, a restore point covering all their packages,
- * and the host restored after the run), then — when it failed — its bisection (domain/bisection.ts): halves
- * and probes as child workflows, each on a free test system of the OS, so the Web UI shows the tree. The root
- * settles every member's own verdict and hands each passed one to its own patchTest for the approval.
+ * and the host restored after the run), then — when it failed — its bisection (domain/bisection.ts): halves,
+ * the rest, retests and probes as child workflows, each on a free test system of the OS (both halves at once
+ * when a system is spare), so the Web UI shows the tree. The root settles every member's own verdict and
+ * hands each passed one to its own patchTest for the approval.
  */
 export async function bundleTest(input: BundleTestInput): Promise<BundleTestResult> {
   const acts = testActivities(input.timing);
@@ -107,18 +110,27 @@ export async function bundleTest(input: BundleTestInput): Promise<BundleTestResu
         return r;
       })();
     };
-    const verdicts = await resolveNode(input.members, run, {
-      half: async (members) => (await child('half', members, false)).verdicts ?? {},
-      probe: async (members, kind) => (await child(kind, members, true)).run,
-      nameOf: (m) => input.names[String(m)] ?? `#${m}`,
-    });
+    const { verdicts, untested } = await resolveNode(
+      input.members,
+      run,
+      {
+        node: async (members, kind): Promise<NodeOutcome> => {
+          const r = await child(kind, members, false);
+          return { run: r.run, verdicts: r.verdicts ?? {}, untested: r.untested ?? {} };
+        },
+        probe: async (members, kind) => (await child(kind, members, true)).run,
+        spare: () => acts.store.spareTestSystem({ os: input.os }),
+        nameOf: (m) => input.names[String(m)] ?? `#${m}`,
+      },
+      { root: input.kind === 'bundle' },
+    );
     status.verdicts = verdicts;
     if (input.kind === 'bundle') {
       await settle(input, acts, verdicts);
       // The members are settled only now (inconclusive ones may be retried): let the dispatcher look again.
       if (input.autoDispatch) await wakeDispatcher();
     }
-    return { run, testId: info.testId, verdicts };
+    return { run, testId: info.testId, verdicts, ...(Object.keys(untested).length ? { untested } : {}) };
   } catch (err) {
     if (isCancellation(err) && input.kind === 'bundle') {
       // Cancelled: whatever ran was restored by its run; the members go back to the queue untested.

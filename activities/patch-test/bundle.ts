@@ -64,6 +64,18 @@ export function createBundleActivities(deps: TestDeps) {
     },
 
     /**
+     * Whether a bisection may run both halves at once without taking a test system from queued work: a test
+     * system of the OS is free (not leased, not quarantined) and no item of the OS is queued. Read once per
+     * split (an activity, so the workflow's choice replays).
+     */
+    async spareTestSystem(input: { os: string }): Promise<boolean> {
+      const free = await db.selectFrom('test_systems').select('system_id').where('os', '=', input.os).where('leased_by', 'is', null).where('quarantined', '=', false).limit(1).executeTakeFirst();
+      if (!free) return false;
+      const queued = await db.selectFrom('patch_test_queue').select('id').where('target_os', '=', input.os).where('status', '=', 'queued').limit(1).executeTakeFirst();
+      return !queued;
+    },
+
+    /**
      * Ends a node's run: its test row (a run of several errata that failed is `bundle`-caused: it proves no
      * single erratum's failure) and the node. Queue items do not move here.
      */

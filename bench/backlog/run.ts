@@ -12,7 +12,9 @@ import { startTs, type Child } from '../support/processes.js';
 
 // bench/backlog: the seed-scale lab's backlog drained twice by the real dispatcher (worker, Temporal,
 // PostgreSQL, the lab's UYUNI/salt-api/exporters) — one erratum per run (bundle.max_size = 1), then in
-// bundles (bundle.max_size = 8, sized by risk) — on 2 test systems per OS with the lab's waits shortened.
+// bundles (bundle.max_size = 32, sized by risk) with kernel errata tested alone (bundle.kernel_alone = 1, the
+// default), then in bundles where a kernel erratum may share a bundle (bundle.kernel_alone = 0) — on 2 test
+// systems per OS with the lab's waits shortened.
 //   npx tsx bench/backlog/run.ts [N per OS, default: every relevant erratum] [--fault-rate=P]
 //   npx tsx bench/backlog/run.ts --small    (6 errata per OS; .ci/run)
 // --fault-rate=P keeps every clean erratum of the backlog and only as many faulty ones as make P (e.g. 0.01);
@@ -26,7 +28,12 @@ const FAULT_RATE = Number(process.argv.find((a) => a.startsWith('--fault-rate=')
 const BUNDLE = '/tmp/spm-bench-workflow-bundle.js';
 const FAULTY = new Set(['fail_apply', 'cpu_spike', 'memory_leak', 'stop_service']);
 
-interface Outcome { mode: string; items: number; faulty: number; runs: number; wallS: number; found: number; missed: string[]; blamed: string[]; inconclusive: number; other: Record<string, number> }
+type Mode = 'one by one' | 'bundles' | 'bundles, kernels shared';
+interface Outcome {
+  mode: Mode; items: number; faulty: number; runs: number; wallS: number; found: number; missed: string[]; blamed: string[]; inconclusive: number; other: Record<string, number>;
+  /** Runs of one erratum outside any bundle, bundles started, their mean size, bisection runs by kind. */
+  alone: number; bundles: number; meanSize: number; byKind: Record<string, number>;
+}
 
 function backlogOf(fleet: Fleet): Erratum[] {
   const out: Erratum[] = [];
@@ -47,13 +54,13 @@ function backlogOf(fleet: Fleet): Erratum[] {
   return out;
 }
 
-async function drain(mode: 'one by one' | 'bundles', temporalAddress: string): Promise<Outcome> {
+async function drain(mode: Mode, temporalAddress: string): Promise<Outcome> {
   const fleet = new Fleet({ testSystemsPerOs: 2, prodSystemsPerOs: 0, actionPickupMs: 100, actionCompleteMs: 300, rebootMs: 500 });
   const uyuni = await startUyuniLab({ fleet });
   const salt = await startSaltLab({ fleet, jobDurations: { pkgInstallMs: 100, snapperMs: 50 } });
   const exporters = await startExportersOnFreePort({ fleet });
   const prometheus = await startPrometheusApi({ fleet, instanceOf: (s) => exporters.instanceOf(s) });
-  const db = `spm_bench_backlog_${mode === 'bundles' ? 'bundles' : 'single'}_${process.pid}`;
+  const db = `spm_bench_backlog_${mode === 'one by one' ? 'single' : mode === 'bundles' ? 'bundles' : 'kernels'}_${process.pid}`;
   let worker: Child | undefined;
   try {
     const admin = new pg.Client({ host: '127.0.0.1', user: 'postgres', database: 'postgres' });
@@ -76,7 +83,8 @@ async function drain(mode: 'one by one' | 'bundles', temporalAddress: string): P
       'test.settle_seconds': 2,
       // the lab's memory leak climbs 10 pp at once, then 1 pp/s: visible within the shortened settle
       'test.memory_delta_threshold': 8,
-      'bundle.max_size': mode === 'bundles' ? 8 : 1,
+      'bundle.max_size': mode === 'one by one' ? 1 : 32,
+      'bundle.kernel_alone': mode === 'bundles, kernels shared' ? 0 : 1,
     };
     for (const [key, value] of Object.entries(settings)) await pool.query('UPDATE orchestrator_config SET value = $2::jsonb WHERE key = $1', [key, JSON.stringify(value)]);
     worker = startTs('worker.ts', { ...env, TEST_AUTO_DISPATCH: 'true' });
@@ -106,6 +114,9 @@ async function drain(mode: 'one by one' | 'bundles', temporalAddress: string): P
     const wallS = (performance.now() - started - 3_000) / 1000;
     const runs = (await pool.query<{ n: number }>(`select count(*)::integer as n from patch_tests where status <> 'cancelled'`)).rows[0]?.n ?? 0;
     const items = (await pool.query<{ advisory_name: string; status: string }>('select advisory_name, status from patch_test_queue')).rows;
+    const alone = (await pool.query<{ n: number }>(`select count(*)::integer as n from patch_tests where status <> 'cancelled' and bundle_id is null`)).rows[0]?.n ?? 0;
+    const roots = (await pool.query<{ n: number; mean: number | null }>(`select count(*)::integer as n, avg(cardinality(member_ids))::float as mean from test_bundles where kind = 'bundle'`)).rows[0];
+    const kinds = (await pool.query<{ kind: string; n: number }>(`select kind, count(*)::integer as n from test_bundles group by kind order by kind`)).rows;
     // The dispatcher (one per namespace), the patchTests waiting for approval (their ids are queue ids, which the
     // next mode's database numbers again) and the sync Schedule belong to this mode: gone before the next.
     for await (const w of client.workflow.list({ query: `TaskQueue = "${taskQueue}" AND ExecutionStatus = "Running"` })) {
@@ -120,7 +131,10 @@ async function drain(mode: 'one by one' | 'bundles', temporalAddress: string): P
     await drop.query(`DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`).catch(() => undefined);
     await drop.end();
     const blamedStatus = new Set(['rolled_back', 'failed']);
-    const out: Outcome = { mode, items: items.length, faulty: 0, runs, wallS, found: 0, missed: [], blamed: [], inconclusive: 0, other: {} };
+    const out: Outcome = {
+      mode, items: items.length, faulty: 0, runs, wallS, found: 0, missed: [], blamed: [], inconclusive: 0, other: {},
+      alone, bundles: roots?.n ?? 0, meanSize: roots?.mean ?? 0, byKind: Object.fromEntries(kinds.map((k) => [k.kind, k.n])),
+    };
     for (const it of items) {
       const e = byName.get(it.advisory_name);
       const faulty = !!e && FAULTY.has(e.personality);
@@ -147,19 +161,22 @@ async function main(): Promise<void> {
     const temporalAddress = process.env.TEMPORAL_ADDRESS ?? (server = await startDevServer()).address;
     const build = startTs('temporal/build-workflow-bundle.ts', {}, [BUNDLE]);
     await new Promise((r) => build.process.once('exit', r));
-    const results = [await drain('one by one', temporalAddress), await drain('bundles', temporalAddress)];
+    const results = [await drain('one by one', temporalAddress), await drain('bundles', temporalAddress), await drain('bundles, kernels shared', temporalAddress)];
     const lines = [`bench/backlog: 2 test systems per OS, the lab's waits shortened${Number.isFinite(FAULT_RATE) ? `, fault rate ${(FAULT_RATE * 100).toFixed(1)} %` : ''}`];
     for (const r of results) {
       lines.push(
-        `  ${r.mode.padEnd(10)} items ${r.items} (faulty ${r.faulty}, ${((100 * r.faulty) / Math.max(1, r.items)).toFixed(1)} %)  test runs ${r.runs}  wall time ${r.wallS.toFixed(1)} s  ` +
+        `  ${r.mode.padEnd(23)} items ${r.items} (faulty ${r.faulty}, ${((100 * r.faulty) / Math.max(1, r.items)).toFixed(1)} %)  test runs ${r.runs}  wall time ${r.wallS.toFixed(1)} s  ` +
           `faulty found ${r.found}/${r.faulty}  clean blamed ${r.blamed.length}  inconclusive ${r.inconclusive}`,
       );
+      if (r.mode !== 'one by one') lines.push(`    runs of one erratum alone ${r.alone}, bundles ${r.bundles} (mean size ${r.meanSize.toFixed(1)}), runs by kind ${JSON.stringify(r.byKind)}`);
       if (r.missed.length) lines.push(`    missed: ${r.missed.join(', ')}`);
       if (r.blamed.length) lines.push(`    blamed: ${r.blamed.join(', ')}`);
       if (Object.keys(r.other).length) lines.push(`    other statuses: ${JSON.stringify(r.other)}`);
     }
-    const [one, bundles] = results as [Outcome, Outcome];
-    lines.push(`  runs ratio one-by-one/bundles ${(one.runs / Math.max(1, bundles.runs)).toFixed(2)}x  wall ratio ${(one.wallS / Math.max(0.001, bundles.wallS)).toFixed(2)}x`);
+    const [one, ...bundled] = results as [Outcome, ...Outcome[]];
+    for (const b of bundled) {
+      lines.push(`  ${b.mode}: runs ratio one-by-one/bundles ${(one.runs / Math.max(1, b.runs)).toFixed(2)}x  wall ratio ${(one.wallS / Math.max(0.001, b.wallS)).toFixed(2)}x`);
+    }
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
     await server?.stop();

@@ -15,7 +15,7 @@ const iso = (d: Date | null) => (d ? d.toISOString() : null);
 // defaults (which drop unknown query parameters instead of refusing them).
 const RunNode = Type.Object({
   id: Type.Integer({ description: 'the run (test_bundles id)' }),
-  kind: StringEnum(['bundle', 'half', 'retest', 'probe'] as const),
+  kind: StringEnum(['bundle', 'half', 'rest', 'retest', 'probe'] as const),
   workflow_id: Type.String(),
   status: StringEnum(RUN_STATUSES),
   cause: Nullable(Type.String({ description: 'what a failure is blamed on: patch, test_system, unknown' })),

@@ -12,7 +12,7 @@ interface World {
   downRuns?: number[];
 }
 
-function simulate(world: World) {
+function simulate(world: World, spare = false) {
   const log: { set: number[]; verdict: RunVerdict; kind: string }[] = [];
   const run = (set: number[], kind: string): RunResult => {
     const n = log.length + 1;
@@ -25,11 +25,21 @@ function simulate(world: World) {
     return { verdict, runId: n, reason: verdict === 'failed' ? 'CPU +40 pp' : verdict === 'inconclusive' ? 'host down' : '' };
   };
   const ops: BisectionOps = {
-    half: async (members) => resolveNode(members, run(members, 'half'), ops),
+    node: async (members, kind) => {
+      const own = run(members, kind);
+      return { run: own, ...(await resolveNode(members, own, ops, { root: false })) };
+    },
     probe: async (members, kind) => run(members, kind),
+    spare: async () => spare,
     nameOf: (m) => `E${m}`,
   };
-  const bundle = async (members: number[]): Promise<Verdicts> => resolveNode(members, run(members, 'bundle'), ops);
+  const bundle = async (members: number[]): Promise<Verdicts> => {
+    const r = await resolveNode(members, run(members, 'bundle'), ops);
+    // a root settles every member
+    expect(r.untested).toEqual({});
+    expect(Object.keys(r.verdicts).map(Number).sort((a, b) => a - b)).toEqual([...members].sort((a, b) => a - b));
+    return r.verdicts;
+  };
   return { log, bundle };
 }
 
@@ -54,6 +64,28 @@ describe('bisection of a failed bundle', () => {
     const proof = v[bad]?.provenBy as number;
     expect(w.log[proof - 1]?.set).toEqual([bad]);
     expect(v[bad]?.runs).toEqual(w.log.map((r, i) => (r.set.includes(bad) ? i + 1 : 0)).filter(Boolean));
+  });
+
+  it.each(eight)('one faulty erratum (%i of 8) costs at most 3 + log2(8) runs (the bundle, the search, a proof alone, the rest): a passing part is never run again', async (bad) => {
+    const w = simulate({ faulty: [bad] });
+    await w.bundle(eight);
+    expect(w.log.length).toBeLessThanOrEqual(6);
+    // what was set aside while the culprit was searched is tested again as one run, not half by half
+    expect(w.log.filter((r) => r.kind === 'rest').length).toBeLessThanOrEqual(1);
+  });
+
+  it('with a spare test system both halves run at once, and the verdicts are the same', async () => {
+    for (const bad of eight) {
+      const w = simulate({ faulty: [bad] }, true);
+      const v = await w.bundle(eight);
+      expect(byVerdict(v, 'rolled_back')).toEqual([bad]);
+      expect(byVerdict(v, 'passed')).toEqual(eight.filter((m) => m !== bad));
+      expect(w.log.length).toBeLessThanOrEqual(7);
+      expect(w.log.slice(1, 3).map((r) => r.set)).toEqual([[1, 2, 3, 4], [5, 6, 7, 8]]);
+    }
+    const w = simulate({ together: [[3, 6]] }, true);
+    const v = await w.bundle(eight);
+    expect(byVerdict(v, 'interaction')).toEqual([3, 6]);
   });
 
   it('two faulty errata are both found, the others pass', async () => {
@@ -96,7 +128,9 @@ describe('bisection of a failed bundle', () => {
     const w = simulate({ flakyRuns: [1] });
     const v = await w.bundle(eight);
     expect(byVerdict(v, 'passed')).toEqual(eight);
-    expect(w.log.map((r) => r.kind)).toEqual(['bundle', 'half', 'half', 'retest']);
+    // the first half passes, so the failure is followed into the second half, down to one erratum alone
+    expect(w.log.map((r) => r.kind)).toEqual(['bundle', 'half', 'half', 'half', 'half', 'retest']);
+    expect(w.log.map((r) => r.set.length)).toEqual([8, 4, 2, 1, 1, 8]);
     expect(v[1]?.reason).toMatch(/did not reproduce/);
   });
 

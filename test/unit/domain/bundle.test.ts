@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { composeBundle, dorfmanSize, failureProbability, priorFailureProbability, runsPerErratum, type BundleCandidate } from '../../../domain/bundle.js';
+import { composeBundle, dorfmanSize, failureProbability, priorFailureProbability, runsPerErratum, splittingSize, type BundleCandidate } from '../../../domain/bundle.js';
 
 const c = (queueId: number, score: number | null = 80, hasKernel = false): BundleCandidate => ({ queueId, advisoryName: `USN-${queueId}-1`, successScore: score, hasKernel });
 const none = { judged: 0, failed: 0 };
@@ -13,6 +13,16 @@ describe('bundle size from risk (Dorfman)', () => {
     expect(dorfmanSize(0.35, 8)).toBe(1);
     expect(runsPerErratum(1, 0.2)).toBe(1);
     expect(runsPerErratum(4, 0.01)).toBeCloseTo(0.25 + 1 - 0.99 ** 4, 10);
+  });
+
+  it("binary splitting's size is Hwang's 2^⌊log2((1 − p)/p)⌋, larger than Dorfman's, never above the maximum", () => {
+    expect(splittingSize(0.0625, 64)).toBe(8); // (1 − p)/p = 15
+    expect(splittingSize(0.06, 64)).toBe(8);
+    expect(splittingSize(0.0125, 64)).toBe(64); // 79
+    expect(splittingSize(0.01, 32)).toBe(32);
+    expect(splittingSize(0.2, 64)).toBe(4);
+    expect(splittingSize(0.35, 64)).toBe(1);
+    expect(splittingSize(0.06, 64)).toBeGreaterThan(dorfmanSize(0.06, 64));
   });
 
   it('the failure probability blends the scores with the observed rate of recent runs', () => {
@@ -32,7 +42,7 @@ describe('bundle composition', () => {
     const got = composeBundle([1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((i) => c(i, 100)), rules, none);
     expect(got.members.map((m) => m.queueId)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     expect(got.policy.chosen).toBe(8);
-    expect(got.policy.why).toMatch(/Dorfman/);
+    expect(got.policy.why).toMatch(/binary splitting's size 8 .*Dorfman's two-stage size would be/);
   });
 
   it('bundle.max_size = 1 is one erratum per run', () => {
@@ -49,6 +59,16 @@ describe('bundle composition', () => {
     expect(later.members.map((m) => m.queueId)).toEqual([2, 4]);
     expect(later.policy.skipped.map((s) => s.queueId)).toEqual([3, 5]);
     expect(later.policy.skipped[0]?.why).toMatch(/kernel/);
+  });
+
+  it('with bundle.kernel_alone = 0 a kernel erratum shares a bundle with non-kernel errata, one kernel at most', () => {
+    const open = { ...rules, kernelAlone: false };
+    const head = composeBundle([c(1, 90, true), c(2), c(3, 90, true), c(4)], open, none);
+    expect(head.members.map((m) => m.queueId)).toEqual([1, 2, 4]);
+    expect(head.policy.skipped).toMatchObject([{ queueId: 3, why: expect.stringMatching(/second kernel erratum/) }]);
+    const later = composeBundle([c(2), c(3, 90, true), c(4), c(5, 90, true)], open, none);
+    expect(later.members.map((m) => m.queueId)).toEqual([2, 3, 4]);
+    expect(later.members.filter((m) => m.hasKernel)).toHaveLength(1);
   });
 
   it('an erratum scoring below the threshold is tested alone', () => {

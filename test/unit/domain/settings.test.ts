@@ -35,6 +35,7 @@ const RANGES: [SettingKey, string][] = [
   ['bundle.alone_below_score', 'a number from 0 to 100 (points)'],
   ['bundle.recent_runs', 'an integer from 0 to 10000 (test runs)'],
   ['bundle.failure_prior_percent', 'a number from 0.1 to 50 (percent)'],
+  ['bundle.kernel_alone', 'an integer from 0 to 1 (1 = alone, 0 = with others)'],
 ];
 
 describe('settings table', () => {
@@ -121,6 +122,7 @@ describe('settingInUse', () => {
       'bundle.alone_below_score': 40,
       'bundle.recent_runs': 50,
       'bundle.failure_prior_percent': 5,
+      'bundle.kernel_alone': 1,
     });
   });
 });

@@ -113,8 +113,11 @@ export async function resolveNode(members: readonly number[], own: RunResult, op
   };
   const setAside = (set: readonly number[]) => set.forEach((m) => untested.add(m));
 
-  /** `set` is known to fail (a run of it failed, or its sibling passed): isolates one culprit in it. */
-  const search = async (set: number[], observed: boolean): Promise<'found' | 'unexplained' | 'unjudged'> => {
+  /**
+   * `set` is known to fail (the node's own run of it, or — inferred — its first half passed): isolates one
+   * culprit in it. A set of one here is always inferred (a node of one is judged by its own run above).
+   */
+  const search = async (set: number[]): Promise<'found' | 'unexplained' | 'unjudged'> => {
     if (set.length === 1) {
       // Failing by inference only: the proof is a run of it alone.
       const alone = await ops.node(set, 'half');
@@ -131,12 +134,12 @@ export async function resolveNode(members: readonly number[], own: RunResult, op
     }
     const ra = await ops.node(a, 'half');
     absorb(a, ra);
-    if (ra.run.verdict === 'passed') return search(b, false);
+    if (ra.run.verdict === 'passed') return search(b);
     setAside(b);
     return ra.run.verdict === 'failed' ? 'found' : 'unjudged';
   };
 
-  const found = await search([...members], true);
+  const found = await search([...members]);
   if (found === 'unexplained') {
     // Every part passed, the whole failed: an interaction, or a failure that does not reproduce.
     return done(await hardCase(members, own, ops, known, runs));

@@ -33,12 +33,13 @@ describe('latency', () => {
     lab.faults.setLatency({ globalMs: 25 });
     const [, ms] = await timed(() => rpc.call('system.getNetwork', [sk, sid]));
     expect(ms).toBeGreaterThanOrEqual(24);
-    lab.faults.setLatency({ globalMs: 0, perMethod: { 'system.getNetwork': 60 } });
+    // A delay far above what a call costs on a loaded machine (one call alone has taken 60 ms at load 13).
+    lab.faults.setLatency({ globalMs: 0, perMethod: { 'system.getNetwork': 500 } });
     const [, slow] = await timed(() => rpc.call('system.getNetwork', [sk, sid]));
-    // the other method is not delayed: the quickest of three calls (one call alone can take 60 ms on a loaded machine)
+    // the other method is not delayed: the quickest of three calls
     const fast = Math.min(...(await Promise.all([0, 1, 2].map(async () => (await timed(() => rpc.call('system.getDetails', [sk, sid])))[1]))));
-    expect(slow).toBeGreaterThanOrEqual(59);
-    expect(fast).toBeLessThan(59);
+    expect(slow).toBeGreaterThanOrEqual(499);
+    expect(fast).toBeLessThan(499);
   });
 
   it('is adjustable over /lab/latency', async () => {

@@ -51,6 +51,31 @@ describe('bisection: the hard cases', { timeout: 600_000 }, () => {
     expect(kinds(verdicts, ids), JSON.stringify(verdicts)).toEqual(['passed', 'rolled_back', 'passed', 'passed', 'passed', 'passed', 'rolled_back', 'passed']);
   });
 
+  it('with work queued for the OS the halves run one after the other: a passing part is never run again, what was set aside runs once', async () => {
+    const bad = t.lab.fleet.findErrata({ os: 'ubuntu', personality: 'cpu_spike', relevantTo: 'test', exclude: used }).filter(both).slice(0, 1);
+    expect(bad).toHaveLength(1);
+    const ok = clean(8, bad);
+    const errata = [ok[0]!, bad[0]!, ...ok.slice(1, 7)];
+    used.push(...errata.map((e) => e.id), ok[7]!.id);
+    const ids = await queueInOrder(t, errata, base);
+    // a ninth erratum waits behind them (bundle.max_size 8): no test system is spare, so no two runs at once
+    const [waiting] = await queueInOrder(t, [ok[7]!], base + 50);
+    base += 100;
+    const started = await startBundle(t);
+    expect(started.members).toEqual(ids);
+    const verdicts = (await started.result).verdicts!;
+    await expectOneApplyPerRun(t, 'ubuntu', started.bundleId, errata, ids);
+    const nodes = await nodesOf(t, started.bundleId);
+    expect(kinds(verdicts, ids), JSON.stringify(verdicts)).toEqual(['passed', 'rolled_back', 'passed', 'passed', 'passed', 'passed', 'passed', 'passed']);
+    // the bundle; its first half fails; that half's first half fails; the first erratum alone passes, so the
+    // second is the culprit by inference, proven by a run of it alone; then what was set aside, in one run
+    expect(nodes.map((n) => [n.kind, n.member_ids.length])).toEqual([['bundle', 8], ['half', 4], ['half', 2], ['half', 1], ['half', 1], ['rest', 6]]);
+    expect(nodes.find((n) => n.id === verdicts[ids[1]!]?.provenBy)?.member_ids).toEqual([ids[1]]);
+    expect(await t.tw.db.selectFrom('patch_test_queue').select('status').where('id', '=', waiting!).executeTakeFirstOrThrow()).toEqual({ status: 'queued' });
+    const withdrawn = await t.api.app.inject({ method: 'DELETE', url: `/api/v1/queue/${waiting}`, headers: { authorization: `Bearer ${TEST_TOKENS.find((x) => x.role === 'operator')!.token}` } });
+    expect(withdrawn.statusCode, withdrawn.body).toBe(204);
+  });
+
   it('an interaction pair is reported together, neither passes, nobody else is blamed', async () => {
     const errata = clean(8);
     const [a, b] = [errata[2]!, errata[5]!];

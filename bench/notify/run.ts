@@ -12,7 +12,8 @@ import { LAB_CREDENTIALS_ENV, positional, SMALL } from '../support/lab-env.js';
 import { peakRssMb, startTs, type Child } from '../support/processes.js';
 
 // bench/notify: N events to 3 webhook endpoints (a local receiver answering in 20 ms), delivered by the real
-// worker (outbox listener → one delivery workflow per endpoint → one activity per attempt) on a Temporal dev
+// worker (outbox listener → one delivery workflow per endpoint → notifyDeliver runs claiming and sending in
+// bulk) on a Temporal dev
 // server of its own. Events are written as the state changes write them (recordEvent, 100 per transaction).
 //   npx tsx bench/notify/run.ts [N=10000] [CONCURRENCY=32]
 //   npx tsx bench/notify/run.ts --small   (N=300: checks it still runs; .ci/run)

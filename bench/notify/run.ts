@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import pg from 'pg';
 import { sql } from 'kysely';
 import { Client, Connection } from '@temporalio/client';
@@ -13,8 +14,7 @@ import { peakRssMb, startTs, type Child } from '../support/processes.js';
 
 // bench/notify: N events to 3 webhook endpoints (a local receiver answering in 20 ms), delivered by the real
 // worker (outbox listener → one delivery workflow per endpoint → notifyDeliver runs claiming and sending in
-// bulk) on a Temporal dev
-// server of its own. Events are written as the state changes write them (recordEvent, 100 per transaction).
+// bulk) on a Temporal dev server of its own. Events are written as the state changes write them (recordEvent, 100 per transaction).
 //   npx tsx bench/notify/run.ts [N=10000] [CONCURRENCY=32]
 //   npx tsx bench/notify/run.ts --small   (N=300: checks it still runs; .ci/run)
 // Prints the wall time from the first event written to the last delivery, events/s and deliveries/s, the
@@ -25,8 +25,9 @@ const N = SMALL ? 300 : Number(positional()[0] ?? 10_000);
 const CONCURRENCY = Number(positional()[1] ?? 32);
 const ENDPOINTS = 3;
 const RECEIVER_MS = 20;
-const DB = 'spm_bench_notify';
-const BUNDLE = '/tmp/spm-bench-notify-workflow-bundle.js';
+// per process: two runs at once (CI and a person, two worktrees) never share, let alone drop, each other's
+const DB = `spm_bench_notify_${process.pid}`;
+const BUNDLE = `/tmp/spm-bench-notify-workflow-bundle-${process.pid}.js`;
 
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 
@@ -128,6 +129,18 @@ async function main(): Promise<void> {
     await worker?.stop();
     await server?.stop();
     await lab.close();
+    await dropBenchDatabase().catch(() => undefined);
+    rmSync(BUNDLE, { force: true });
+  }
+}
+
+async function dropBenchDatabase(): Promise<void> {
+  const admin = new pg.Client({ host: process.env.DB_HOST ?? '127.0.0.1', user: process.env.DB_USER ?? 'postgres', database: 'postgres' });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS "${DB}" WITH (FORCE)`);
+  } finally {
+    await admin.end();
   }
 }
 

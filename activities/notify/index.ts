@@ -12,6 +12,7 @@ import {
 } from '../../db/queries/notifications.js';
 import { nextAttemptDelaySeconds, parseRetryAfter, webhookVerdict, type EventEnvelope } from '../../domain/notification-events.js';
 import { dashboardPath, renderMail } from '../../domain/notification-render.js';
+import { deliveriesToClaim, EMPTY_CLAIM_PAUSE_MS } from '../../domain/notification-batch.js';
 import { createMailer, sendMail, smtpReply } from './email.js';
 import { createWebhookAgent, sendWebhook } from './webhook.js';
 
@@ -68,8 +69,6 @@ const RECORD_WAIT_MS = 20;
 /** Outbox fan-outs inside one run: at most this often (each is a transaction of its own). */
 const FAN_OUT_EVERY_MS = 200;
 const HEARTBEAT_MS = 2_000;
-/** After a claim found nothing due while attempts are sending: the pause before the next claim. */
-const EMPTY_CLAIM_PAUSE_MS = 100;
 
 function currentContext(): Context | undefined {
   try {
@@ -209,7 +208,7 @@ export function createNotifyActivities(deps: { config: Readonly<Config>; db: Db;
         wake?.();
         wake = undefined;
       };
-      let emptyClaimAt = 0;
+      let emptyClaimAt = -Infinity;
       const count = (status: DeliveryStatus) => {
         if (status === 'delivered') r.delivered++;
         else if (status === 'retrying') r.retrying++;
@@ -264,10 +263,7 @@ export function createNotifyActivities(deps: { config: Readonly<Config>; db: Db;
           if (stopping && sending === 0) break;
           // Claim when a quarter of the slots (or all) are free: fewer, larger statements than one per attempt.
           poked = false;
-          const free = r.concurrency - sending;
-          // after an empty claim, wait a little before asking again (unless nothing is sending: then it ends)
-          const claimNow = sending === 0 || (free >= Math.max(1, Math.ceil(r.concurrency / 4)) && Date.now() - emptyClaimAt >= EMPTY_CLAIM_PAUSE_MS);
-          if (!stopping && claimNow) {
+          if (!stopping && deliveriesToClaim({ concurrency: r.concurrency, sending, msSinceEmptyClaim: Date.now() - emptyClaimAt }) > 0) {
             if (Date.now() - lastFanOut >= FAN_OUT_EVERY_MS) {
               await fanOutEvents(db, 1000);
               lastFanOut = Date.now();
@@ -277,7 +273,8 @@ export function createNotifyActivities(deps: { config: Readonly<Config>; db: Db;
             r.concurrency = ep.concurrency;
             if (ep.state !== 'active' || !ep.endpoint) continue;
             limit.concurrency = ep.concurrency;
-            const claimed = await beginAttempts(db, ep.endpoint, WORKER, [...unrecorded], ep.concurrency - sending);
+            // the bound just read (it may have changed): every free slot, or none
+            const claimed = await beginAttempts(db, ep.endpoint, WORKER, [...unrecorded], Math.max(0, ep.concurrency - sending));
             for (const a of claimed) {
               unrecorded.add(a.deliveryId);
               sending++;

@@ -1,4 +1,5 @@
 import { rmSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import pg from 'pg';
 import { sql } from 'kysely';
 import { Client, Connection } from '@temporalio/client';
@@ -99,10 +100,12 @@ async function main(): Promise<void> {
     // Every delivery workflow's history (its latest run) replayed against the bundle: a nondeterminism error fails.
     const connection = await Connection.connect({ address: temporalAddress });
     let replayed = 0;
+    let activities = 0;
     try {
       const client = new Client({ connection });
       for (const id of ids) {
         const history = await client.workflow.getHandle(notifyEndpointWorkflowId(id)).fetchHistory();
+        activities += (history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes).length;
         await Worker.runReplayHistory({ workflowBundle: { codePath: BUNDLE } }, history, notifyEndpointWorkflowId(id));
         replayed++;
       }
@@ -120,6 +123,8 @@ async function main(): Promise<void> {
     console.log(`event → delivery p50 ${(pct(lat, 50) / 1000).toFixed(2)} s, p99 ${(pct(lat, 99) / 1000).toFixed(2)} s, max ${(pct(lat, 100) / 1000).toFixed(2)} s`);
     console.log(`in flight per endpoint at most ${Object.values(load).map((l) => l.maxInFlight).join(' / ')} (bound ${CONCURRENCY})`);
     console.log(`worker peak RSS ${rss} MB`);
+    console.log(`delivery activities ${activities} in the delivery workflows' latest runs (${(attempts / Math.max(activities, 1)).toFixed(0)} attempts per activity)`);
+    console.log(`load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} (1, 5, 15 min; the cores are shared)`);
     console.log(`replayed ${replayed} delivery workflow histories without a nondeterminism error`);
     if (delivered < total) {
       console.error(`bench-notify: only ${delivered} of ${total} delivered before the deadline`);

@@ -70,12 +70,11 @@ export async function recordEvent<T extends EventType>(trx: Executor, type: T, i
       only_endpoint_id: opts.onlyEndpointId ?? null,
     })
     .onConflict((oc) => oc.column('dedupe_key').doNothing())
-    .returning('event_id')
+    // The doorbell in the same statement (one round trip per event, not two): evaluated only for a row
+    // written, and delivered to listeners only when (and if) the transaction commits.
+    .returning(['event_id', sql<string>`pg_notify(${NOTIFY_CHANNEL}, '*')`.as('notified')])
     .executeTakeFirst();
-  if (!row) return null;
-  // Delivered to listeners only when (and if) the transaction commits.
-  await sql`select pg_notify(${NOTIFY_CHANNEL}, '*')`.execute(trx);
-  return row.event_id;
+  return row ? row.event_id : null;
 }
 
 // --- fan-out and claiming (the delivery workflow's activities) --------------------------------------------

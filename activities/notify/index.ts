@@ -264,17 +264,25 @@ export function createNotifyActivities(deps: { config: Readonly<Config>; db: Db;
           // Claim when a quarter of the slots (or all) are free: fewer, larger statements than one per attempt.
           poked = false;
           if (!stopping && deliveriesToClaim({ concurrency: r.concurrency, sending, msSinceEmptyClaim: Date.now() - emptyClaimAt }) > 0) {
-            if (Date.now() - lastFanOut >= FAN_OUT_EVERY_MS) {
-              await fanOutEvents(db, 1000);
-              lastFanOut = Date.now();
+            let claimed: AttemptContext[];
+            try {
+              if (Date.now() - lastFanOut >= FAN_OUT_EVERY_MS) {
+                await fanOutEvents(db, 1000);
+                lastFanOut = Date.now();
+              }
+              const ep = await deliveryEndpoint(db, input.endpointId);
+              r.state = ep.state;
+              r.concurrency = ep.concurrency;
+              if (ep.state !== 'active' || !ep.endpoint) continue;
+              limit.concurrency = ep.concurrency;
+              // the bound just read (it may have changed): every free slot, or none
+              claimed = await beginAttempts(db, ep.endpoint, WORKER, [...unrecorded], Math.max(0, ep.concurrency - sending));
+            } catch (err) {
+              // PostgreSQL failing: stop claiming, let the sends in flight end and try to record them, then throw
+              // (a retry started now would take this run's unrecorded deliveries again, beside their sends)
+              failure ??= err;
+              continue;
             }
-            const ep = await deliveryEndpoint(db, input.endpointId);
-            r.state = ep.state;
-            r.concurrency = ep.concurrency;
-            if (ep.state !== 'active' || !ep.endpoint) continue;
-            limit.concurrency = ep.concurrency;
-            // the bound just read (it may have changed): every free slot, or none
-            const claimed = await beginAttempts(db, ep.endpoint, WORKER, [...unrecorded], Math.max(0, ep.concurrency - sending));
             for (const a of claimed) {
               unrecorded.add(a.deliveryId);
               sending++;

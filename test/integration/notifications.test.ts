@@ -1,6 +1,7 @@
 import { FormatRegistry } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { Webhook } from 'standardwebhooks';
+import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Db } from '../../db/connection.js';
 import { InvalidEventError, recordEvent, syncEnvEmailEndpoints, type EventInput } from '../../db/queries/notifications.js';
@@ -394,6 +395,9 @@ describe('notifications: outbox, email and signed webhooks', () => {
     const scheduled = (history.events ?? []).flatMap((e) => (e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes.activityType?.name] : []));
     expect(new Set(scheduled)).toEqual(new Set(['notifyDeliver']));
     expect(scheduled.length).toBeLessThanOrEqual(6); // one run per wake (creation, the commit, the fan-out), never one per attempt
+    // and the history replays against the bundle (the batch loop is deterministic; the old per-attempt loop's
+    // local activities were not)
+    await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, history, `notify-endpoint-${ep.endpoint.id}`);
   });
 
   it('a worker SIGKILLed between the send and its record: the event is delivered (maybe twice), with one id, never lost', async () => {

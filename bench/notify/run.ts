@@ -47,7 +47,7 @@ async function main(): Promise<void> {
     const taskQueue = `bench-notify-${Date.now()}`;
     const env = {
       ...LAB_CREDENTIALS_ENV, DB_NAME: DB, TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_TASK_QUEUE: taskQueue, UYUNI_SYNC_ON_START: 'false',
-      WORKER_MANAGE_SCHEDULES: 'false', WORKER_METRICS_PORT: '0', WORKER_MAX_CONCURRENT_ACTIVITIES: String(ENDPOINTS * CONCURRENCY + 20),
+      WORKER_MANAGE_SCHEDULES: 'false', WORKER_METRICS_PORT: '0',
       DB_POOL_MAX: '40', LOG_LEVEL: 'info', DOTENV_PATH: '/nonexistent', WORKER_WORKFLOW_BUNDLE: BUNDLE,
     };
     const migrate = startTs('db/migrate.ts', env);

@@ -120,6 +120,7 @@ async function main(): Promise<void> {
     console.log(`events written in ${writtenS.toFixed(1)} s (recordEvent, 100 per transaction)`);
     console.log(`wall time ${wallS.toFixed(1)} s (first event written → last delivery; target ≤ 60 s for 10,000)`);
     console.log(`throughput ${(N / wallS).toFixed(0)} events/s, ${(delivered / wallS).toFixed(0)} deliveries/s`);
+    console.log(`last delivery ${Math.max(0, wallS - writtenS).toFixed(1)} s after the last event was written (the wall time is the writer's, when this is small)`);
     console.log(`event → delivery p50 ${(pct(lat, 50) / 1000).toFixed(2)} s, p99 ${(pct(lat, 99) / 1000).toFixed(2)} s, max ${(pct(lat, 100) / 1000).toFixed(2)} s`);
     console.log(`in flight per endpoint at most ${Object.values(load).map((l) => l.maxInFlight).join(' / ')} (bound ${CONCURRENCY})`);
     console.log(`worker peak RSS ${rss} MB`);

@@ -8,12 +8,13 @@ import { notifyEndpointWorkflowId } from '../../workflows/messages.js';
 import { loadConfig } from '../../config/config.js';
 import { createDb } from '../../db/connection.js';
 import { recordEvent } from '../../db/queries/notifications.js';
-import { startNotifyLab, LAB_WEBHOOK_SECRET } from '../../lab/notify/server.js';
+import { LAB_WEBHOOK_SECRET } from '../../lab/notify/server.js';
 import { startDevServer, type DevServer } from '../../lab/temporal-dev-server.js';
 import { LAB_CREDENTIALS_ENV, positional, SMALL } from '../support/lab-env.js';
 import { peakRssMb, startTs, type Child } from '../support/processes.js';
 
-// bench/notify: N events to 3 webhook endpoints (a local receiver answering in 20 ms), delivered by the real
+// bench/notify: N events to 3 webhook endpoints (a local receiver answering in 20 ms, a process of its own:
+// receiver.ts), delivered by the real
 // worker (outbox listener → one delivery workflow per endpoint → notifyDeliver runs claiming and sending in
 // bulk) on a Temporal dev server of its own. Events are written as the state changes write them (recordEvent, 100 per transaction).
 //   npx tsx bench/notify/run.ts [N=10000] [CONCURRENCY=32]
@@ -34,10 +35,11 @@ const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, 
 
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') }); // the replay workers' state changes are not figures
-  const lab = await startNotifyLab();
+  const receiver = startTs('bench/notify/receiver.ts', {}, [String(ENDPOINTS), String(RECEIVER_MS)]);
   let server: DevServer | undefined;
   let worker: Child | undefined;
   try {
+    const hookUrls = (await receiver.waitFor((l) => l.startsWith('receiver ready '))).slice('receiver ready '.length).split(' ');
     const temporalAddress = process.env.TEMPORAL_ADDRESS ?? (server = await startDevServer()).address;
     const admin = new pg.Client({ host: process.env.DB_HOST ?? '127.0.0.1', user: process.env.DB_USER ?? 'postgres', database: 'postgres' });
     await admin.connect();
@@ -58,10 +60,9 @@ async function main(): Promise<void> {
     const db = createDb(loadConfig({ ...env }).db, 'spm-bench-notify');
     const ids: number[] = [];
     for (let i = 1; i <= ENDPOINTS; i++) {
-      lab.setHook(`ep${i}`, { delayMs: RECEIVER_MS, dropBodies: true });
       const row = await db
         .insertInto('notification_endpoints')
-        .values({ name: `bench-${i}`, kind: 'webhook', url: lab.hookUrl(`ep${i}`), secret: LAB_WEBHOOK_SECRET, event_types: ['*'], max_concurrency: CONCURRENCY, created_by: 'bench' })
+        .values({ name: `bench-${i}`, kind: 'webhook', url: hookUrls[i - 1]!, secret: LAB_WEBHOOK_SECRET, event_types: ['*'], max_concurrency: CONCURRENCY, created_by: 'bench' })
         .returning('id')
         .executeTakeFirstOrThrow();
       ids.push(row.id);
@@ -112,7 +113,9 @@ async function main(): Promise<void> {
     } finally {
       await connection.close();
     }
-    const load = lab.load();
+    await receiver.stop();
+    const loadLine = receiver.lines.find((l) => l.startsWith('receiver load '));
+    const load = (loadLine ? JSON.parse(loadLine.slice('receiver load '.length)) : {}) as Record<string, { maxInFlight: number }>;
     const rss = worker.process.pid ? peakRssMb(worker.process.pid) : 0;
     await db.destroy();
 
@@ -134,7 +137,7 @@ async function main(): Promise<void> {
   } finally {
     await worker?.stop();
     await server?.stop();
-    await lab.close();
+    await receiver.stop();
     await dropBenchDatabase().catch(() => undefined);
     rmSync(BUNDLE, { force: true });
   }

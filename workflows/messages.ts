@@ -319,8 +319,11 @@ export interface NotifyEndpointInput {
 export interface NotifyEndpointStatus {
   endpointId: number;
   state: 'active' | 'disabled' | 'gone';
-  inFlight: number;
-  queued: number;
+  /** A notifyDeliver run (or, in a run of the per-attempt loop, an attempt) is under way. */
+  delivering: boolean;
+  /** Attempts in flight and claimed ones waiting: known to the per-attempt loop only (null: inside notifyDeliver). */
+  inFlight: number | null;
+  queued: number | null;
   concurrency: number;
   nextDueAt: string | null;
   totals: { attempts: number; delivered: number; retrying: number; failed: number; activityFailures: number };

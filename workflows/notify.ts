@@ -1,16 +1,17 @@
-import { condition, continueAsNew, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { condition, continueAsNew, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { notifyEndpointStatusQuery, notifyWakeSignal, type NotifyEndpointInput, type NotifyEndpointStatus } from './messages.js';
 
 // The delivery of one endpoint's notifications (`notify-endpoint-<id>`, started and woken by the worker's
-// outbox listener with signal-with-start). It claims the endpoint's due deliveries and runs ONE activity per
-// delivery attempt, at most the endpoint's max_concurrency at once. A failed attempt is not retried here
-// but rescheduled in PostgreSQL on the Standard Webhooks schedule (activities/notify): the workflow sleeps
-// until the next due delivery, a wake signal, or its sweep. Temporal's own retry of an attempt activity only
-// covers a worker lost mid-attempt (heartbeat timeout): the retry sends the same webhook-id again.
-// Regular activities, not local ones: what the loop does next depends on which attempts have finished, and
-// only activity completions in history replay exactly as they happened (local activities finishing inside one
-// long workflow task replay all at once: a nondeterminism error after a cache eviction, seen in bench/notify).
+// outbox listener with signal-with-start). It runs ONE activity at a time, notifyDeliver, which claims the
+// endpoint's due deliveries in bulk and sends them inside the worker, at most the endpoint's max_concurrency
+// at once, for up to DELIVER_SECONDS; the workflow then runs it again at once (more due), or sleeps until the
+// next due delivery, a wake signal, or its sweep. A failed attempt is not retried here but rescheduled in
+// PostgreSQL on the Standard Webhooks schedule (activities/notify). Temporal's own retry of notifyDeliver
+// covers a worker lost mid-run (heartbeat timeout) and PostgreSQL being down: the retry marks the attempts
+// left `sending` lost and sends them again with the same webhook-ids. One activity per run instead of one per
+// attempt (the design before, kept below for the runs started with it): a history of a few events per
+// thousands of attempts, and no Temporal round trip per attempt (bench/notify: README).
 
 const { notifyClaim } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -24,21 +25,77 @@ const { notifyAttempt } = proxyActivities<Activities>({
   retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 20 },
 });
 
+const { notifyDeliver } = proxyActivities<Activities>({
+  // DELIVER_SECONDS of claiming, then the sends in flight (NOTIFY_WEBHOOK_TIMEOUT_SECONDS ≤ 60) and their record
+  startToCloseTimeout: '3 minutes',
+  heartbeatTimeout: '10 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds' }, // unlimited: PostgreSQL may be down for a while
+});
+
+/** How long one notifyDeliver claims new deliveries before it returns (its run then starts again). */
+const DELIVER_SECONDS = 20;
+/** notifyDeliver runs (busy or idle) before the history starts over. */
+const DELIVER_RUNS_PER_RUN = 500;
+
+export async function notificationEndpoint(input: NotifyEndpointInput): Promise<void> {
+  // Runs started before the batch delivery replay the per-attempt loop (their histories hold notifyClaim and
+  // notifyAttempt); they move to the batch loop at their next continue-as-new. Deprecate once none is open.
+  if (!patched('notify-batch-delivery')) return perAttemptLoop(input);
+  let wakes = 0;
+  const status: NotifyEndpointStatus = {
+    endpointId: input.endpointId, state: 'active', delivering: false, inFlight: null, queued: null, concurrency: 1, nextDueAt: null,
+    totals: input.totals ?? { attempts: 0, delivered: 0, retrying: 0, failed: 0, activityFailures: 0 },
+  };
+  setHandler(notifyWakeSignal, () => void wakes++);
+  setHandler(notifyEndpointStatusQuery, () => ({ ...status, totals: { ...status.totals } }));
+
+  for (let run = 0; ; run++) {
+    if (run >= DELIVER_RUNS_PER_RUN || workflowInfo().continueAsNewSuggested) {
+      await continueAsNew<typeof notificationEndpoint>({ ...input, totals: status.totals });
+    }
+    const seenWakes = wakes;
+    status.delivering = true;
+    const r = await notifyDeliver({ endpointId: input.endpointId, maxSeconds: DELIVER_SECONDS });
+    status.delivering = false;
+    status.state = r.state;
+    status.concurrency = r.concurrency;
+    status.nextDueAt = r.nextDueAt;
+    status.totals.attempts += r.attempts;
+    status.totals.delivered += r.delivered;
+    status.totals.retrying += r.retrying;
+    status.totals.failed += r.failed;
+    // Disabled (410, or by hand) or deleted: nothing more to deliver; enabling it starts the workflow again.
+    if (r.state !== 'active') return;
+    if (r.more) continue;
+    // Nothing due: sleep until a wake (also one that came while notifyDeliver ran), the next due delivery,
+    // or the sweep.
+    const sweepMs = input.sweepSeconds * 1000;
+    const due = r.nextDueAt === null ? null : Date.parse(r.nextDueAt);
+    const timeout = due === null ? sweepMs : Math.min(sweepMs, Math.max(due - Date.now(), 20));
+    await condition(() => wakes > seenWakes, timeout);
+  }
+}
+
+// --- the per-attempt loop (runs started before notify-batch-delivery) ---------------------------------------
+// It claims the endpoint's due deliveries and runs ONE activity per delivery attempt, at most the endpoint's
+// max_concurrency at once. Regular activities, not local ones: what the loop does next depends on which
+// attempts have finished, and only activity completions in history replay exactly as they happened.
+
 /** Attempts (or idle rounds) before the history starts over. */
 const ATTEMPTS_PER_RUN = 2000;
 const ROUNDS_PER_RUN = 500;
 
-export async function notificationEndpoint(input: NotifyEndpointInput): Promise<void> {
+async function perAttemptLoop(input: NotifyEndpointInput): Promise<void> {
   let wakes = 0;
   let finished = 0;
   const inFlight = new Set<number>();
   const queue: number[] = [];
   const status: NotifyEndpointStatus = {
-    endpointId: input.endpointId, state: 'active', inFlight: 0, queued: 0, concurrency: 1, nextDueAt: null,
+    endpointId: input.endpointId, state: 'active', delivering: false, inFlight: 0, queued: 0, concurrency: 1, nextDueAt: null,
     totals: input.totals ?? { attempts: 0, delivered: 0, retrying: 0, failed: 0, activityFailures: 0 },
   };
   setHandler(notifyWakeSignal, () => void wakes++);
-  setHandler(notifyEndpointStatusQuery, () => ({ ...status, inFlight: inFlight.size, queued: queue.length }));
+  setHandler(notifyEndpointStatusQuery, () => ({ ...status, delivering: inFlight.size > 0, inFlight: inFlight.size, queued: queue.length }));
 
   let nextDue: number | null = null;
   const sooner = (iso: string | null) => {

@@ -5,20 +5,26 @@ import type { Agent } from 'undici';
 import type { Config } from '../../config/config.js';
 import type { Db } from '../../db/connection.js';
 import type { DeliveryStatus } from '../../db/database.js';
+import pLimit from 'p-limit';
 import {
-  beginAttempt, claimDueDeliveries, fanOutEvents, finishAttempt, type AttemptContext, type AttemptOutcome, type Claim,
+  beginAttempt, beginAttempts, claimDueDeliveries, deliveryEndpoint, deliveryStatusAfter, fanOutEvents, finishAttempt, finishAttempts, nextDueAt,
+  type AttemptContext, type AttemptOutcome, type Claim,
 } from '../../db/queries/notifications.js';
 import { nextAttemptDelaySeconds, parseRetryAfter, webhookVerdict, type EventEnvelope } from '../../domain/notification-events.js';
 import { dashboardPath, renderMail } from '../../domain/notification-render.js';
+import { deliveriesToClaim, EMPTY_CLAIM_PAUSE_MS } from '../../domain/notification-batch.js';
 import { createMailer, sendMail, smtpReply } from './email.js';
 import { createWebhookAgent, sendWebhook } from './webhook.js';
 
-// Delivery of outbox events (workflows/notify.ts drives these): fan-out into deliveries, claiming the due
-// ones of an endpoint, and ONE attempt of one delivery per activity. An attempt is recorded before it sends
-// (a `sending` row) and after (its outcome and the next attempt), so a worker killed in between leaves a
-// visible `lost` attempt and Temporal's retry of the activity sends again with the same webhook-id: the
-// receiver may see an event twice, never two ids for one event and never none. Only ids enter workflow
-// history: payloads, secrets and SMTP credentials stay in PostgreSQL and in this process.
+// Delivery of outbox events (workflows/notify.ts drives these): fan-out into deliveries and, per endpoint,
+// ONE long activity (notifyDeliver) that claims the due deliveries in bulk and sends them, at most the
+// endpoint's max_concurrency at once, recording the outcomes in bulk. Every attempt is recorded before it
+// sends (a `sending` row) and after (its outcome and the next attempt), so a worker killed in between leaves
+// attempts `sending`: Temporal's retry of the activity (heartbeat timeout) claims those deliveries again,
+// marks the old attempts `lost` and sends with the same webhook-id: the receiver may see an event twice, never
+// two ids for one event and never none. Only ids and counts enter workflow history: payloads, secrets and SMTP
+// credentials stay in PostgreSQL and in this process. (notifyClaim and notifyAttempt, one activity per
+// attempt, serve the delivery workflows started before notifyDeliver existed: workflows/notify.ts.)
 
 export interface NotifyClients {
   mailer: Transporter | null;
@@ -41,6 +47,37 @@ export interface AttemptResult {
 
 const WORKER = `${hostname()}:${process.pid}`;
 
+/** What one notifyDeliver run did (counts of attempts by the delivery status they led to). */
+export interface DeliverResult {
+  state: 'active' | 'disabled' | 'gone';
+  concurrency: number;
+  attempts: number;
+  delivered: number;
+  retrying: number;
+  failed: number;
+  /** The most attempts this run had sending at once (≤ concurrency). */
+  maxInFlight: number;
+  /** The endpoint's next waiting delivery (ISO), or null. */
+  nextDueAt: string | null;
+  /** Stopped by its time budget with deliveries still due: run again at once. */
+  more: boolean;
+}
+
+/** Outcomes recorded per statement at most, and how long an outcome waits for others to share its statement. */
+const RECORD_BATCH = 64;
+const RECORD_WAIT_MS = 20;
+/** Outbox fan-outs inside one run: at most this often (each is a transaction of its own). */
+const FAN_OUT_EVERY_MS = 200;
+const HEARTBEAT_MS = 2_000;
+
+function currentContext(): Context | undefined {
+  try {
+    return Context.current();
+  } catch {
+    return undefined; // called outside an activity (tests' direct calls)
+  }
+}
+
 /** The envelope an endpoint receives: `{type, timestamp, data}` with the links added. */
 export function envelopeOf(config: Readonly<Config>, ev: AttemptContext['event']): EventEnvelope {
   const data = ev.payload as EventEnvelope['data'];
@@ -55,12 +92,8 @@ export function envelopeOf(config: Readonly<Config>, ev: AttemptContext['event']
 }
 
 function heartbeatWhile<T>(p: Promise<T>): Promise<T> {
-  let ctx: Context | undefined;
-  try {
-    ctx = Context.current();
-  } catch {
-    return p; // called outside an activity (the bench's direct calls)
-  }
+  const ctx = currentContext();
+  if (!ctx) return p;
   const timer = setInterval(() => ctx.heartbeat(), 2_000);
   return p.finally(() => clearInterval(timer));
 }
@@ -143,6 +176,146 @@ export function createNotifyActivities(deps: { config: Readonly<Config>; db: Db;
     async notifyClaim(input: { endpointId: number; exclude: number[]; limit: number }): Promise<Claim> {
       await fanOutEvents(db, 1000);
       return claimDueDeliveries(db, input.endpointId, input.exclude, input.limit);
+    },
+
+    /**
+     * Delivers an endpoint's due deliveries for up to `maxSeconds` (then returns `more` when some are still
+     * due): claims as many as there are free slots of max_concurrency (beginAttempts: `sending` rows first),
+     * sends them (p-limit at the endpoint's bound), and records the outcomes RECORD_BATCH at a time
+     * (finishAttempts); new events in the outbox are fanned out as it goes. A 410 is recorded at once with the
+     * endpoint's disabling and ends the run. Heartbeats every 2 s; cancelled, it stops claiming and records
+     * what it sent. Throws only when PostgreSQL does (Temporal retries it; unrecorded attempts become `lost`).
+     */
+    async notifyDeliver(input: { endpointId: number; maxSeconds: number }): Promise<DeliverResult> {
+      const actx = currentContext();
+      const until = Date.now() + input.maxSeconds * 1000;
+      const r: DeliverResult = { state: 'active', concurrency: 1, attempts: 0, delivered: 0, retrying: 0, failed: 0, maxInFlight: 0, nextDueAt: null, more: false };
+      const limit = pLimit(1);
+      /** Claimed by this run and not yet recorded (excluded from the next claims). */
+      const unrecorded = new Set<number>();
+      let sending = 0;
+      let toRecord: { attemptId: number; deliveryId: number; outcome: AttemptOutcome }[] = [];
+      let recording: Promise<void> = Promise.resolve();
+      let recordTimer: NodeJS.Timeout | undefined;
+      let failure: unknown;
+      let disabled = false;
+      let lastFanOut = 0;
+      // An attempt ending (or its record) pokes the loop; a poke before the loop waits is not lost (`poked`).
+      let poked = false;
+      let wake: (() => void) | undefined;
+      const poke = () => {
+        poked = true;
+        wake?.();
+        wake = undefined;
+      };
+      let emptyClaimAt = -Infinity;
+      const count = (status: DeliveryStatus) => {
+        if (status === 'delivered') r.delivered++;
+        else if (status === 'retrying') r.retrying++;
+        else if (status === 'failed') r.failed++;
+      };
+      const record = () => {
+        if (recordTimer) clearTimeout(recordTimer);
+        recordTimer = undefined;
+        const batch = toRecord;
+        toRecord = [];
+        if (!batch.length) return recording;
+        recording = recording
+          .then(() => finishAttempts(db, batch))
+          .then(
+            () => batch.forEach((b) => count(deliveryStatusAfter(b.outcome))),
+            (err: unknown) => void (failure ??= err),
+          )
+          .finally(() => {
+            batch.forEach((b) => unrecorded.delete(b.deliveryId));
+            poke();
+          });
+        return recording;
+      };
+      const send = async (a: AttemptContext) => {
+        let outcome: AttemptOutcome;
+        try {
+          outcome = a.endpoint.kind === 'webhook' ? await webhookAttempt(a) : await emailAttempt(a);
+        } catch (err) {
+          // rendering or signing threw (a bug): recorded as a failed attempt, retried on the schedule
+          outcome = { status: 'failed', statusCode: null, response: null, error: (err as Error).message, durationMs: 0, nextAttemptAt: retryAt(a, null), disableEndpoint: null };
+        }
+        if (outcome.disableEndpoint) {
+          disabled = true;
+          try {
+            count(await finishAttempt(db, a, outcome));
+          } catch (err) {
+            failure ??= err;
+          }
+          unrecorded.delete(a.deliveryId);
+        } else {
+          toRecord.push({ attemptId: a.attemptId, deliveryId: a.deliveryId, outcome });
+          if (toRecord.length >= RECORD_BATCH) void record();
+          else recordTimer ??= setTimeout(() => void record(), RECORD_WAIT_MS);
+        }
+        sending--; // after its outcome is queued or recorded: the loop ends only with every outcome in hand
+        poke();
+      };
+      const beat = actx ? setInterval(() => actx.heartbeat(), HEARTBEAT_MS) : undefined;
+      try {
+        for (;;) {
+          const stopping = failure !== undefined || disabled || r.state !== 'active' || Date.now() >= until || !!actx?.cancellationSignal.aborted;
+          if (stopping && sending === 0) break;
+          // Claim when a quarter of the slots (or all) are free: fewer, larger statements than one per attempt.
+          poked = false;
+          if (!stopping && deliveriesToClaim({ concurrency: r.concurrency, sending, msSinceEmptyClaim: Date.now() - emptyClaimAt }) > 0) {
+            let claimed: AttemptContext[];
+            try {
+              if (Date.now() - lastFanOut >= FAN_OUT_EVERY_MS) {
+                await fanOutEvents(db, 1000);
+                lastFanOut = Date.now();
+              }
+              const ep = await deliveryEndpoint(db, input.endpointId);
+              r.state = ep.state;
+              r.concurrency = ep.concurrency;
+              if (ep.state !== 'active' || !ep.endpoint) continue;
+              limit.concurrency = ep.concurrency;
+              // the bound just read (it may have changed): every free slot, or none
+              claimed = await beginAttempts(db, ep.endpoint, WORKER, [...unrecorded], Math.max(0, ep.concurrency - sending));
+            } catch (err) {
+              // PostgreSQL failing: stop claiming, let the sends in flight end and try to record them, then throw
+              // (a retry started now would take this run's unrecorded deliveries again, beside their sends)
+              failure ??= err;
+              continue;
+            }
+            for (const a of claimed) {
+              unrecorded.add(a.deliveryId);
+              sending++;
+              r.attempts++;
+              void limit(send, a);
+            }
+            r.maxInFlight = Math.max(r.maxInFlight, sending);
+            if (claimed.length) continue;
+            if (sending === 0) break; // nothing due
+            emptyClaimAt = Date.now();
+          }
+          if (poked) continue;
+          // wait for an attempt to end (at most a moment: the time budget, a cancellation, a pause ending)
+          await new Promise<void>((resolve) => {
+            const t = setTimeout(resolve, stopping ? 1_000 : EMPTY_CLAIM_PAUSE_MS);
+            wake = () => {
+              clearTimeout(t);
+              resolve();
+            };
+          });
+        }
+        await record();
+        if (failure !== undefined) throw failure;
+      } finally {
+        if (beat) clearInterval(beat);
+        if (recordTimer) clearTimeout(recordTimer);
+      }
+      if (disabled) r.state = 'disabled';
+      if (r.state === 'active') {
+        r.nextDueAt = await nextDueAt(db, input.endpointId);
+        r.more = r.nextDueAt !== null && Date.parse(r.nextDueAt) <= Date.now();
+      }
+      return r;
     },
 
     /** One attempt of one delivery: recorded before and after the send (see above). */

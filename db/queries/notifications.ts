@@ -5,6 +5,7 @@ import type { AttemptStatus, Database, DeliveryStatus } from '../database.js';
 import { json } from '../json.js';
 import { EVENT_DATA, type EventData, type EventType } from '../../domain/notification-events.js';
 import { eventSubject } from '../../domain/notification-render.js';
+import { chunk } from '../../domain/chunks.js';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -69,12 +70,11 @@ export async function recordEvent<T extends EventType>(trx: Executor, type: T, i
       only_endpoint_id: opts.onlyEndpointId ?? null,
     })
     .onConflict((oc) => oc.column('dedupe_key').doNothing())
-    .returning('event_id')
+    // The doorbell in the same statement (one round trip per event, not two): evaluated only for a row
+    // written, and delivered to listeners only when (and if) the transaction commits.
+    .returning(['event_id', sql<string>`pg_notify(${NOTIFY_CHANNEL}, '*')`.as('notified')])
     .executeTakeFirst();
-  if (!row) return null;
-  // Delivered to listeners only when (and if) the transaction commits.
-  await sql`select pg_notify(${NOTIFY_CHANNEL}, '*')`.execute(trx);
-  return row.event_id;
+  return row ? row.event_id : null;
 }
 
 // --- fan-out and claiming (the delivery workflow's activities) --------------------------------------------
@@ -216,6 +216,138 @@ export async function beginAttempt(db: Kysely<Database>, deliveryId: number, wor
   };
 }
 
+// --- attempts in bulk (the batch delivery activity) -------------------------------------------------------
+
+/** An endpoint as the delivery activity needs it: its state, bound and what a send needs (secrets stay here). */
+export interface DeliveryEndpoint {
+  state: 'active' | 'disabled' | 'gone';
+  concurrency: number;
+  endpoint: AttemptContext['endpoint'] | null;
+}
+
+/** The endpoint's state, max_concurrency and send details (the active secrets: two during a rotation). */
+export async function deliveryEndpoint(db: Executor, endpointId: number): Promise<DeliveryEndpoint> {
+  const e = await db
+    .selectFrom('notification_endpoints')
+    .select(['id', 'name', 'kind', 'url', 'recipients', 'enabled', 'deleted_at', 'max_concurrency', 'secret', 'previous_secret', 'previous_secret_expires_at'])
+    .where('id', '=', endpointId)
+    .executeTakeFirst();
+  if (!e || e.deleted_at) return { state: 'gone', concurrency: 1, endpoint: null };
+  if (!e.enabled) return { state: 'disabled', concurrency: e.max_concurrency, endpoint: null };
+  const secrets = [e.secret, e.previous_secret && e.previous_secret_expires_at && e.previous_secret_expires_at > new Date() ? e.previous_secret : null].filter(
+    (x): x is string => !!x,
+  );
+  return {
+    state: 'active',
+    concurrency: e.max_concurrency,
+    endpoint: { id: e.id, name: e.name, kind: e.kind as 'webhook' | 'email', url: e.url, recipients: e.recipients, secrets },
+  };
+}
+
+const LOST_ERROR =
+  'the worker stopped after starting this attempt and before recording its outcome; the receiver may have it (the retry carries the same webhook-id)';
+
+/**
+ * Starts the next attempt of up to `limit` of the endpoint's due deliveries (oldest due first, not those in
+ * `exclude`: the caller's own unrecorded ones), in ONE statement: the deliveries are locked (SKIP LOCKED: a
+ * second claimer never takes the same ones), an attempt a lost worker left `sending` becomes `lost`, and a
+ * `sending` attempt row N+1 is written for each before anything is sent. Returns what each send needs.
+ */
+export async function beginAttempts(
+  db: Kysely<Database>, ep: NonNullable<DeliveryEndpoint['endpoint']>, worker: string, exclude: readonly number[], limit: number,
+): Promise<AttemptContext[]> {
+  if (limit < 1) return [];
+  const { rows } = await sql<{
+    delivery_id: number; attempt_id: number; attempt: number; schedule_step: number;
+    nid: number; event_id: string; event_type: string; payload: Record<string, unknown>; event_created_at: Date; workflow_id: string | null; queue_id: number | null;
+  }>`
+    with d as (
+      select id, attempts, schedule_step, next_attempt_at, notification_id from notification_deliveries
+      where endpoint_id = ${ep.id} and status in ('pending', 'retrying') and next_attempt_at <= now() and id <> all(${[...exclude]}::integer[])
+      order by next_attempt_at, id limit ${limit} for update skip locked
+    ), lost as (
+      update notification_attempts a set status = 'lost', finished_at = now(), error = ${LOST_ERROR}
+      from d where a.delivery_id = d.id and a.status = 'sending'
+      returning a.id
+    ), ins as (
+      insert into notification_attempts (delivery_id, attempt, worker)
+      select d.id, d.attempts + 1, ${worker} from d
+      returning id, delivery_id, attempt
+    ), upd as (
+      update notification_deliveries x set attempts = ins.attempt from ins where x.id = ins.delivery_id returning x.id
+    )
+    select d.id as delivery_id, ins.id as attempt_id, ins.attempt, d.schedule_step,
+           n.id as nid, n.event_id, n.event_type, n.payload, n.created_at as event_created_at, n.workflow_id, n.queue_id
+    from d join ins on ins.delivery_id = d.id join orchestrator_notifications n on n.id = d.notification_id
+    order by d.next_attempt_at, d.id`.execute(db);
+  return rows.map((r) => ({
+    deliveryId: r.delivery_id,
+    attemptId: r.attempt_id,
+    attempt: r.attempt,
+    scheduleStep: r.schedule_step,
+    event: { id: r.nid, eventId: r.event_id, type: r.event_type as EventType, payload: r.payload, createdAt: r.event_created_at, workflowId: r.workflow_id, queueId: r.queue_id },
+    endpoint: ep,
+  }));
+}
+
+/** The delivery status an attempt's outcome leads to. */
+export function deliveryStatusAfter(o: Pick<AttemptOutcome, 'status' | 'nextAttemptAt'>): DeliveryStatus {
+  return o.status === 'succeeded' ? 'delivered' : o.nextAttemptAt ? 'retrying' : 'failed';
+}
+
+/** Attempts recorded per statement (nine array parameters each, whatever the count: far below the limit). */
+const FINISH_CHUNK = 1000;
+
+/**
+ * Records the outcomes of many attempts (none with disableEndpoint: finishAttempt does those, in a
+ * transaction with the endpoint) in one statement per FINISH_CHUNK: each attempt's status, code, response,
+ * error, duration and next attempt, and its delivery's state with it. An attempt no longer `sending` (marked
+ * `lost` by another worker, which sent again) is left alone, and so is its delivery. Returns how many were
+ * recorded.
+ */
+export async function finishAttempts(db: Kysely<Database>, items: readonly { attemptId: number; deliveryId: number; outcome: AttemptOutcome }[]): Promise<number> {
+  let recorded = 0;
+  for (const part of chunk(items, FINISH_CHUNK)) {
+    const col = <T>(f: (o: AttemptOutcome) => T) => part.map((i) => f(i.outcome));
+    const { rows } = await sql<{ n: number }>`
+      with v as (
+        select * from unnest(
+          ${part.map((i) => i.attemptId)}::integer[], ${part.map((i) => i.deliveryId)}::integer[], ${col((o) => o.status)}::text[],
+          ${col((o) => o.statusCode)}::integer[], ${col((o) => o.response)}::text[], ${col((o) => o.error)}::text[],
+          ${col((o) => o.nextAttemptAt?.toISOString() ?? null)}::timestamptz[], ${col((o) => Math.round(o.durationMs))}::integer[],
+          ${col((o) => deliveryStatusAfter(o))}::text[]
+        ) as v(attempt_id, delivery_id, status, status_code, response, error, next_attempt_at, duration_ms, delivery_status)
+      ), a as (
+        update notification_attempts a set status = v.status, status_code = v.status_code, response = v.response, error = v.error,
+               next_attempt_at = v.next_attempt_at, finished_at = now(), duration_ms = v.duration_ms
+        from v where a.id = v.attempt_id and a.status = 'sending'
+        returning a.id
+      ), d as (
+        update notification_deliveries x set status = v.delivery_status,
+               schedule_step = x.schedule_step + case when v.status = 'succeeded' then 0 else 1 end,
+               next_attempt_at = case when v.delivery_status = 'retrying' then v.next_attempt_at end,
+               last_status_code = v.status_code, last_response = v.response, last_error = v.error,
+               delivered_at = case when v.delivery_status = 'delivered' then now() end
+        from v join a on a.id = v.attempt_id where x.id = v.delivery_id
+        returning x.id
+      )
+      select count(*)::integer as n from d`.execute(db);
+    recorded += rows[0]?.n ?? 0;
+  }
+  return recorded;
+}
+
+/** When the endpoint's next waiting delivery is due (ISO), or null. */
+export async function nextDueAt(db: Executor, endpointId: number): Promise<string | null> {
+  const r = await db
+    .selectFrom('notification_deliveries')
+    .select(sql<string | null>`to_char(min(next_attempt_at) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`.as('at'))
+    .where('endpoint_id', '=', endpointId)
+    .where('status', 'in', ['pending', 'retrying'])
+    .executeTakeFirst();
+  return r?.at ?? null;
+}
+
 export interface AttemptOutcome {
   status: Exclude<AttemptStatus, 'sending' | 'lost'>;
   statusCode: number | null;
@@ -230,7 +362,7 @@ export interface AttemptOutcome {
 
 /** Records the outcome of an attempt and what follows (delivered, retry at, failed), in one transaction. */
 export async function finishAttempt(db: Kysely<Database>, ctx: Pick<AttemptContext, 'deliveryId' | 'attemptId' | 'endpoint'>, o: AttemptOutcome): Promise<DeliveryStatus> {
-  const status: DeliveryStatus = o.status === 'succeeded' ? 'delivered' : o.nextAttemptAt ? 'retrying' : 'failed';
+  const status = deliveryStatusAfter(o);
   const record = async (trx: Executor) => {
     // one statement: the attempt's outcome and the delivery's state move together
     await sql`

@@ -1,6 +1,7 @@
 import { FormatRegistry } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { Webhook } from 'standardwebhooks';
+import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Db } from '../../db/connection.js';
 import { InvalidEventError, recordEvent, syncEnvEmailEndpoints, type EventInput } from '../../db/queries/notifications.js';
@@ -369,6 +370,34 @@ describe('notifications: outbox, email and signed webhooks', () => {
     await syncEnvEmailEndpoints(db, []);
     expect(await db.selectFrom('notification_endpoints').select(['enabled', 'disabled_reason']).where('id', '=', id!).executeTakeFirstOrThrow())
       .toEqual({ enabled: false, disabled_reason: 'no longer in NOTIFY_EMAIL_RECIPIENTS' });
+  });
+
+  it('a burst to one endpoint: never more than its max_concurrency in flight, one attempt row each, a few notifyDeliver runs in its history instead of an activity per attempt', async () => {
+    lab.setHook('burst', { delayMs: 150 });
+    const ep = await createEndpoint({ name: 'burst', kind: 'webhook', url: lab.hookUrl('burst'), secret: SECRET_A, event_types: ['deployment.wave_completed'], max_concurrency: 3 });
+    const EVENTS = 24;
+    await db.transaction().execute(async (trx) => {
+      for (let i = 0; i < EVENTS; i++) await recordEvent(trx, 'deployment.wave_completed', { ...SAMPLES['deployment.wave_completed'], wave: i });
+    });
+    const rows = await until('the burst delivered', async () => {
+      const r = await deliveriesOf(ep.endpoint.id);
+      return r.length === EVENTS && r.every((d) => d.status === 'delivered') && r;
+    }, 60_000);
+    const load = lab.load().burst!;
+    expect(load.received).toBe(EVENTS);
+    expect(load.maxInFlight).toBe(3); // the bound, and used: all were due at once, each answer takes 150 ms
+    const attempts = await db.selectFrom('notification_attempts').select(['delivery_id', 'attempt', 'status', 'status_code', 'finished_at', 'duration_ms'])
+      .where('delivery_id', 'in', rows.map((r) => r.id)).execute();
+    expect(attempts).toHaveLength(EVENTS);
+    expect(attempts.every((a) => a.attempt === 1 && a.status === 'succeeded' && a.status_code === 200 && a.finished_at !== null && a.duration_ms! >= 150)).toBe(true);
+    expect(new Set(lab.webhooks.filter((w) => w.hook === 'burst').map((w) => w.headers['webhook-id']))).toEqual(new Set(rows.map((r) => r.event_id)));
+    const history = await tw.client.workflow.getHandle(`notify-endpoint-${ep.endpoint.id}`).fetchHistory();
+    const scheduled = (history.events ?? []).flatMap((e) => (e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes.activityType?.name] : []));
+    expect(new Set(scheduled)).toEqual(new Set(['notifyDeliver']));
+    expect(scheduled.length).toBeLessThanOrEqual(6); // one run per wake (creation, the commit, the fan-out), never one per attempt
+    // and the history replays against the bundle (the batch loop is deterministic; the old per-attempt loop's
+    // local activities were not)
+    await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, history, `notify-endpoint-${ep.endpoint.id}`);
   });
 
   it('a worker SIGKILLed between the send and its record: the event is delivered (maybe twice), with one id, never lost', async () => {

@@ -12,9 +12,10 @@ import { startTs, type Child } from '../support/processes.js';
 
 // bench/backlog: the seed-scale lab's backlog drained twice by the real dispatcher (worker, Temporal,
 // PostgreSQL, the lab's UYUNI/salt-api/exporters) — one erratum per run (bundle.max_size = 1), then in
-// bundles (bundle.max_size = 32, sized by risk) with kernel errata tested alone (bundle.kernel_alone = 1, the
-// default), then in bundles where a kernel erratum may share a bundle (bundle.kernel_alone = 0) — on 2 test
-// systems per OS with the lab's waits shortened.
+// bundles (bundle.max_size = 16, sized by risk) under the default composition rules (kernel errata and errata
+// scoring below 40 tested alone), then in bundles where every erratum may share one (bundle.kernel_alone = 0:
+// one kernel erratum per bundle at most; bundle.alone_below_score = 0) — on 2 test systems per OS with the
+// lab's waits shortened.
 //   npx tsx bench/backlog/run.ts [N per OS, default: every relevant erratum] [--fault-rate=P]
 //   npx tsx bench/backlog/run.ts --small    (6 errata per OS; .ci/run)
 // --fault-rate=P keeps every clean erratum of the backlog and only as many faulty ones as make P (e.g. 0.01);
@@ -28,7 +29,7 @@ const FAULT_RATE = Number(process.argv.find((a) => a.startsWith('--fault-rate=')
 const BUNDLE = '/tmp/spm-bench-workflow-bundle.js';
 const FAULTY = new Set(['fail_apply', 'cpu_spike', 'memory_leak', 'stop_service']);
 
-type Mode = 'one by one' | 'bundles' | 'bundles, kernels shared';
+type Mode = 'one by one' | 'bundles' | 'bundles, all shareable';
 interface Outcome {
   mode: Mode; items: number; faulty: number; runs: number; wallS: number; found: number; missed: string[]; blamed: string[]; inconclusive: number; other: Record<string, number>;
   /** Runs of one erratum outside any bundle, bundles started, their mean size, bisection runs by kind. */
@@ -83,8 +84,8 @@ async function drain(mode: Mode, temporalAddress: string): Promise<Outcome> {
       'test.settle_seconds': 2,
       // the lab's memory leak climbs 10 pp at once, then 1 pp/s: visible within the shortened settle
       'test.memory_delta_threshold': 8,
-      'bundle.max_size': mode === 'one by one' ? 1 : 32,
-      'bundle.kernel_alone': mode === 'bundles, kernels shared' ? 0 : 1,
+      'bundle.max_size': mode === 'one by one' ? 1 : 16,
+      ...(mode === 'bundles, all shareable' ? { 'bundle.kernel_alone': 0, 'bundle.alone_below_score': 0 } : {}),
     };
     for (const [key, value] of Object.entries(settings)) await pool.query('UPDATE orchestrator_config SET value = $2::jsonb WHERE key = $1', [key, JSON.stringify(value)]);
     worker = startTs('worker.ts', { ...env, TEST_AUTO_DISPATCH: 'true' });
@@ -161,7 +162,7 @@ async function main(): Promise<void> {
     const temporalAddress = process.env.TEMPORAL_ADDRESS ?? (server = await startDevServer()).address;
     const build = startTs('temporal/build-workflow-bundle.ts', {}, [BUNDLE]);
     await new Promise((r) => build.process.once('exit', r));
-    const results = [await drain('one by one', temporalAddress), await drain('bundles', temporalAddress), await drain('bundles, kernels shared', temporalAddress)];
+    const results = [await drain('one by one', temporalAddress), await drain('bundles', temporalAddress), await drain('bundles, all shareable', temporalAddress)];
     const lines = [`bench/backlog: 2 test systems per OS, the lab's waits shortened${Number.isFinite(FAULT_RATE) ? `, fault rate ${(FAULT_RATE * 100).toFixed(1)} %` : ''}`];
     for (const r of results) {
       lines.push(

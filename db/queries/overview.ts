@@ -71,32 +71,22 @@ export async function overview(db: Executor) {
 }
 
 /**
- * v_daily_stats' figures for the last 30 days (a test counts on the day it completed), computed with one
- * grouped scan per table instead of the view's per-day subqueries, and with the view's "failed" split into
- * failed (left as it was) and rolled back (the patch was undone), which is what the overview's chart shows.
+ * The overview's chart: one row per UTC day of the last 30 (oldest first; days with nothing are zeros), read
+ * from daily_stats, which triggers keep equal to the rows (migration 2026_12_07_1401): tests started (on
+ * started_at's day), passed / failed / rolled back (on completed_at's day: v_daily_stats' "failed" split into
+ * failed, left as it was, and rolled back, the patch undone), decisions approve / reject (decided_at's day),
+ * production systems patched (applied rollout rows, completed_at's day) and rollbacks started. 30 rows read,
+ * whatever the history's size.
  */
 export async function dailyStats(db: Executor) {
   const { rows } = await sql<{ day: string; tests_started: number; tests_passed: number; tests_failed: number; tests_rolled_back: number; approved: number; rejected: number; systems_patched: number; rollbacks: number }>`
-    with days as (select d::date as day from generate_series(current_date - 29, current_date, interval '1 day') d),
-    started as (select started_at::date as day, count(*) as n from patch_tests where started_at >= current_date - 29 group by 1),
-    done as (select completed_at::date as day, count(*) filter (where status = 'passed') as passed,
-                    count(*) filter (where status = 'failed') as failed,
-                    count(*) filter (where status = 'rolled_back') as rolled_back
-             from patch_tests where completed_at >= current_date - 29 group by 1),
-    decided as (select decided_at::date as day, count(*) filter (where decision = 'approve') as approved,
-                       count(*) filter (where decision = 'reject') as rejected
-                from patch_approvals where decided_at >= current_date - 29 group by 1),
-    patched as (select completed_at::date as day, count(*) as n from patch_deployments
-                where status = 'applied' and completed_at >= current_date - 29 group by 1),
-    rolled as (select started_at::date as day, count(*) as n from patch_rollbacks where started_at >= current_date - 29 group by 1)
+    with days as (select d::date as day from generate_series((now() at time zone 'UTC')::date - 29, (now() at time zone 'UTC')::date, interval '1 day') d)
     select to_char(days.day, 'YYYY-MM-DD') as day,
-           coalesce(started.n, 0)::integer as tests_started, coalesce(done.passed, 0)::integer as tests_passed,
-           coalesce(done.failed, 0)::integer as tests_failed,
-           coalesce(done.rolled_back, 0)::integer as tests_rolled_back, coalesce(decided.approved, 0)::integer as approved,
-           coalesce(decided.rejected, 0)::integer as rejected, coalesce(patched.n, 0)::integer as systems_patched,
-           coalesce(rolled.n, 0)::integer as rollbacks
-    from days left join started using (day) left join done using (day) left join decided using (day)
-              left join patched using (day) left join rolled using (day)
+           coalesce(s.tests_started, 0) as tests_started, coalesce(s.tests_passed, 0) as tests_passed,
+           coalesce(s.tests_failed, 0) as tests_failed, coalesce(s.tests_rolled_back, 0) as tests_rolled_back,
+           coalesce(s.approved, 0) as approved, coalesce(s.rejected, 0) as rejected,
+           coalesce(s.systems_patched, 0) as systems_patched, coalesce(s.rollbacks, 0) as rollbacks
+    from days left join daily_stats s using (day)
     order by days.day`.execute(db);
   return rows;
 }

@@ -28,7 +28,7 @@ const SEVERITY_RANK = sql<number>`severity_rank(severity)`;
  * "more than" (`total_capped`) instead of counting a 100,000-row cache on every poll. The number is never a
  * wrong exact count: it is exact when `total_capped` is false and a lower bound when true.
  */
-export const ERRATA_COUNT_AHEAD = 10_000;
+export const ERRATA_COUNT_AHEAD = 5_000;
 
 function filtered(db: Executor, f: ErrataFilter) {
   let q = db.selectFrom('errata_cache as e');

@@ -12,12 +12,13 @@ const ISO = (col: string) => sql.raw(`to_char(${col} at time zone 'UTC', 'YYYY-M
 export const OVERVIEW_LIST_LIMIT = 20;
 
 /**
- * What an SRE reads first in the morning, in one round of parallel queries: the last sync, the queue by
+ * What an SRE reads first in the morning, in one round of parallel queries (each reads a bounded number of rows:
+ * counts from queue_counts and daily_stats, lists of at most OVERVIEW_LIST_LIMIT): the last sync, the queue by
  * status/OS/severity, what waits for a decision (and since when), what runs now, what is quarantined, and the
- * last 30 days (v_daily_stats).
+ * last 30 days (daily_stats).
  */
 export async function overview(db: Executor) {
-  const [syncs, queue, approvals, running, rollouts, systems, quarantined, daily] = await Promise.all([
+  const [syncs, queue, oldest, running, rollouts, systems, quarantined, daily] = await Promise.all([
     db
       .selectFrom('sync_runs')
       .select(['id', 'status', 'trigger', 'duration_ms', 'groups_count', 'systems_count', 'errata_count', 'errata_inserted', 'errata_updated', 'cves_fetched', 'errors', 'error'])
@@ -27,14 +28,8 @@ export async function overview(db: Executor) {
       .limit(2)
       .execute(),
     queueStats(db),
-    db
-      .selectFrom('patch_test_queue')
-      .where('status', 'in', ['pending_approval', 'snoozed'])
-      .select([
-        sql<number>`count(*) filter (where status = 'pending_approval')::integer`.as('pending'),
-        sql<number>`count(*) filter (where status = 'snoozed')::integer`.as('snoozed'),
-      ])
-      .executeTakeFirstOrThrow(),
+    // the waiting counts are queue_counts' (queueStats' by_status, the per-status counts a trigger keeps)
+    oldestPending(db),
     listTests(db, { status: ['running'] }, { limit: OVERVIEW_LIST_LIMIT, offset: 0 }),
     listRollouts(db, { status: ['promoting'] }, { limit: OVERVIEW_LIST_LIMIT, offset: 0 }),
     db
@@ -55,13 +50,12 @@ export async function overview(db: Executor) {
       .execute(),
     dailyStats(db),
   ]);
-  const oldest = await oldestPending(db);
   const [last, previous] = syncs;
   return {
     last_sync: last ?? null,
     previous_sync: previous ?? null,
     queue,
-    approvals: { ...approvals, oldest_queue_id: oldest?.queue_id ?? null, oldest_hours_pending: oldest?.hours_pending ?? null },
+    approvals: { pending: queue.by_status.pending_approval ?? 0, snoozed: queue.by_status.snoozed ?? 0, oldest_queue_id: oldest?.queue_id ?? null, oldest_hours_pending: oldest?.hours_pending ?? null },
     running_tests: { total: running.total, items: running.items },
     running_rollouts: { total: rollouts.total, items: rollouts.items },
     test_systems: { ...systems, quarantined_systems: quarantined },

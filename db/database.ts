@@ -574,6 +574,19 @@ export interface DailyStatsView {
   sync_runs: number;
 }
 
+/** The overview's chart per UTC day, kept by triggers (migration 2026_12_07_1401_dashboard_speed). */
+export interface DailyStatsTable {
+  day: string;
+  tests_started: Generated<number>;
+  tests_passed: Generated<number>;
+  tests_failed: Generated<number>;
+  tests_rolled_back: Generated<number>;
+  approved: Generated<number>;
+  rejected: Generated<number>;
+  systems_patched: Generated<number>;
+  rollbacks: Generated<number>;
+}
+
 export interface SyncStagingErrataTable {
   sync_run_id: number;
   chunk: number;
@@ -609,6 +622,7 @@ export interface Database {
   errata_cache: ErrataCacheTable;
   patch_test_queue: PatchTestQueueTable;
   queue_counts: QueueCountsTable;
+  daily_stats: DailyStatsTable;
   queue_status_transitions: QueueStatusTransitionsTable;
   patch_risk_profile: PatchRiskProfileTable;
   patch_tests: PatchTestsTable;

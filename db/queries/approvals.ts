@@ -17,11 +17,14 @@ export interface HistoryFilter {
 
 /** Decisions newest first (who, when, why, from where), with the advisory they were about; the total. */
 export async function approvalHistory(db: Executor, f: HistoryFilter, page: { limit: number; offset: number }) {
-  let base = db.selectFrom('patch_approvals as a').innerJoin('patch_test_queue as q', 'q.id', 'a.queue_id');
-  if (f.decision?.length) base = base.where('a.decision', 'in', f.decision);
-  if (f.source?.length) base = base.where('a.source', 'in', f.source);
-  if (f.queueId !== undefined) base = base.where('a.queue_id', '=', f.queueId);
-  if (f.decidedBy) base = base.where('a.decided_by', '=', f.decidedBy);
+  // Every filter is about the decision row; the queue item only decorates the page. The count needs no join:
+  // queue_id is NOT NULL REFERENCES patch_test_queue ON DELETE CASCADE, so each decision has exactly one item.
+  let decisions = db.selectFrom('patch_approvals as a');
+  if (f.decision?.length) decisions = decisions.where('a.decision', 'in', f.decision);
+  if (f.source?.length) decisions = decisions.where('a.source', 'in', f.source);
+  if (f.queueId !== undefined) decisions = decisions.where('a.queue_id', '=', f.queueId);
+  if (f.decidedBy) decisions = decisions.where('a.decided_by', '=', f.decidedBy);
+  const base = decisions.innerJoin('patch_test_queue as q', 'q.id', 'a.queue_id');
   const [items, total] = await Promise.all([
     base
       .select(['a.id', 'a.queue_id', 'a.test_id', 'q.advisory_name', 'q.target_os', 'q.status as queue_status', 'a.decision', 'a.decided_by', 'a.reason', 'a.source', 'a.evidence'])
@@ -31,7 +34,7 @@ export async function approvalHistory(db: Executor, f: HistoryFilter, page: { li
       .limit(page.limit)
       .offset(page.offset)
       .execute(),
-    base.select(sql<number>`count(*)::integer`.as('n')).executeTakeFirstOrThrow(),
+    decisions.select(sql<number>`count(*)::integer`.as('n')).executeTakeFirstOrThrow(),
   ]);
   return { total: total.n, items };
 }

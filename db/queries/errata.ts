@@ -19,7 +19,16 @@ export interface ErrataFilter {
 
 export type ErrataSort = 'severity' | 'advisory_name' | 'update_date' | 'issue_date' | 'urgency';
 
-const SEVERITY_RANK = sql<number>`case severity when 'Critical' then 1 when 'High' then 2 when 'Medium' then 3 else 4 end`;
+// severity_rank() (migration 0003) is the expression errata_cache_relevant_severity_idx is built on: the default
+// sort of the Errata page reads its first page from that index instead of sorting the cache.
+const SEVERITY_RANK = sql<number>`severity_rank(severity)`;
+
+/**
+ * A list's total is counted up to this many rows past the page (a bounded count): beyond it the answer says
+ * "more than" (`total_capped`) instead of counting a 100,000-row cache on every poll. The number is never a
+ * wrong exact count: it is exact when `total_capped` is false and a lower bound when true.
+ */
+export const ERRATA_COUNT_AHEAD = 5_000;
 
 function filtered(db: Executor, f: ErrataFilter) {
   let q = db.selectFrom('errata_cache as e');
@@ -31,7 +40,8 @@ function filtered(db: Executor, f: ErrataFilter) {
     const like = `%${f.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     q = q.where((eb) => eb.or([eb('advisory_name', 'ilike', like), eb('synopsis', 'ilike', like)]));
   }
-  if (f.relevant !== undefined) q = q.where(sql<boolean>`(cardinality(test_system_ids) > 0) = ${f.relevant}`);
+  // written as the partial index's predicate, so the planner can use it
+  if (f.relevant !== undefined) q = q.where(f.relevant ? sql<boolean>`cardinality(test_system_ids) > 0` : sql<boolean>`cardinality(test_system_ids) = 0`);
   if (f.requiresReboot !== undefined) q = q.where('requires_reboot', '=', f.requiresReboot);
   const i = f.intel ?? {};
   if (i.kev !== undefined) q = q.where('e.kev', '=', i.kev);
@@ -41,8 +51,13 @@ function filtered(db: Executor, f: ErrataFilter) {
   return q;
 }
 
+/**
+ * One page of the cache for the filter, and its total: exact up to offset + ERRATA_COUNT_AHEAD matching rows;
+ * past that `total` is that bound and `total_capped` is true (more rows match).
+ */
 export async function listErrata(db: Executor, f: ErrataFilter, page: { limit: number; offset: number; sort: ErrataSort }) {
   const base = filtered(db, f);
+  const cap = page.offset + ERRATA_COUNT_AHEAD;
   let rows = base
     .select([
       'advisory_name', 'advisory_type', 'advisory_status', 'synopsis', 'severity', 'cves', 'target_os', 'requires_reboot',
@@ -60,9 +75,13 @@ export async function listErrata(db: Executor, f: ErrataFilter, page: { limit: n
         : rows.orderBy(page.sort, (ob) => ob.desc().nullsLast());
   const [items, total] = await Promise.all([
     rows.orderBy('advisory_name').limit(page.limit).offset(page.offset).execute(),
-    base.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow(),
+    db
+      .selectFrom(base.select(sql`1`.as('x')).limit(cap + 1).as('m'))
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .executeTakeFirstOrThrow(),
   ]);
-  return { total: Number(total.n), items };
+  const n = Number(total.n);
+  return { total: Math.min(n, cap), total_capped: n > cap, items };
 }
 
 /** issue 14: one erratum's CVSS / EPSS / KEV aggregate with its urgency, and each CVE's intel. */

@@ -13,14 +13,17 @@ export function ErrorNote({ error }) {
 
 export const Loading = ({ when: show }) => (show ? html`<p class="muted" aria-live="polite">Loading…</p>` : null);
 
-/** "showing 1–50 of 1,234" and previous / next. */
-export function Pager({ total, limit, offset, onChange, label: what = 'rows' }) {
+/**
+ * "showing 1–50 of 1,234" and previous / next. `capped`: the API stopped counting at `total` (a bounded count),
+ * so it reads "of more than 10,000" and Next stays enabled.
+ */
+export function Pager({ total, limit, offset, onChange, label: what = 'rows', capped = false }) {
   if (!total) return html`<p class="muted pager">No ${what}.</p>`;
   const last = Math.min(offset + limit, total);
   return html`<nav class="pager" aria-label=${`${what} pages`}>
     <button type="button" disabled=${offset === 0} onClick=${() => onChange(Math.max(0, offset - limit))}>Previous</button>
-    <span aria-live="polite">${offset + 1}–${last} of ${total.toLocaleString()} ${what}</span>
-    <button type="button" disabled=${last >= total} onClick=${() => onChange(offset + limit)}>Next</button>
+    <span aria-live="polite" data-testid="pager-range">${offset + 1}–${last} of ${capped ? 'more than ' : ''}${total.toLocaleString()} ${what}</span>
+    <button type="button" disabled=${last >= total && !capped} onClick=${() => onChange(offset + limit)}>Next</button>
   </nav>`;
 }
 

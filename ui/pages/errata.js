@@ -55,7 +55,7 @@ export function Errata({ me }) {
                 ${open === e.advisory_name ? 'Hide' : 'Details'}<span class="sr-only"> of ${e.advisory_name}</span></button></td></tr>
             ${open === e.advisory_name ? html`<tr><td colspan="9"><${ErratumDetail} name=${e.advisory_name} me=${me} /></td></tr>` : null}`)}
           </tbody></table>
-          <${Pager} total=${data.total} limit=${LIMIT} offset=${offset} onChange=${setOffset} label="advisories" />`
+          <${Pager} total=${data.total} capped=${data.total_capped} limit=${LIMIT} offset=${offset} onChange=${setOffset} label="advisories" />`
       : null}
   </section>`;
 }

@@ -1,5 +1,5 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { erratumIntelOf, errataStats, getErratum, listErrata } from '../../../db/queries/errata.js';
+import { ERRATA_COUNT_AHEAD, erratumIntelOf, errataStats, getErratum, listErrata } from '../../../db/queries/errata.js';
 import { CveIntel, ErratumIntel, IntelFilterQuery, intelFilterOf } from '../../schemas/intel.js';
 import { lastSucceededSyncRun } from '../../../db/queries/sync-runs.js';
 import { TARGET_OSES } from '../../../domain/os.js';
@@ -100,14 +100,20 @@ export const errataRoutes: FastifyPluginAsyncTypebox = async (app) => {
           { additionalProperties: false },
         ),
         response: {
-          200: Type.Object({ total: Type.Integer(), limit: Type.Integer(), offset: Type.Integer(), items: Type.Array(ErratumSummary) }),
+          200: Type.Object({
+            total: Type.Integer({ description: `advisories matching: exact when total_capped is false; counted at most ${ERRATA_COUNT_AHEAD.toLocaleString('en')} past offset, so when total_capped is true more than this many match` }),
+            total_capped: Type.Boolean({ description: 'true: the count stopped at its bound and `total` is a lower bound ("more than"), not the exact number' }),
+            limit: Type.Integer(),
+            offset: Type.Integer(),
+            items: Type.Array(ErratumSummary),
+          }),
           ...errorResponses(400, 401, 403),
         },
       },
     },
     async (request) => {
       const q = request.query;
-      const { total, items } = await listErrata(
+      const { total, total_capped, items } = await listErrata(
         app.db,
         {
           ...(q.severity ? { severity: q.severity } : {}),
@@ -121,7 +127,7 @@ export const errataRoutes: FastifyPluginAsyncTypebox = async (app) => {
         },
         { limit: q.limit, offset: q.offset, sort: q.sort ?? 'severity' },
       );
-      return { total, limit: q.limit, offset: q.offset, items: items.map((r) => ({ ...r, last_synced_at: iso(r.last_synced_at) })) };
+      return { total, total_capped, limit: q.limit, offset: q.offset, items: items.map((r) => ({ ...r, last_synced_at: iso(r.last_synced_at) })) };
     },
   );
 

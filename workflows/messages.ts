@@ -211,11 +211,18 @@ export const decideUpdate = defineUpdate<DecisionResult, [DecisionInput & { deci
 
 /** The rollout policy (orchestrator_config deploy.*), fixed when the deployment starts. */
 export interface DeploymentPlanPolicy {
+  /** Canary systems per production group (0: no canary wave). */
   canarySize: number;
   soakSeconds: number;
   waveSize: number;
   failureBudgetCount: number;
   failureBudgetPercent: number;
+  /** Systems per UYUNI action (deploy.batch_size); absent in requests recorded before batches: 100. */
+  batchSize?: number;
+  /** Percent of each production group in the canary; when > 0 it replaces canarySize (deploy.canary_fraction). */
+  canaryFraction?: number;
+  /** Judge each wave after its soak (deploy.verdict); absent: off. */
+  verdict?: boolean;
 }
 
 export interface DeploymentInput {

@@ -365,7 +365,7 @@ export interface PatchDeploymentsTable {
 export interface DeploymentPlansTable {
   queue_id: number;
   planned_at: Generated<Date>;
-  policy: Json<unknown>;
+  policy: Json<Record<string, unknown>>;
   targets: number;
   waves: number;
 }

@@ -34,14 +34,6 @@ export interface PlannedSystem {
   batch: number;
 }
 
-/** Evenly spaced picks from a sorted list (not the lowest ids: those are often the oldest hosts of a role). */
-function spread<T>(items: readonly T[], count: number): T[] {
-  const n = Math.min(count, items.length);
-  const out: T[] = [];
-  for (let i = 0; i < n; i++) out.push(items[Math.floor(((i + 0.5) * items.length) / n)] as T);
-  return out;
-}
-
 /**
  * Plans a rollout: canary (per group: `canaryFraction` % rounded up, else `canarySize`), then waves of
  * `waveSize` interleaving the groups in proportion to their size, each wave cut into batches of at most
@@ -65,7 +57,8 @@ export function planWaves(systems: readonly PlanSystem[], policy: WavePlanPolicy
     const count = fraction > 0 ? Math.max(1, Math.ceil((members.length * fraction) / 100)) : Math.max(0, Math.floor(policy.canarySize));
     // Never the whole group when it has more than one system: its unpatched peers are the comparison.
     const capped = members.length > 1 ? Math.min(count, members.length - 1) : count;
-    for (const s of spread(members, capped)) canary.add(s.id);
+    // The lowest ids of each group: stable across re-plans, and what operators expect ("the first hosts").
+    for (const s of members.slice(0, capped)) canary.add(s.id);
   }
   // The rest, interleaved: each system's position is its rank within its group scaled to [0, 1), so a group
   // of 100 and one of 10 both spread over every wave.

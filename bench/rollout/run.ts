@@ -1,5 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import pg from 'pg';
 import { startExportersOnFreePort } from '../../lab/exporter/index.js';
 import { Fleet } from '../../lab/fleet/index.js';
@@ -36,7 +36,8 @@ const BUNDLE = '/tmp/spm-bench-rollout-bundle.js';
 
 async function historyOf(client: Client, workflowId: string): Promise<{ events: number; bytes: number }> {
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
-  return { events: history.events?.length ?? 0, bytes: temporal.api.history.v1.History.encode(history).finish().length };
+  // Bytes of its proto3 JSON (payloads base64): an upper bound of the binary size Temporal limits.
+  return { events: history.events?.length ?? 0, bytes: Buffer.byteLength(historyToJSON(history)) };
 }
 
 async function main(): Promise<void> {
@@ -62,7 +63,7 @@ async function main(): Promise<void> {
     const env = {
       ...LAB_CREDENTIALS_ENV, DB_NAME: DB, TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_TASK_QUEUE: taskQueue, UYUNI_URL: uyuni.url,
       SALT_URL: salt.url, PROMETHEUS_URL: prometheus.url, NODE_EXPORTER_PORT: String(exporters.port),
-      UYUNI_SYNC_ON_START: 'false', WORKER_METRICS_PORT: '0', LOG_LEVEL: 'warn', DOTENV_PATH: '/nonexistent', WORKER_WORKFLOW_BUNDLE: BUNDLE,
+      UYUNI_SYNC_ON_START: 'false', WORKER_METRICS_PORT: '0', LOG_LEVEL: 'info', DOTENV_PATH: '/nonexistent', WORKER_WORKFLOW_BUNDLE: BUNDLE,
     };
     const migrate = startTs('db/migrate.ts', env);
     await new Promise((r) => migrate.process.once('exit', r));

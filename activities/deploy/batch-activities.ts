@@ -115,8 +115,11 @@ export function createBatchDeployActivities(deps: Pick<ActivityDeps, 'db' | 'uyu
       .filter((g) => !isTestGroup(g.name, config.uyuni.testGroupPrefix) && osFromGroup(g.name) === input.targetOs)
       .sort((a, b) => (a.name < b.name ? -1 : 1));
     const systems = new Map<number, { id: number; name: string; minion: string; group: string; errata: { errataIds: number[]; advisoryNames: string[]; requiresReboot: boolean } | null }>();
-    for (const g of groups) {
-      for (const s of await guarded(() => uyuni.listSystems(g.name))) {
+    // The groups' lists fetched 4 at a time, read in name order (a system in several groups counts in its first).
+    const lists: Awaited<ReturnType<typeof uyuni.listSystems>>[] = [];
+    for (const part of chunk(groups, 4)) lists.push(...(await guarded(() => Promise.all(part.map((g) => uyuni.listSystems(g.name))))));
+    for (const [i, g] of groups.entries()) {
+      for (const s of lists[i] ?? []) {
         if (!needs.has(s.id) || systems.has(s.id)) continue;
         const es = needs.get(s.id) ?? [];
         systems.set(s.id, {

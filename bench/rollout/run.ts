@@ -102,6 +102,9 @@ async function main(): Promise<void> {
     const calls = uyuni.stats.snapshot();
     const waves = (await db.query<{ n: number }>('SELECT count(DISTINCT wave)::int AS n FROM patch_deployments WHERE queue_id = $1', [queueId])).rows[0]!.n;
     const batches = (await db.query<{ n: number }>('SELECT count(DISTINCT (wave, batch))::int AS n FROM patch_deployments WHERE queue_id = $1', [queueId])).rows[0]!.n;
+    // Where the time went: planning (UYUNI's lists, the plan, the insert) until the first wave started, then the waves.
+    const span = (await db.query<{ first: Date; last: Date }>('SELECT min(started_at) AS first, max(completed_at) AS last FROM patch_deployments WHERE queue_id = $1', [queueId])).rows[0]!;
+    const wavesMs = span.last.getTime() - span.first.getTime();
     await db.end();
     const polls = uyuni.stats.count('schedule.listInProgressSystems');
     const histories = [{ id: workflowIds.deployment(queueId), ...(await historyOf(client, workflowIds.deployment(queueId))) }];
@@ -117,6 +120,7 @@ async function main(): Promise<void> {
         `bench/rollout: ${result.targets} production systems (5 groups), waves of ${WAVE}, batches of ${BATCH}, lab actions done after ${ACTION_MS} ms: ${result.status}, ${result.applied} applied, ${result.failed} failed`,
         `  wall time                      ${(wallMs / 1000).toFixed(1)} s`,
         `  lab floor (waves × action)     ${(floorMs / 1000).toFixed(1)} s (${waves} waves × ${ACTION_MS} ms)`,
+        `  of which planning / waves      ${((wallMs - wavesMs) / 1000).toFixed(1)} s / ${(wavesMs / 1000).toFixed(1)} s (first restore point to last system done; waves alone ${(wavesMs / floorMs).toFixed(2)} × the floor)`,
         `  ratio                          ${(wallMs / floorMs).toFixed(2)} (target ≤ 1.2)`,
         `  worker peak RSS                ${rss} MB (target ≤ 400 MB)`,
         `  largest workflow history       ${largest.events} events (${largest.id}; target ≤ 10,000), largest ${(biggest.bytes / 1e6).toFixed(2)} MB (${biggest.id}; target ≤ 10 MB)`,

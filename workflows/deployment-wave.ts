@@ -16,7 +16,10 @@ export async function productionWave(input: DeploymentWaveInput): Promise<WaveSu
   const store = proxyActivities<Activities>({ startToCloseTimeout: '2 minutes', retry: { initialInterval: '1 second', maximumAttempts: 10 } });
   const retry = { initialInterval: '2 seconds', maximumInterval: '30 seconds', maximumAttempts: 6 };
   const heartbeatTimeout = `${Math.max(5, Math.ceil(t.pollSeconds * 4))} seconds`;
-  const host = proxyActivities<Activities>({ startToCloseTimeout: `${t.actionTimeoutSeconds + 120} seconds`, heartbeatTimeout, retry });
+  // One Salt or UYUNI round for the whole batch: no heartbeat (a batch of 100 may take longer than one).
+  const host = proxyActivities<Activities>({ startToCloseTimeout: '5 minutes', retry });
+  // The waits (the action, the reboots) heartbeat every poll: a dead worker is noticed within seconds.
+  const polls = proxyActivities<Activities>({ startToCloseTimeout: `${t.actionTimeoutSeconds + 120} seconds`, heartbeatTimeout, retry });
   const reboots = proxyActivities<Activities>({ startToCloseTimeout: `${t.rebootTimeoutSeconds + 180} seconds`, heartbeatTimeout, retry });
   let halted: string | null = null;
   setHandler(haltSignal, ({ by, reason }) => {
@@ -34,7 +37,7 @@ export async function productionWave(input: DeploymentWaveInput): Promise<WaveSu
       const at = { rolloutId, wave, batch: b.batch };
       await host.deployBatchRestorePoint({ ...at, os: input.os, advisoryNames: [input.advisoryName] });
       await host.deployBatchSchedule({ ...at, earliest, errataIds: [input.errataId], advisoryNames: [input.advisoryName] });
-      await host.deployBatchPoll({ ...at, requiresReboot: input.requiresReboot, timing: t });
+      await polls.deployBatchPoll({ ...at, requiresReboot: input.requiresReboot, timing: t });
       if (b.requiresReboot) await reboots.deployBatchReboot({ ...at, timing: t });
       await host.deployBatchVerify({ ...at, os: input.os });
     }),

@@ -275,7 +275,7 @@ export function createBatchDeployActivities(deps: Pick<ActivityDeps, 'db' | 'uyu
       } catch (err) {
         const refused = err instanceof UyuniInvalidErrataError;
         // A transient failure (HTTP, timeout, session) retries the whole activity; a refusal is sorted out per system.
-        if (!refused && !(isUyuniError(err) && !err.retryable && sids.length > 1)) throw mapError(err);
+        if (!refused && !(isUyuniError(err) && !err.retryable)) throw mapError(err);
         if (refused) {
           for (const [s, a] of await adopt(names, sids)) {
             assigned.set(s, a);
@@ -330,10 +330,12 @@ export function createBatchDeployActivities(deps: Pick<ActivityDeps, 'db' | 'uyu
           }
         }
         const late = Date.now() > deadline;
+        heartbeat({ round, open: open.length, done: done.length });
         if (done.length) {
           const after = await salt.listInventories(done.map((d) => minionOf(d.row)), { signal: cancellationSignal() }).catch((err: unknown) => {
             throw mapError(err);
           });
+          heartbeat({ round, inventories: done.length });
           const patched: ({ id: number } & Record<string, unknown>)[] = [];
           const failed: ({ id: number } & Record<string, unknown>)[] = [];
           for (const d of done) {

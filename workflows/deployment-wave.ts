@@ -16,8 +16,8 @@ export async function productionWave(input: DeploymentWaveInput): Promise<WaveSu
   const store = proxyActivities<Activities>({ startToCloseTimeout: '2 minutes', retry: { initialInterval: '1 second', maximumAttempts: 10 } });
   const retry = { initialInterval: '2 seconds', maximumInterval: '30 seconds', maximumAttempts: 6 };
   const heartbeatTimeout = `${Math.max(5, Math.ceil(t.pollSeconds * 4))} seconds`;
-  // One Salt or UYUNI round for the whole batch: no heartbeat (a batch of 100 may take longer than one).
-  const host = proxyActivities<Activities>({ startToCloseTimeout: '5 minutes', retry });
+  // One Salt or UYUNI round for the whole batch: the activity heartbeats while it waits for the answer.
+  const host = proxyActivities<Activities>({ startToCloseTimeout: '5 minutes', heartbeatTimeout, retry });
   // The waits (the action, the reboots) heartbeat every poll: a dead worker is noticed within seconds.
   const polls = proxyActivities<Activities>({ startToCloseTimeout: `${t.actionTimeoutSeconds + 120} seconds`, heartbeatTimeout, retry });
   const reboots = proxyActivities<Activities>({ startToCloseTimeout: `${t.rebootTimeoutSeconds + 180} seconds`, heartbeatTimeout, retry });

@@ -88,6 +88,20 @@ async function updateRows(db: Kysely<Database> | Transaction<Database>, rows: ({
   }
 }
 
+/**
+ * Heartbeats every second while `fn` runs: one Salt or UYUNI round for a batch of 100 can outlast the heartbeat
+ * timeout, yet a worker that died must still be noticed within it (the activity is then retried elsewhere).
+ */
+async function keepAlive<T>(fn: () => Promise<T>): Promise<T> {
+  heartbeat();
+  const timer = setInterval(() => heartbeat(), 1000);
+  try {
+    return await fn();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 const workflowIdOf = () => {
   const w = activityInfo().workflowExecution;
   if (!w) throw new Error('deployment activities run inside a workflow');
@@ -208,48 +222,50 @@ export function createBatchDeployActivities(deps: Pick<ActivityDeps, 'db' | 'uyu
      * ONE Salt call for the batch. A system that does not answer fails alone (nothing was changed on it).
      */
     async deployBatchRestorePoint(input: { rolloutId: string; wave: number; batch: number; os: string; advisoryNames: string[] }): Promise<{ ready: number; failed: number }> {
-      const rows = (await batchRows(input.rolloutId, input.wave, input.batch)).filter((r) => r.status === 'pending' || r.status === 'applying');
-      const now = new Date();
-      const pending = rows.filter((r) => r.status === 'pending');
-      if (pending.length) {
-        await db.updateTable('patch_deployments').set({ status: 'applying', started_at: now }).where('id', 'in', pending.map((r) => r.id)).where('status', '=', 'pending').execute();
-      }
-      const need = rows.filter((r) => !r.inventory_before || !r.kernel_before || r.boot_before === null);
-      if (need.length === 0) return { ready: rows.length, failed: 0 };
-      const minions = need.map(minionOf);
-      const signal = cancellationSignal();
-      const [inventories, running, boot, uptimes] = await guarded(() =>
-        Promise.all([
-          salt.listInventories(minions, { signal }),
-          salt.runCommandMany(minions, 'uname -r', { signal, timeoutSeconds: 60 }),
-          salt.runCommandMany(minions, bootDefaultCommand(input.os), { signal, timeoutSeconds: 60 }),
-          salt.uptimes(minions, { signal }),
-        ]),
-      );
-      const names = new Set<string>();
-      const advisories = new Set([...input.advisoryNames, ...need.flatMap((r) => meta(r)?.advisoryNames ?? [])]);
-      for (const e of await db.selectFrom('errata_cache').select('packages').where('advisory_name', 'in', [...advisories]).execute()) for (const p of e.packages ?? []) names.add(p.name);
-      const ok: ({ id: number } & Record<string, unknown>)[] = [];
-      const bad: ({ id: number } & Record<string, unknown>)[] = [];
-      for (const r of need) {
-        const m = minionOf(r);
-        const inv = inventories[m];
-        const run = running[m];
-        const bd = boot[m];
-        const up = uptimes[m];
-        const why = [inv, run, bd, up].find((x) => x && !x.ok) as { ok: false; error: string } | undefined;
-        if (!inv?.ok || !run?.ok || !bd?.ok || !up?.ok || up.value.kind !== 'up') {
-          bad.push({ id: r.id, status: 'failed', error: `no restore point could be taken, so nothing was applied: ${why?.error ?? 'the minion did not answer'}`, completed_at: now.toISOString(), patched: false });
-          continue;
+      return keepAlive(async () => {
+        const rows = (await batchRows(input.rolloutId, input.wave, input.batch)).filter((r) => r.status === 'pending' || r.status === 'applying');
+        const now = new Date();
+        const pending = rows.filter((r) => r.status === 'pending');
+        if (pending.length) {
+          await db.updateTable('patch_deployments').set({ status: 'applying', started_at: now }).where('id', 'in', pending.map((r) => r.id)).where('status', '=', 'pending').execute();
         }
-        const inventory: PackageInventory = inv.value;
-        const kernel: KernelState = { running: run.value, bootDefault: parseBootDefault(input.os, bd.value) };
-        const preVersions = Object.fromEntries([...names].sort().map((n) => [n, inventory[n]?.join(',') ?? 'not installed']));
-        ok.push({ id: r.id, inventory_before: inventory, kernel_before: kernel, pre_versions: preVersions, boot_before: up.value.sinceT });
-      }
-      await updateRows(db, ok, { inventory_before: 'jsonb', kernel_before: 'jsonb', pre_versions: 'jsonb', boot_before: 'bigint' });
-      await updateRows(db, bad, { status: 'text', error: 'text', completed_at: 'timestamptz', patched: 'boolean' });
-      return { ready: rows.length - bad.length, failed: bad.length };
+        const need = rows.filter((r) => !r.inventory_before || !r.kernel_before || r.boot_before === null);
+        if (need.length === 0) return { ready: rows.length, failed: 0 };
+        const minions = need.map(minionOf);
+        const signal = cancellationSignal();
+        const [inventories, running, boot, uptimes] = await guarded(() =>
+          Promise.all([
+            salt.listInventories(minions, { signal }),
+            salt.runCommandMany(minions, 'uname -r', { signal, timeoutSeconds: 60 }),
+            salt.runCommandMany(minions, bootDefaultCommand(input.os), { signal, timeoutSeconds: 60 }),
+            salt.uptimes(minions, { signal }),
+          ]),
+        );
+        const names = new Set<string>();
+        const advisories = new Set([...input.advisoryNames, ...need.flatMap((r) => meta(r)?.advisoryNames ?? [])]);
+        for (const e of await db.selectFrom('errata_cache').select('packages').where('advisory_name', 'in', [...advisories]).execute()) for (const p of e.packages ?? []) names.add(p.name);
+        const ok: ({ id: number } & Record<string, unknown>)[] = [];
+        const bad: ({ id: number } & Record<string, unknown>)[] = [];
+        for (const r of need) {
+          const m = minionOf(r);
+          const inv = inventories[m];
+          const run = running[m];
+          const bd = boot[m];
+          const up = uptimes[m];
+          const why = [inv, run, bd, up].find((x) => x && !x.ok) as { ok: false; error: string } | undefined;
+          if (!inv?.ok || !run?.ok || !bd?.ok || !up?.ok || up.value.kind !== 'up') {
+            bad.push({ id: r.id, status: 'failed', error: `no restore point could be taken, so nothing was applied: ${why?.error ?? 'the minion did not answer'}`, completed_at: now.toISOString(), patched: false });
+            continue;
+          }
+          const inventory: PackageInventory = inv.value;
+          const kernel: KernelState = { running: run.value, bootDefault: parseBootDefault(input.os, bd.value) };
+          const preVersions = Object.fromEntries([...names].sort().map((n) => [n, inventory[n]?.join(',') ?? 'not installed']));
+          ok.push({ id: r.id, inventory_before: inventory, kernel_before: kernel, pre_versions: preVersions, boot_before: up.value.sinceT });
+        }
+        await updateRows(db, ok, { inventory_before: 'jsonb', kernel_before: 'jsonb', pre_versions: 'jsonb', boot_before: 'bigint' });
+        await updateRows(db, bad, { status: 'text', error: 'text', completed_at: 'timestamptz', patched: 'boolean' });
+        return { ready: rows.length - bad.length, failed: bad.length };
+      });
     },
 
     /**
@@ -260,43 +276,45 @@ export function createBatchDeployActivities(deps: Pick<ActivityDeps, 'db' | 'uyu
      * its action lists and adopted; only a system no action holds is scheduled alone, and refused alone.
      */
     async deployBatchSchedule(input: { rolloutId: string; wave: number; batch: number; earliest: string; errataIds: number[]; advisoryNames: string[] }): Promise<{ scheduled: number; adopted: number; failed: number }> {
-      const rows = (await batchRows(input.rolloutId, input.wave, input.batch)).filter((r) => r.status === 'applying' && r.uyuni_action_id === null && r.inventory_before !== null);
-      if (rows.length === 0) return { scheduled: 0, adopted: 0, failed: 0 };
-      const errataIds = meta(rows[0]!)?.errataIds ?? input.errataIds;
-      const names = meta(rows[0]!)?.advisoryNames ?? input.advisoryNames;
-      const sids = rows.map((r) => r.system_id);
-      const earliest = new Date(input.earliest);
-      const assigned = new Map<number, number>();
-      let adopted = 0;
-      try {
-        const ids = await uyuni.scheduleApplyErrata(sids, errataIds, earliest);
-        if (ids.length === 1) for (const s of sids) assigned.set(s, ids[0] as number);
-        else for (const [s, a] of await whichAction(ids, sids)) assigned.set(s, a);
-      } catch (err) {
-        const refused = err instanceof UyuniInvalidErrataError;
-        // A transient failure (HTTP, timeout, session) retries the whole activity; a refusal is sorted out per system.
-        if (!refused && !(isUyuniError(err) && !err.retryable)) throw mapError(err);
-        if (refused) {
-          for (const [s, a] of await adopt(names, sids)) {
-            assigned.set(s, a);
-            adopted++;
+      return keepAlive(async () => {
+        const rows = (await batchRows(input.rolloutId, input.wave, input.batch)).filter((r) => r.status === 'applying' && r.uyuni_action_id === null && r.inventory_before !== null);
+        if (rows.length === 0) return { scheduled: 0, adopted: 0, failed: 0 };
+        const errataIds = meta(rows[0]!)?.errataIds ?? input.errataIds;
+        const names = meta(rows[0]!)?.advisoryNames ?? input.advisoryNames;
+        const sids = rows.map((r) => r.system_id);
+        const earliest = new Date(input.earliest);
+        const assigned = new Map<number, number>();
+        let adopted = 0;
+        try {
+          const ids = await uyuni.scheduleApplyErrata(sids, errataIds, earliest);
+          if (ids.length === 1) for (const s of sids) assigned.set(s, ids[0] as number);
+          else for (const [s, a] of await whichAction(ids, sids)) assigned.set(s, a);
+        } catch (err) {
+          const refused = err instanceof UyuniInvalidErrataError;
+          // A transient failure (HTTP, timeout, session) retries the whole activity; a refusal is sorted out per system.
+          if (!refused && !(isUyuniError(err) && !err.retryable)) throw mapError(err);
+          if (refused) {
+            for (const [s, a] of await adopt(names, sids)) {
+              assigned.set(s, a);
+              adopted++;
+            }
           }
         }
-      }
-      const failed: ({ id: number } & Record<string, unknown>)[] = [];
-      for (const r of rows) {
-        if (assigned.has(r.system_id)) continue;
-        // Alone: the one UYUNI refuses fails alone (counted against the budget), the others go ahead.
-        const one = await scheduleErratumOnce(uyuni, { systemId: r.system_id, errataIds, advisoryNames: names }).catch((e: unknown) => {
-          if (isUyuniError(e) && e.retryable) throw mapError(e);
-          return { refused: messageOf(e) };
-        });
-        if ('refused' in one) failed.push({ id: r.id, status: 'failed', error: one.refused, completed_at: new Date().toISOString(), patched: false });
-        else assigned.set(r.system_id, one.actionId);
-      }
-      await updateRows(db, rows.filter((r) => assigned.has(r.system_id)).map((r) => ({ id: r.id, uyuni_action_id: assigned.get(r.system_id) })), { uyuni_action_id: 'integer' });
-      await updateRows(db, failed, { status: 'text', error: 'text', completed_at: 'timestamptz', patched: 'boolean' });
-      return { scheduled: assigned.size - adopted, adopted, failed: failed.length };
+        const failed: ({ id: number } & Record<string, unknown>)[] = [];
+        for (const r of rows) {
+          if (assigned.has(r.system_id)) continue;
+          // Alone: the one UYUNI refuses fails alone (counted against the budget), the others go ahead.
+          const one = await scheduleErratumOnce(uyuni, { systemId: r.system_id, errataIds, advisoryNames: names }).catch((e: unknown) => {
+            if (isUyuniError(e) && e.retryable) throw mapError(e);
+            return { refused: messageOf(e) };
+          });
+          if ('refused' in one) failed.push({ id: r.id, status: 'failed', error: one.refused, completed_at: new Date().toISOString(), patched: false });
+          else assigned.set(r.system_id, one.actionId);
+        }
+        await updateRows(db, rows.filter((r) => assigned.has(r.system_id)).map((r) => ({ id: r.id, uyuni_action_id: assigned.get(r.system_id) })), { uyuni_action_id: 'integer' });
+        await updateRows(db, failed, { status: 'text', error: 'text', completed_at: 'timestamptz', patched: 'boolean' });
+        return { scheduled: assigned.size - adopted, adopted, failed: failed.length };
+      });
     },
 
     /**
@@ -418,23 +436,25 @@ export function createBatchDeployActivities(deps: Pick<ActivityDeps, 'db' | 'uyu
 
     /** The critical services of the OS on the batch's patched systems (one Salt call per service name): applied, or failed naming them. */
     async deployBatchVerify(input: { rolloutId: string; wave: number; batch: number; os: string }): Promise<{ applied: number; failed: number }> {
-      const rows = (await batchRows(input.rolloutId, input.wave, input.batch)).filter((r) => r.status === 'verifying');
-      if (rows.length === 0) return { applied: 0, failed: 0 };
-      const names = (await loadTestSettings(db, config)).criticalServices[input.os] ?? [];
-      const answers = names.length ? await guarded(() => salt.serviceStatusMany(rows.map(minionOf), names)) : {};
-      const now = new Date().toISOString();
-      const out: ({ id: number } & Record<string, unknown>)[] = [];
-      let failed = 0;
-      for (const r of rows) {
-        const a = names.length ? answers[minionOf(r)] : { ok: true as const, value: {} };
-        const services = a?.ok ? a.value : {};
-        const stopped = Object.entries(services).filter(([, running]) => !running).map(([n]) => n);
-        const error = !a?.ok ? `the critical services could not be checked after the patch: ${a?.error ?? 'no answer'}` : stopped.length ? `critical service(s) not running after the patch: ${stopped.join(', ')}` : null;
-        if (error) failed++;
-        out.push({ id: r.id, status: error ? 'failed' : 'applied', error, completed_at: now, services: { ...(meta(r) ?? {}), minion: minionOf(r), ...services } });
-      }
-      await updateRows(db, out, { status: 'text', error: 'text', completed_at: 'timestamptz', services: 'jsonb' });
-      return { applied: rows.length - failed, failed };
+      return keepAlive(async () => {
+        const rows = (await batchRows(input.rolloutId, input.wave, input.batch)).filter((r) => r.status === 'verifying');
+        if (rows.length === 0) return { applied: 0, failed: 0 };
+        const names = (await loadTestSettings(db, config)).criticalServices[input.os] ?? [];
+        const answers = names.length ? await guarded(() => salt.serviceStatusMany(rows.map(minionOf), names)) : {};
+        const now = new Date().toISOString();
+        const out: ({ id: number } & Record<string, unknown>)[] = [];
+        let failed = 0;
+        for (const r of rows) {
+          const a = names.length ? answers[minionOf(r)] : { ok: true as const, value: {} };
+          const services = a?.ok ? a.value : {};
+          const stopped = Object.entries(services).filter(([, running]) => !running).map(([n]) => n);
+          const error = !a?.ok ? `the critical services could not be checked after the patch: ${a?.error ?? 'no answer'}` : stopped.length ? `critical service(s) not running after the patch: ${stopped.join(', ')}` : null;
+          if (error) failed++;
+          out.push({ id: r.id, status: error ? 'failed' : 'applied', error, completed_at: now, services: { ...(meta(r) ?? {}), minion: minionOf(r), ...services } });
+        }
+        await updateRows(db, out, { status: 'text', error: 'text', completed_at: 'timestamptz', services: 'jsonb' });
+        return { applied: rows.length - failed, failed };
+      });
     },
 
     /** The wave's counts; when none of its systems is open, its deployment.wave_completed event (once). */

@@ -6,7 +6,10 @@ import type { Db } from '../db/connection.js';
 import { NodeMetrics } from './prometheus/metrics.js';
 import { PrometheusClient } from './prometheus/client.js';
 import { createApprovalActivities } from './approval/approval-activities.js';
+import { createBatchDeployActivities } from './deploy/batch-activities.js';
 import { createDeployActivities } from './deploy/deploy-activities.js';
+import { createVerdictHookActivities } from './deploy/verdict-hook.js';
+import { createWindowHookActivities } from './deploy/window-hook.js';
 import { createIntelActivities } from './intel/intel-activities.js';
 import { closeNotifyClients, createNotifyActivities, createNotifyClients, type NotifyClients } from './notify/index.js';
 import { createQueueActivities } from './queue/queue-activities.js';
@@ -78,6 +81,9 @@ export function createActivities(deps: ActivityDeps) {
     ...createDispatchActivities(deps),
     ...createApprovalActivities(deps),
     ...createDeployActivities(deps),
+    ...createBatchDeployActivities(deps),
+    ...createVerdictHookActivities(),
+    ...createWindowHookActivities(),
     ...createIntelActivities(deps),
     ...createNotifyActivities(deps),
   };

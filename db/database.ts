@@ -355,6 +355,30 @@ export interface PatchDeploymentsTable {
   inventory_before: NullableJson<PackageInventory>;
   kernel_before: NullableJson<KernelState>;
   inventory_changes: NullableJson<InventoryChanges>;
+  /** The batch of its wave: one UYUNI action per batch (null for rows planned before batches). */
+  batch: number | null;
+  /** Salt's boot time (status.uptime since_t, epoch seconds) read with the restore point: a reboot is proved against it. */
+  boot_before: ColumnType<number | null, number | null | undefined, number | null>;
+}
+
+/** A rollout's plan computed without starting it (a dry run): one row per queue item, replaced by the next. */
+export interface DeploymentPlansTable {
+  queue_id: number;
+  planned_at: Generated<Date>;
+  policy: Json<Record<string, unknown>>;
+  targets: number;
+  waves: number;
+}
+
+export interface DeploymentPlanTargetsTable {
+  queue_id: number;
+  system_id: number;
+  system_name: string;
+  group_name: string | null;
+  wave: number;
+  batch: number;
+  minion: string;
+  errata: NullableJson<{ errataIds: number[]; advisoryNames: string[]; requiresReboot: boolean }>;
 }
 
 export type OperatorActionSource = 'api' | 'cli' | 'dashboard' | 'system';
@@ -632,6 +656,8 @@ export interface Database {
   test_bundle_members: TestBundleMembersTable;
   patch_approvals: PatchApprovalsTable;
   patch_deployments: PatchDeploymentsTable;
+  deployment_plans: DeploymentPlansTable;
+  deployment_plan_targets: DeploymentPlanTargetsTable;
   patch_rollbacks: PatchRollbacksTable;
   deployment_halts: DeploymentHaltsTable;
   orchestrator_notifications: OrchestratorNotificationsTable;

@@ -1,22 +1,24 @@
-import { condition, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { condition, patched, proxyActivities, setHandler, startChild, upsertSearchAttributes, workflowInfo, type ChildWorkflowHandle } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { failureBudgetExceeded } from '../domain/failure-budget.js';
-import type { DeployTarget, SystemOutcome } from '../activities/deploy/deploy-activities.js';
-import { deploymentStatusQuery, haltSignal, SA, type DeploymentInput, type DeploymentResult, type DeploymentView } from './messages.js';
+import { legacyRollout } from './deployment-legacy.js';
+import { productionWave } from './deployment-wave.js';
+import { deploymentStatusQuery, haltSignal, SA, workflowIds, type DeploymentInput, type DeploymentResult, type DeploymentView } from './messages.js';
 
 /**
- * Rolls an approved patch out to production (id deploy-<queueId>, a child of patchTest): a canary wave, a
- * soak, then waves; each system applied through UYUNI, rebooted when required, its services checked. The
- * rollout halts when failures exceed the budget (count or percent), leaving the systems not reached untouched.
+ * Rolls an approved patch out to production (id deploy-<queueId>, a child of patchTest): the plan (canary
+ * covering every production group, waves interleaving the groups, batches of deploy.batch_size), then each
+ * wave as a child workflow (productionWave, deploy-<queueId>.wave-<n>: one UYUNI action per batch), a soak
+ * after the canary, the wave verdict when deploy.verdict is on. This history keeps per-wave summaries only, so
+ * it stays small at 10,000 systems. The rollout halts when failures exceed the budget (count or percent), on
+ * a `fail` verdict or on the halt signal, leaving the systems not reached untouched (`skipped`).
  */
 export async function productionDeployment(input: DeploymentInput): Promise<DeploymentResult> {
+  // Rollouts started before batches existed finish on their own code (README, replay section).
+  if (!patched('deploy-fleet-batches')) return legacyRollout(input);
   const t = input.timing;
-  const store = proxyActivities<Activities>({ startToCloseTimeout: '2 minutes', retry: { initialInterval: '1 second', maximumAttempts: 10 } });
-  const host = proxyActivities<Activities>({
-    startToCloseTimeout: `${t.actionTimeoutSeconds + t.rebootTimeoutSeconds + 120} seconds`,
-    heartbeatTimeout: `${Math.max(5, Math.ceil(t.pollSeconds * 4))} seconds`,
-    retry: { initialInterval: '2 seconds', maximumInterval: '30 seconds', maximumAttempts: 6 },
-  });
+  const store = proxyActivities<Activities>({ startToCloseTimeout: '5 minutes', retry: { initialInterval: '1 second', maximumAttempts: 10 } });
+  const rolloutId = workflowInfo().workflowId;
   const view: DeploymentView = {
     queueId: input.queueId,
     status: 'planning',
@@ -27,50 +29,72 @@ export async function productionDeployment(input: DeploymentInput): Promise<Depl
     budget: { count: input.policy.failureBudgetCount, percent: input.policy.failureBudgetPercent, used: 0, exceeded: false },
     haltReason: null,
   };
+  let current: ChildWorkflowHandle<typeof productionWave> | null = null;
+  const forwardHalt = (by: string, reason: string) => {
+    // The wave in flight stops starting batches too; one already finished has nothing to stop.
+    if (current) void current.signal(haltSignal, { by, reason }).catch(() => undefined);
+  };
   setHandler(deploymentStatusQuery, () => view);
   setHandler(haltSignal, ({ by, reason }) => {
     view.haltReason ??= `halted by ${by}: ${reason}`;
+    forwardHalt(by, reason);
   });
 
   const members = input.members ?? [];
-  const targets: DeployTarget[] = await store.planDeployment({
+  const plan = await store.planRollout({
     queueId: input.queueId, advisoryName: input.advisoryName, targetOs: input.targetOs, policy: input.policy,
-    ...(members.length ? { members, errataId: input.errataId, requiresReboot: input.requiresReboot } : {}),
+    ...(members.length ? { members, errataId: input.errataId, requiresReboot: input.requiresReboot } : { errataId: input.errataId, requiresReboot: input.requiresReboot }),
   });
-  view.targets = targets.length;
-  const waveNumbers = [...new Set(targets.map((x) => x.wave))].sort((a, b) => a - b);
-  view.waves = waveNumbers.map((wave) => ({ wave, systems: targets.filter((x) => x.wave === wave).map((x) => x.systemId), state: 'pending' }));
+  view.targets = plan.targets;
+  view.waves = plan.waves.map((w) => ({ wave: w.wave, systems: w.systems, batches: w.batches, groups: w.groups, state: 'pending', applied: 0, failed: 0 }));
   view.status = 'promoting';
   upsertSearchAttributes([{ key: SA.patchStatus, value: 'promoting' }]);
 
   const overBudget = () =>
-    failureBudgetExceeded(view.failed, targets.length, { count: input.policy.failureBudgetCount, percent: input.policy.failureBudgetPercent });
+    failureBudgetExceeded(view.failed, plan.targets, { count: input.policy.failureBudgetCount, percent: input.policy.failureBudgetPercent });
 
   for (const wave of view.waves) {
     if (view.haltReason) break;
     wave.state = 'running';
-    const outcomes: SystemOutcome[] = await Promise.all(
-      targets
-        .filter((x) => x.wave === wave.wave)
-        .map((target) =>
-          host.deploySystem({
-            queueId: input.queueId, target, errataId: input.errataId, advisoryName: input.advisoryName, requiresReboot: input.requiresReboot,
-            os: input.targetOs, timing: t,
-          }),
-        ),
-    );
+    const started = Date.now();
+    const child = await startChild(productionWave, {
+      workflowId: workflowIds.deploymentWave(input.queueId, wave.wave),
+      args: [{
+        rolloutId, queueId: input.queueId, wave: wave.wave, errataId: input.errataId, advisoryName: input.advisoryName,
+        requiresReboot: input.requiresReboot, os: input.targetOs, timing: t,
+      }],
+    });
+    current = child;
+    if (view.haltReason) forwardHalt('rollout', view.haltReason); // a halt that came while the child started
+    const summary = await child.result();
+    current = null;
     wave.state = 'done';
-    view.applied += outcomes.filter((o) => o.status === 'applied').length;
-    view.failed += outcomes.filter((o) => o.status === 'failed').length;
+    wave.applied = summary.applied;
+    wave.failed = summary.failed;
+    view.applied += summary.applied;
+    view.failed += summary.failed;
     view.budget.used = view.failed;
     if (overBudget()) {
       view.budget.exceeded = true;
-      view.haltReason ??= `failure budget exceeded: ${view.failed} of ${targets.length} systems failed (budget ${input.policy.failureBudgetCount} or ${input.policy.failureBudgetPercent} %)`;
+      view.haltReason ??= `failure budget exceeded: ${view.failed} of ${plan.targets} systems failed (budget ${input.policy.failureBudgetCount} or ${input.policy.failureBudgetPercent} %)`;
       break;
     }
     // After the canary: soak, watching for a halt.
     if (wave.wave === 0 && view.waves.length > 1 && input.policy.soakSeconds > 0) {
       await condition(() => view.haltReason !== null, input.policy.soakSeconds * 1000);
+    }
+    // The wave verdict (deploy.verdict): per group, its patched systems against its unpatched peers.
+    if (input.policy.verdict && !view.haltReason) {
+      const groups = await store.waveVerdictInputs({ rolloutId, wave: wave.wave });
+      wave.verdicts = [];
+      for (const g of groups) {
+        const v = await store.judgeWave({
+          deploymentId: input.queueId, wave: wave.wave, group: g.group, patchedSystemIds: g.patchedSystemIds, peerSystemIds: g.peerSystemIds,
+          from: new Date(Math.min(Date.parse(g.from), started)).toISOString(), to: new Date(Date.now()).toISOString(),
+        });
+        wave.verdicts.push({ group: g.group, ...v });
+        if (v.verdict === 'fail') view.haltReason ??= `wave ${wave.wave} verdict: ${g.group} fails (${v.reason})`;
+      }
     }
   }
   for (const wave of view.waves) if (wave.state === 'pending') wave.state = 'skipped';
@@ -81,5 +105,5 @@ export async function productionDeployment(input: DeploymentInput): Promise<Depl
   });
   view.status = status;
   upsertSearchAttributes([{ key: SA.patchStatus, value: status }]);
-  return { status, targets: targets.length, applied: view.applied, failed: view.failed, skipped, haltReason: view.haltReason };
+  return { status, targets: plan.targets, applied: view.applied, failed: view.failed, skipped, haltReason: view.haltReason };
 }

@@ -7,6 +7,8 @@ export { bundleTest } from './bundle.js';
 export { testRollback } from './test-rollback.js';
 export { testDispatcher } from './dispatch.js';
 export { productionDeployment } from './deployment.js';
+export { productionWave } from './deployment-wave.js';
+export { deploymentPlan } from './deployment-plan.js';
 export { deploymentRollback } from './deployment-rollback.js';
 export { probeTestSystem } from './probe.js';
 export { intelEnrichment } from './intel.js';

@@ -28,6 +28,10 @@ export const workflowIds = {
   dispatcher: () => 'test-dispatcher',
   deployment: (queueId: number) => `deploy-${queueId}`,
   deploymentRollback: (queueId: number) => `deploy-rollback-${queueId}`,
+  /** One wave of a rollout, a child of deploy-<queueId> (its own bounded history). */
+  deploymentWave: (queueId: number, wave: number) => `deploy-${queueId}.wave-${wave}`,
+  /** A dry run: the plan computed and stored, nothing started. */
+  deploymentPlan: (queueId: number) => `deploy-plan-${queueId}`,
   probe: (systemId: number, nonce: string) => `probe-test-system-${systemId}-${nonce}`,
 } as const;
 
@@ -211,11 +215,18 @@ export const decideUpdate = defineUpdate<DecisionResult, [DecisionInput & { deci
 
 /** The rollout policy (orchestrator_config deploy.*), fixed when the deployment starts. */
 export interface DeploymentPlanPolicy {
+  /** Canary systems per production group (0: no canary wave). */
   canarySize: number;
   soakSeconds: number;
   waveSize: number;
   failureBudgetCount: number;
   failureBudgetPercent: number;
+  /** Systems per UYUNI action (deploy.batch_size); absent in requests recorded before batches: 100. */
+  batchSize?: number;
+  /** Percent of each production group in the canary; when > 0 it replaces canarySize (deploy.canary_fraction). */
+  canaryFraction?: number;
+  /** Judge each wave after its soak (deploy.verdict); absent: off. */
+  verdict?: boolean;
 }
 
 export interface DeploymentInput {
@@ -247,11 +258,38 @@ export interface DeploymentView {
   queueId: number;
   status: 'planning' | 'promoting' | 'halted' | 'completed';
   targets: number;
-  waves: { wave: number; systems: number[]; state: 'pending' | 'running' | 'done' | 'skipped' }[];
+  waves: DeploymentWaveView[];
   applied: number;
   failed: number;
   budget: { count: number; percent: number; used: number; exceeded: boolean };
   haltReason: string | null;
+}
+
+/** One wave in the rollout's status query: counts only (the systems are in patch_deployments). */
+export interface DeploymentWaveView {
+  wave: number;
+  /** How many systems the wave holds. */
+  systems: number;
+  state: 'pending' | 'running' | 'done' | 'skipped';
+  batches?: number;
+  /** Systems per production group. */
+  groups?: Record<string, number>;
+  applied?: number;
+  failed?: number;
+  /** The wave verdicts per group (deploy.verdict on). */
+  verdicts?: { group: string; verdict: 'pass' | 'marginal' | 'fail' | 'nodata'; score: number; reason: string; verdictId: number | null }[];
+}
+
+/** productionWave's input: one wave of the rollout deploy-<queueId>, in batches. */
+export interface DeploymentWaveInput {
+  rolloutId: string;
+  queueId: number;
+  wave: number;
+  errataId: number;
+  advisoryName: string;
+  requiresReboot: boolean;
+  os: string;
+  timing: TestTiming;
 }
 
 export interface DeploymentResult {

@@ -21,6 +21,9 @@ import { waitForBoot } from '../shared/reboot.js';
 // workflow and system) that carries what a retry needs: the action id before polling, and the versions
 // before the patch for a rollback. An activity that finds its row finished returns the recorded outcome.
 
+/** Rows per INSERT of patch_deployments (8 parameters each, far under PostgreSQL's 65,535 per statement). */
+export const INSERT_CHUNK = 1000;
+
 export interface DeployTarget {
   systemId: number;
   name: string;
@@ -162,10 +165,11 @@ export function createDeployActivities(deps: Pick<ActivityDeps, 'db' | 'uyuni' |
         w.map((systemId) => ({ systemId, name: systems.get(systemId)!.name, minion: systems.get(systemId)!.minion, wave, ...errataOf(systemId) })),
       );
       await db.transaction().execute(async (trx) => {
-        if (targets.length) {
+        // In chunks: 7 parameters a row would pass PostgreSQL's 65,535 at ~9,300 systems in one statement.
+        for (const part of chunk(targets, INSERT_CHUNK)) {
           await trx
             .insertInto('patch_deployments')
-            .values(targets.map((t) => ({
+            .values(part.map((t) => ({
               queue_id: input.queueId, workflow_id: wf, system_id: t.systemId, system_name: t.name, group_name: systems.get(t.systemId)!.group,
               wave: t.wave, services: json({ minion: t.minion, ...(t.errataIds ? { errataIds: t.errataIds, advisoryNames: t.advisoryNames, requiresReboot: t.requiresReboot } : {}) }),
             })))

@@ -70,6 +70,9 @@ export interface StartedJob {
 
 export type SaltTarget = string | readonly string[];
 
+/** One minion's converted answer of a many-minion call. */
+export type ManyResult<T> = { ok: true; value: T } | { ok: false; error: string };
+
 const DEFAULT_TIMEOUT_MS = 30_000;
 const ERROR_DETAIL_CHARS = 500;
 const GLOB_CHARS = /[*?[\]]/;
@@ -355,6 +358,86 @@ export class SaltClient {
     this.closed = true;
     await this.session.close();
     await this.transport.close();
+  }
+
+  // ---- typed helpers, many minions in one call (a batch of a production rollout) ------------------
+
+  /**
+   * One `local` call on a list of minions, each answer converted on its own: `{ ok: true, value }`, or
+   * `{ ok: false, error }` with why (no answer, the minion's error, or an answer of the wrong shape). Salt
+   * calls grow with batches, not with systems.
+   */
+  async many<T>(minions: readonly string[], fun: string, options: LocalOptions, convert: (ret: unknown, minion: string) => T): Promise<Record<string, ManyResult<T>>> {
+    const out: Record<string, ManyResult<T>> = {};
+    if (minions.length === 0) return out;
+    const results = await this.local(minions, fun, { ...options, tgtType: 'list' });
+    for (const minion of minions) {
+      try {
+        out[minion] = { ok: true, value: convert(this.unwrap(minion, fun, results[minion] ?? { kind: 'no-answer' }), minion) };
+      } catch (err) {
+        out[minion] = { ok: false, error: err instanceof Error ? err.message : String(err) };
+      }
+    }
+    return out;
+  }
+
+  /** listInventory on many minions in one call. */
+  async listInventories(minions: readonly string[], options: CallOptions = {}): Promise<Record<string, ManyResult<PackageInventory>>> {
+    const fun = 'pkg.list_pkgs';
+    return this.many(minions, fun, { ...options, kwarg: { versions_as_list: true } }, (ret) => toPackageInventory(fun, ret));
+  }
+
+  /** status.uptime on many minions in one call (no answer is an error entry: the host may be rebooting). */
+  async uptimes(minions: readonly string[], options: CallOptions = {}): Promise<Record<string, ManyResult<UptimeResult>>> {
+    const fun = 'status.uptime';
+    return this.many(minions, fun, options, (ret) => toUptime(fun, ret));
+  }
+
+  /** cmd.run_all of one command on many minions; a non-zero exit is an error entry naming it. */
+  async runCommandMany(minions: readonly string[], command: string, options: CallOptions & { timeoutSeconds?: number } = {}): Promise<Record<string, ManyResult<string>>> {
+    const fun = 'cmd.run_all';
+    const { timeoutSeconds, ...call } = options;
+    const kwarg: Record<string, unknown> = { python_shell: false, ...(timeoutSeconds === undefined ? {} : { timeout: timeoutSeconds }) };
+    const out: Record<string, ManyResult<string>> = {};
+    if (minions.length === 0) return out;
+    const results = await this.local(minions, fun, { ...callOptions(call), arg: [command], kwarg, tgtType: 'list' });
+    for (const minion of minions) {
+      const result = results[minion] ?? { kind: 'no-answer' as const };
+      try {
+        const ret = result.kind === 'error' && isRecord(result.ret) && 'retcode' in result.ret ? result.ret : this.unwrap(minion, fun, result);
+        const r = toCommandResult(fun, ret);
+        out[minion] = r.retcode === 0 ? { ok: true, value: r.stdout.trim() } : { ok: false, error: `\`${command}\` on ${minion} exited ${r.retcode}: ${(r.stderr || r.stdout).trim().slice(0, 300)}` };
+      } catch (err) {
+        out[minion] = { ok: false, error: err instanceof Error ? err.message : String(err) };
+      }
+    }
+    return out;
+  }
+
+  /** service.status of each name on many minions: one call per service name, not per minion. */
+  async serviceStatusMany(minions: readonly string[], names: readonly string[], options: CallOptions = {}): Promise<Record<string, ManyResult<Record<string, boolean>>>> {
+    const fun = 'service.status';
+    for (const name of names) {
+      if (name === '' || GLOB_CHARS.test(name)) throw new TypeError(`service name "${name}" must be a plain unit name`);
+    }
+    const out: Record<string, ManyResult<Record<string, boolean>>> = Object.fromEntries(minions.map((m) => [m, { ok: true, value: {} }]));
+    if (minions.length === 0) return out;
+    await Promise.all(
+      names.map(async (name) => {
+        const results = await this.local(minions, fun, { ...options, arg: [name], tgtType: 'list' });
+        for (const minion of minions) {
+          const entry = out[minion];
+          if (!entry?.ok) continue;
+          const result = results[minion] ?? { kind: 'no-answer' as const };
+          try {
+            entry.value[name] = result.kind === 'error' && typeof result.ret === 'boolean' ? result.ret : toBoolean(fun, this.unwrap(minion, fun, result));
+          } catch (err) {
+            out[minion] = { ok: false, error: err instanceof Error ? err.message : String(err) };
+          }
+        }
+      }),
+    );
+    return out;
   }
 
   // ---- internals --------------------------------------------------------------------------------

@@ -19,18 +19,22 @@ async function run(salt: SaltClient, minion: string, command: string, options: C
   return r.stdout.trim();
 }
 
+/** The command that prints the boot loader's default (RHEL 9: grubby; Ubuntu: GRUB's environment block). */
+export function bootDefaultCommand(os: string): string {
+  return os === 'rhel' ? 'grubby --default-kernel' : 'grub-editenv /boot/grub/grubenv list';
+}
+
+/** The kernel release the boot loader starts next, from bootDefaultCommand's output (null: none set). */
+export function parseBootDefault(os: string, output: string): string | null {
+  if (os === 'rhel') return output.trim().replace(/^\/boot\/vmlinuz-/, '') || null;
+  const saved = /^saved_entry=(.*)$/m.exec(output)?.[1]?.trim();
+  return saved ? (/with Linux (\S+)$/.exec(saved)?.[1] ?? null) : null;
+}
+
 /** `uname -r` and the boot loader's default (null: none set, the newest kernel boots). */
 export async function readKernelState(salt: SaltClient, minion: string, os: string, options: CallOptions = {}): Promise<KernelState> {
   const running = await run(salt, minion, 'uname -r', options);
-  let bootDefault: string | null = null;
-  if (os === 'rhel') {
-    const path = await run(salt, minion, 'grubby --default-kernel', options);
-    bootDefault = path.replace(/^\/boot\/vmlinuz-/, '') || null;
-  } else {
-    const env = await run(salt, minion, 'grub-editenv /boot/grub/grubenv list', options);
-    const saved = /^saved_entry=(.*)$/m.exec(env)?.[1]?.trim();
-    bootDefault = saved ? (/with Linux (\S+)$/.exec(saved)?.[1] ?? null) : null;
-  }
+  const bootDefault = parseBootDefault(os, await run(salt, minion, bootDefaultCommand(os), options));
   return { running, bootDefault };
 }
 

@@ -9,6 +9,7 @@ import { UyuniFault, UyuniProgrammingError, UyuniProtocolError } from './errors.
 import { silentLogger, type UyuniLogger } from './logger.js';
 import {
   toActionSystem,
+  toScheduledAction,
   toErrataDetails,
   toErrataOverview,
   toErrataPackage,
@@ -29,6 +30,7 @@ import { WireReader } from './wire.js';
 import type { XmlRpcParam, XmlRpcValue } from './values.js';
 import type {
   ActionSystem,
+  ScheduledAction,
   ErrataDetails,
   ErrataOverview,
   ErrataPackage,
@@ -295,6 +297,20 @@ export class UyuniClient {
 
   async listInProgressSystems(actionId: number): Promise<ActionSystem[]> {
     return this.listActionSystems('schedule.listInProgressSystems', actionId);
+  }
+
+  /** schedule.listInProgressActions: org-wide actions with a system still queued or picked up (adoption of a batch). */
+  async listInProgressActions(): Promise<ScheduledAction[]> {
+    const method = 'schedule.listInProgressActions';
+    const r = this.reader(method);
+    return r.structs(await this.call(method)).map((s) => toScheduledAction(r, s));
+  }
+
+  /** schedule.listAllActions: every action of the org (uyuni-api.md §3.5). */
+  async listAllActions(): Promise<ScheduledAction[]> {
+    const method = 'schedule.listAllActions';
+    const r = this.reader(method);
+    return r.structs(await this.call(method)).map((s) => toScheduledAction(r, s));
   }
 
   private async listActionSystems(method: string, actionId: number): Promise<ActionSystem[]> {

@@ -3,6 +3,7 @@ import type { WireReader } from './wire.js';
 import type { XmlRpcStruct, XmlRpcValue } from './values.js';
 import type {
   ActionSystem,
+  ScheduledAction,
   ErrataDetails,
   ErrataOverview,
   ErrataPackage,
@@ -185,6 +186,19 @@ export function toSystemEvent(r: WireReader, s: XmlRpcStruct): SystemEvent {
     completed: eitherDate(r, s, 'completed_date', 'completion_time'),
     resultMsg: r.optString(s, 'result_msg'),
     additionalInfo: toEventInfo(r, s.additional_info),
+  };
+}
+
+export function toScheduledAction(r: WireReader, s: XmlRpcStruct): ScheduledAction {
+  return {
+    id: r.reqInt(s, 'id'),
+    name: r.optString(s, 'name') ?? '',
+    type: r.optString(s, 'type') ?? '',
+    scheduler: r.optString(s, 'scheduler'),
+    earliest: r.optDate(s, 'earliest'),
+    completedSystems: r.optInt(s, 'completedSystems') ?? 0,
+    failedSystems: r.optInt(s, 'failedSystems') ?? 0,
+    inProgressSystems: r.optInt(s, 'inProgressSystems') ?? 0,
   };
 }
 

@@ -206,6 +206,19 @@ export interface SystemEvent {
 }
 
 /** schedule.listCompletedSystems / listFailedSystems / listInProgressSystems */
+/** An org-wide action (schedule.listAllActions and friends, uyuni-api.md §3.5). */
+export interface ScheduledAction {
+  id: number;
+  name: string;
+  /** The action type's name, e.g. "Patch Update", "System reboot". */
+  type: string;
+  scheduler: string | null;
+  earliest: Date | null;
+  completedSystems: number;
+  failedSystems: number;
+  inProgressSystems: number;
+}
+
 export interface ActionSystem {
   serverId: number;
   serverName: string;

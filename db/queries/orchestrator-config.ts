@@ -86,5 +86,8 @@ export async function deploymentPolicy(db: Executor) {
     waveSize: use('wave_size', 'deploy.wave_size'),
     failureBudgetCount: use('failure_budget_count', 'deploy.failure_budget_count'),
     failureBudgetPercent: use('failure_budget_percent', 'deploy.failure_budget_percent'),
+    batchSize: use('batch_size', 'deploy.batch_size'),
+    canaryFraction: use('canary_fraction', 'deploy.canary_fraction'),
+    verdict: use('verdict', 'deploy.verdict') === 1,
   };
 }

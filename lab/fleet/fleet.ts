@@ -3,6 +3,7 @@
  * each action did. Pure and synchronous; the protocol servers (UYUNI XML-RPC, salt-api,
  * node-exporter) are thin views over it. Every mutation bumps `version` (response caches key on it).
  */
+import { hash32 } from './prng.js';
 import { ActionBook } from './actions.js';
 import { FIRST_PACKAGE_ID, generateErrata, nevraKey, type ErrataCatalog, type FamilyInfo } from './errata.js';
 import { ErrataFaults, type ErratumFaultInput, type ErratumFaultRule } from './errata-faults.js';
@@ -1047,7 +1048,11 @@ export class Fleet {
     if (action.kind === 'errata') {
       const errata = action.errataIds.map((id) => this.catalog.byId.get(id) as Erratum);
       for (const e of errata) sys.pendingErrata.delete(e.id);
-      const failing = errata.find((e) => e.personality === 'fail_apply');
+      // applyFailPercent: a production system's action fails on its own (chosen from the seed, the system and
+      // the action), so one batched action ends Completed on some systems and Failed on others.
+      const unlucky = sys.stage === 'prod' && this.options.applyFailPercent > 0
+        && (hash32(`${this.options.seed}:apply:${sys.id}:${action.id}`) % 10_000) < this.options.applyFailPercent * 100;
+      const failing = errata.find((e) => e.personality === 'fail_apply') ?? (unlucky ? errata[0] : undefined);
       if (failing) {
         state.status = 'Failed';
         state.resultCode = 1;

@@ -5,7 +5,7 @@
  */
 import { OS_SPECS, OSES } from './catalog.js';
 import type { ErrataCatalog } from './errata.js';
-import type { ResolvedFleetOptions } from './options.js';
+import { ROLES, type ResolvedFleetOptions } from './options.js';
 import { createRng, sampleDistinct, stableHex, type Rng } from './prng.js';
 import { RelevantSet } from './relevant-set.js';
 import type { LabGroup, LabSystem, Os, Personality, Stage } from './types.js';
@@ -44,9 +44,13 @@ export function generateSystems(opts: ResolvedFleetOptions, catalog: ErrataCatal
   const layout: { stage: Stage; os: Os; count: number }[] = [
     { stage: 'test', os: 'ubuntu', count: opts.testSystemsPerOs },
     { stage: 'test', os: 'rhel', count: opts.testSystemsPerOs },
-    { stage: 'prod', os: 'ubuntu', count: opts.prodSystemsPerOs },
-    { stage: 'prod', os: 'rhel', count: opts.prodSystemsPerOs },
+    { stage: 'prod', os: 'ubuntu', count: opts.prodSystemsByOs.ubuntu ?? opts.prodSystemsPerOs },
+    { stage: 'prod', os: 'rhel', count: opts.prodSystemsByOs.rhel ?? opts.prodSystemsPerOs },
   ];
+  // The fleet-wide errata: the lowest-id clean ones of each OS, relevant to every production system.
+  const fleetWide = new Map<Os, number[]>(
+    OSES.map((os) => [os, catalog.byOs[os].filter((e) => e.personality === 'none' && !e.rebootSuggested && !e.kernel).map((e) => e.id).sort((a, b) => a - b).slice(0, opts.fleetWideErrata)]),
+  );
   const pools = new Map<Os, Int32Array>();
   const scratch = new Map<Os, Int32Array>();
   const forced = new Map<Os, number[]>();
@@ -70,34 +74,42 @@ export function generateSystems(opts: ResolvedFleetOptions, catalog: ErrataCatal
     const unionIds = stage === 'prod' ? Int32Array.from(union) : undefined;
     const unionBuf = unionIds ? new Int32Array(unionIds.length) : undefined;
     const width = stage === 'test' ? Math.max(2, String(count).length) : Math.max(3, String(count).length);
-    const systemIds: number[] = [];
+    // Production systems dealt round-robin into the role groups (prodGroupsPerOs > 1): prod-rhel9-web, -db, …
+    const roles = stage === 'prod' ? opts.prodGroupsPerOs : 1;
+    const roleGroup = (i: number) => (roles > 1 ? `${name}-${ROLES[i % roles]}` : name);
+    const systemIds: number[][] = Array.from({ length: roles }, () => []);
     for (let i = 0; i < count; i++) {
       const id = FIRST_SYSTEM_ID + systems.length;
       const host = `${stage}-${os === 'ubuntu' ? 'ubuntu' : 'rhel9'}-${String(i + 1).padStart(width, '0')}.lab.example`;
       let relevant: number[];
       if (stage === 'test') {
-        const must = forced.get(os) as number[];
+        // The fleet-wide errata too, so the sync caches them and they can be queued like any other.
+        const must = [...new Set([...(forced.get(os) as number[]), ...(fleetWide.get(os) as number[])])].slice(0, opts.relevantPerSystem);
         relevant = [...must, ...sampleDistinct(rng, pool, opts.relevantPerSystem - must.length, new Set(must), buf)];
         for (const e of relevant) union.add(e);
       } else {
-        const fromTest = sampleDistinct(rng, unionIds as Int32Array, Math.round(opts.relevantPerSystem * opts.prodOverlap), new Set(), unionBuf as Int32Array);
-        relevant = [...fromTest, ...sampleDistinct(rng, pool, opts.relevantPerSystem - fromTest.length, new Set(fromTest), buf)];
+        const wide = fleetWide.get(os) as number[];
+        const fromTest = sampleDistinct(rng, unionIds as Int32Array, Math.max(0, Math.round(opts.relevantPerSystem * opts.prodOverlap) - wide.length), new Set(wide), unionBuf as Int32Array);
+        const taken = [...wide, ...fromTest];
+        relevant = [...taken, ...sampleDistinct(rng, pool, Math.max(0, opts.relevantPerSystem - taken.length), new Set(taken), buf)];
       }
       const baseRelevant = Int32Array.from(relevant).sort();
       systems.push(
-        makeSystem(rng, { id, host, os, stage, group: name, index: i, ip: loopbackAddress(systems.length), baseRelevant, spec, modular: opts.modularAppStream }),
+        makeSystem(rng, { id, host, os, stage, group: roleGroup(i), index: i, ip: loopbackAddress(systems.length), baseRelevant, spec, modular: opts.modularAppStream }),
       );
-      systemIds.push(id);
+      (systemIds[roles > 1 ? i % roles : 0] as number[]).push(id);
     }
-    groups.push({
-      id: FIRST_GROUP_ID + g,
-      name,
-      description: `${spec.label} ${stage === 'test' ? 'test' : 'production'} systems`,
-      orgId: 1,
-      os,
-      stage,
-      systemIds,
-    });
+    for (let r = 0; r < roles; r++) {
+      groups.push({
+        id: FIRST_GROUP_ID + g + (r === 0 ? 0 : 100 * r),
+        name: roles > 1 ? `${name}-${ROLES[r]}` : name,
+        description: `${spec.label} ${stage === 'test' ? 'test' : 'production'} systems${roles > 1 ? ` (${ROLES[r]})` : ''}`,
+        orgId: 1,
+        os,
+        stage,
+        systemIds: systemIds[r] as number[],
+      });
+    }
   });
   return { groups, systems };
 }

@@ -25,7 +25,7 @@ const HOSTILE_QUERY = ['a%00b', '%00', '9223372036854775808', '2147483648', '-1'
 const SAMPLE_PARAM: Record<string, string> = { id: '1', key: 'deploy.wave_size', advisory: 'RHSA-1999:0001', request_id: '00000000-0000-4000-8000-000000000000' };
 
 /** A body each body-requiring route accepts, so a hostile query string reaches its validation (Fastify checks the body first). */
-const SAMPLE_BODY: Record<string, unknown> = { 'POST /api/v1/queue': { advisories: ['RHSA-1999:0001'] } };
+const SAMPLE_BODY: Record<string, unknown> = { 'POST /api/v1/queue': { advisories: ['RHSA-1999:0001'] }, 'POST /api/v1/deployments': { queue_id: 1 } };
 
 const toOpenApi = (url: string) => url.replace(/:([A-Za-z_]+)/g, '{$1}');
 

@@ -116,8 +116,10 @@ describe('approval and rollout survive restarts', () => {
     for (const s of lab.fleet.systemsOf('rhel', 'prod')) expect(lab.fleet.applyCount(s.id, e.id), s.name).toBe(1);
     // A retried activity may call scheduleApplyErrata again when the kill came between UYUNI's answer and the
     // row update; UYUNI refuses it (fault 2600) and the action it already has is adopted: applied once, above.
-    expect(lab.uyuni.stats.count('system.scheduleApplyErrata')).toBeGreaterThanOrEqual(7);
+    // One call per batch (the test's own, the canary's, the wave's of 5), each system named in one at least.
+    expect(lab.uyuni.stats.count('system.scheduleApplyErrata')).toBeGreaterThanOrEqual(3);
     const scheduled = lab.uyuni.stats.detail('system.scheduleApplyErrata').byArgument;
+    for (const s of lab.fleet.systemsOf('rhel', 'prod')) expect(scheduled[String(s.id)], s.name).toBeGreaterThanOrEqual(1);
     expect(storedAtKill.length).toBeGreaterThan(0);
     for (const id of storedAtKill) expect(scheduled[id], `system ${id} scheduled again after its action id was stored`).toBe(scheduledAtKill[id]);
     for (const s of lab.fleet.systemsOf('rhel', 'prod')) expect(scheduled[String(s.id)], s.name).toBeLessThanOrEqual(2);

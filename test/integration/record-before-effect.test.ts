@@ -79,6 +79,8 @@ describe('a human action whose record cannot be written does not take effect', {
     const started = await post('/api/v1/deployments', { queue_id: queueId }, 'operator');
     expect(started.statusCode, started.body).toBe(202);
     expect(await count('deployments')).toBe(1);
+    // The Update answers once the request is recorded; the child rollout starts right after it.
+    for (let i = 0; i < 100 && !(await workflowExists(workflowIds.deployment(queueId))); i++) await new Promise((r) => setTimeout(r, 100));
     await t.tw.client.workflow.getHandle(workflowIds.deployment(queueId)).result();
     expect(await t.queueStatus(queueId)).toBe('completed');
   });

@@ -87,8 +87,11 @@ describe('runtime settings: typed, ranged, shown as used', () => {
       waveSize: s['deploy.wave_size']?.in_use,
       failureBudgetCount: s['deploy.failure_budget_count']?.in_use,
       failureBudgetPercent: s['deploy.failure_budget_percent']?.in_use,
+      batchSize: s['deploy.batch_size']?.in_use,
+      canaryFraction: s['deploy.canary_fraction']?.in_use,
+      verdict: s['deploy.verdict']?.in_use === 1,
     });
-    expect(deploy).toEqual({ canarySize: 1, soakSeconds: 30, waveSize: 3, failureBudgetCount: 2, failureBudgetPercent: 12.5 });
+    expect(deploy).toEqual({ canarySize: 1, soakSeconds: 30, waveSize: 3, failureBudgetCount: 2, failureBudgetPercent: 12.5, batchSize: 100, canaryFraction: 0, verdict: false });
     const approval = await approvalPolicy(api.db, api.config.approval);
     expect(approval).toEqual({ reminderSeconds: 2 * 3600, expirySeconds: Math.round((s['approval.expiry_days']?.in_use as number) * 86400) });
     const weights = await loadScoreWeights(api.db, api.config.score);

@@ -17,6 +17,7 @@ export const SCENARIOS = {
   'rolled-back-test': 'a test whose patch stopped a critical service: rolled back on the test system and verified',
   'expired-approval': 'a passed test nobody decided: reminders, expiry, the patch undone on the test system',
   'bundle-bisect': 'a bundle of four with one CPU spike, bisected (halves as child workflows) until the culprit failed alone',
+  'legacy-deploy': "rollouts recorded before batches (one activity per system; commit 547b132): they replay on the pre-batch path productionDeployment keeps behind patched('deploy-fleet-batches') until it is deprecated",
 } as const;
 export type Scenario = keyof typeof SCENARIOS;
 

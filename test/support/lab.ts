@@ -23,11 +23,18 @@ export interface FullLab {
  * The whole simulated fleet for one test file: UYUNI XML-RPC, salt-api and a node-exporter per system, all
  * on one Fleet, with the exporters registered as targets of the run's real Prometheus.
  */
-export async function startFullLab(fleetOptions: FleetOptions = {}, intelOptions: IntelLabOptions = {}): Promise<FullLab> {
+/**
+ * `exporters: 'test'` serves node_exporter for the test systems only: a fleet of 10,000 production systems
+ * whose metrics no test reads would only cost 10,000 listeners and a Prometheus scraping them.
+ */
+export async function startFullLab(fleetOptions: FleetOptions = {}, intelOptions: IntelLabOptions = {}, labOptions: { exporters?: 'all' | 'test' } = {}): Promise<FullLab> {
   const fleet = new Fleet({ actionPickupMs: 100, actionCompleteMs: 300, rebootMs: 1_500, ...fleetOptions });
   const uyuni = await startUyuniLab({ fleet });
   const salt = await startSaltLab({ fleet, jobDurations: { pkgInstallMs: 200, snapperMs: 100 } });
-  const exporters = await startExportersOnFreePort({ fleet });
+  const exporters = await startExportersOnFreePort({
+    fleet,
+    ...(labOptions.exporters === 'test' ? { systems: [...fleet.systemsOf('ubuntu', 'test'), ...fleet.systemsOf('rhel', 'test')] } : {}),
+  });
   const intel = await startIntelLab(fleetCves(fleet), intelOptions);
   const targetsFile = path.join(inject('prometheusTargetsDir'), `${exporters.labId}.json`);
   await writeTargets(targetsFile, exporters.targetGroups());

@@ -73,9 +73,9 @@ async function waitForMetrics(lab: FullLab, settledMs: number): Promise<void> {
 /** Starts lab, worker and API for one test file, syncs once and waits until Prometheus has full windows. */
 export async function startTestEngine(
   prefix: string,
-  opts: { env?: Record<string, string>; fleet?: FleetOptions } = {},
+  opts: { env?: Record<string, string>; fleet?: FleetOptions; exporters?: 'all' | 'test' } = {},
 ): Promise<TestEngine> {
-  const lab = await startFullLab(opts.fleet);
+  const lab = await startFullLab(opts.fleet, {}, opts.exporters ? { exporters: opts.exporters } : {});
   const DB_NAME = await isolatedDatabase(prefix);
   const env = { DB_NAME, ...lab.env, ...FAST_TIMING, ...opts.env };
   const tw = await startTestWorker(testConfig(env), prefix);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { forgetHalt, haltsOf, listRollouts, productionRollbacks, recordHalt, ROLLOUT_STATUSES, rolloutCarrierOf, rolloutSystems } from '../../../db/queries/deployments.js';
+import { planSubject, rolloutPlan } from '../../../db/queries/deployment-plans.js';
 import { deploymentPolicy } from '../../../db/queries/orchestrator-config.js';
 import { getQueueRow } from '../../../db/queries/queue.js';
 import { TARGET_OSES } from '../../../domain/os.js';
@@ -11,6 +12,9 @@ import { deploymentStatusQuery, deployUpdate, haltSignal, workflowIds, type Depl
 import { badRequest, conflict, notFound } from '../../errors.js';
 import { recordThenStart } from '../../services/operator-action.js';
 import { updateFailure } from '../../services/workflow-refusal.js';
+import { withinBound } from '../../services/bounded-wait.js';
+import { WAIT_BOUND_SECONDS } from '../../limits.js';
+import type { deploymentPlan } from '../../../workflows/index.js';
 import { errorResponses, Id as IdField, IdParams, Paging, SafeText } from '../../schemas/common.js';
 import { Nullable, StringEnum } from '../../schemas/types.js';
 
@@ -40,6 +44,13 @@ const Policy = Type.Object({
   canarySize: Type.Integer(), soakSeconds: Type.Number(), waveSize: Type.Integer(), failureBudgetCount: Type.Integer(), failureBudgetPercent: Type.Number(),
 });
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
+const PlanWave = Type.Object({
+  wave: Type.Integer({ description: '0 = the canary (one system per production group, or deploy.canary_fraction of each)' }),
+  systems: Count,
+  batches: Type.Integer({ description: 'UYUNI actions: one system.scheduleApplyErrata per batch (deploy.batch_size systems at most)' }),
+  groups: Type.Record(Type.String(), Count, { description: 'systems per production group in this wave' }),
+});
+const PlanSummary = Type.Object({ targets: Count, waves: Type.Array(PlanWave) });
 
 export const deploymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
@@ -58,8 +69,16 @@ export const deploymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
           },
           { additionalProperties: false, minProperties: 1 },
         ),
+        querystring: Type.Object(
+          { dry_run: Type.Optional(Type.Boolean({ description: 'plan only: compute and store the targets, canary, waves and batches (GET /api/v1/deployments/<id>/plan), start nothing; repeatable (the stored plan is replaced)' })) },
+          { additionalProperties: false },
+        ),
         response: {
-          202: Type.Object({ queue_id: Type.Integer(), queue_ids: Type.Array(Type.Integer()), workflow_id: Type.String(), policy: Loose }),
+          200: Type.Object({ queue_id: Type.Integer(), dry_run: Type.Literal(true), workflow_id: Type.String(), policy: Loose, plan: PlanSummary }),
+          202: Type.Object({
+            queue_id: Type.Integer(), queue_ids: Type.Optional(Type.Array(Type.Integer())), workflow_id: Type.String(), policy: Loose,
+            dry_run: Type.Optional(Type.Literal(true)), plan_url: Type.Optional(Type.String()),
+          }),
           ...errorResponses(400, 401, 403, 404, 409, 503),
         },
       },
@@ -67,6 +86,22 @@ export const deploymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const body = request.body;
       if ((body.queue_id === undefined) === (body.queue_ids === undefined)) throw badRequest('queue_id', 'give exactly one of queue_id (one patch) or queue_ids (a set)');
+      if (request.query.dry_run) {
+        if (body.queue_id === undefined) throw badRequest('queue_ids', 'a dry run plans one patch: give queue_id');
+        const subject = await planSubject(app.db, body.queue_id);
+        if (!subject) throw notFound(`queue item ${body.queue_id}`);
+        if (subject.uyuni_errata_id === null) throw conflict(`queue item ${body.queue_id}: ${subject.advisory_name} has no UYUNI errata id in the cache (sync first)`, { queue_id: body.queue_id });
+        const policy = await deploymentPolicy(app.db);
+        const workflowId = workflowIds.deploymentPlan(body.queue_id);
+        // The API never calls UYUNI itself: the plan is a short workflow; concurrent dry runs share one.
+        const handle = await app.temporal.client.workflow.start<typeof deploymentPlan>('deploymentPlan', {
+          taskQueue: app.config.temporal.taskQueue, workflowId, workflowIdConflictPolicy: 'USE_EXISTING',
+          args: [{ queueId: subject.id, advisoryName: subject.advisory_name, errataId: subject.uyuni_errata_id, targetOs: subject.target_os, requiresReboot: subject.requires_reboot ?? false, policy }],
+        });
+        const r = await withinBound(app.temporal.client, WAIT_BOUND_SECONDS * 1000, () => handle.result());
+        if (!r.done) return reply.status(202).send({ queue_id: subject.id, workflow_id: workflowId, policy, dry_run: true, plan_url: `/api/v1/deployments/${subject.id}/plan` });
+        return reply.status(200).send({ queue_id: subject.id, dry_run: true, workflow_id: workflowId, policy, plan: r.value });
+      }
       const ids = body.queue_ids ?? [body.queue_id as number];
       const items = [];
       for (const id of ids) {
@@ -183,6 +218,41 @@ export const deploymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
         halts: halts.map((h) => ({ ...h, requested_at: iso(h.requested_at) })),
         live: live as unknown as Record<string, unknown> | null,
       };
+    },
+  );
+
+  app.get(
+    '/:id/plan',
+    {
+      config: { auth: 'read' },
+      schema: {
+        tags: ['deployments'],
+        summary: 'A rollout\'s plan: canary, waves, batches (UYUNI actions) and systems per production group — of the started rollout, else of the last dry run',
+        description: 'source: rollout (the started rollout\'s own rows) or dry_run (POST /api/v1/deployments?dry_run=true). systems are paged in plan order (wave, batch, id).',
+        params: Id,
+        querystring: Type.Object({ ...Paging({ defaultLimit: 500, maxLimit: 10_000 }) }, { additionalProperties: false }),
+        response: {
+          200: Type.Object({
+            queue_id: Type.Integer(),
+            source: StringEnum(['rollout', 'dry_run'] as const),
+            planned_at: Type.String({ format: 'date-time' }),
+            policy: Nullable(Loose),
+            targets: Count,
+            waves: Type.Array(PlanWave),
+            limit: Type.Integer(),
+            offset: Type.Integer(),
+            systems: Type.Array(Type.Object({ system_id: Type.Integer(), system_name: Type.String(), group_name: Nullable(Type.String()), wave: Type.Integer(), batch: Type.Integer() })),
+          }),
+          ...errorResponses(400, 401, 403, 404),
+        },
+      },
+    },
+    async (request) => {
+      const id = request.params.id;
+      if (!(await getQueueRow(app.db, id))) throw notFound(`queue item ${id}`);
+      const plan = await rolloutPlan(app.db, id, workflowIds.deployment(id), { limit: request.query.limit, offset: request.query.offset });
+      if (!plan) throw notFound(`a plan for queue item ${id} (no rollout and no dry run)`);
+      return { queue_id: id, ...plan, planned_at: plan.planned_at.toISOString(), limit: request.query.limit, offset: request.query.offset };
     },
   );
 

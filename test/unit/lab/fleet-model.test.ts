@@ -178,8 +178,8 @@ describe('scale', () => {
     for (const os of OSES) for (const p of PERSONALITIES) expect(big.findErratum({ os, personality: p, relevantTo: 'test' })).toBeDefined();
   });
 
-  it('rejects fleets beyond 10,000 systems or 5,000 errata', () => {
-    expect(() => generateFleet({ prodSystemsPerOs: 5000 })).toThrow(RangeError);
+  it('rejects fleets beyond 10,100 systems (the max scale of 10,000 production systems and its test systems) or 5,000 errata', () => {
+    expect(() => generateFleet({ prodSystemsPerOs: 5100 })).toThrow(RangeError);
     expect(() => generateFleet({ errataPerOs: 2501 })).toThrow(RangeError);
   });
 });

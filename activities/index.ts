@@ -8,6 +8,7 @@ import { PrometheusClient } from './prometheus/client.js';
 import { createApprovalActivities } from './approval/approval-activities.js';
 import { createDeployActivities } from './deploy/deploy-activities.js';
 import { createIntelActivities } from './intel/intel-activities.js';
+import { createMaintenanceActivities } from './maintenance/maintenance-activities.js';
 import { closeNotifyClients, createNotifyActivities, createNotifyClients, type NotifyClients } from './notify/index.js';
 import { createQueueActivities } from './queue/queue-activities.js';
 import { SaltClient } from './salt/client.js';
@@ -79,6 +80,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createApprovalActivities(deps),
     ...createDeployActivities(deps),
     ...createIntelActivities(deps),
+    ...createMaintenanceActivities(deps),
     ...createNotifyActivities(deps),
   };
 }

@@ -43,7 +43,7 @@ describe('maintenance windows and retracted advisories', { timeout: 300_000 }, (
     throw new Error(`never: ${what}`);
   };
   const setConfig = (key: string, value: number) => t.api.app.inject({ method: 'PUT', url: `/api/v1/config/${key}`, headers: bearer('admin'), payload: { value } });
-  const phaseRow = (testId: number, phase: string) =>
+  const phaseRow = (testId: number, phase: 'lease' | 'patch') =>
     t.tw.db.selectFrom('patch_test_phases').selectAll().where('test_id', '=', testId).where('phase', '=', phase).executeTakeFirstOrThrow();
 
   beforeAll(async () => {

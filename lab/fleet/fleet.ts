@@ -325,6 +325,11 @@ export class Fleet {
     return e;
   }
 
+  /** How many errata were retracted (the lab's cache of errata metadata keys on it). */
+  get retractions(): number {
+    return this.retracted.size;
+  }
+
   isRetracted(erratumId: number): boolean {
     return this.retracted.has(erratumId);
   }

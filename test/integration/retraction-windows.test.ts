@@ -174,6 +174,35 @@ describe('maintenance windows and retracted advisories', { timeout: 300_000 }, (
     expect((await events('advisory.retracted')).map((e) => e.payload)).toContainEqual(expect.objectContaining({ advisory: z.advisoryName, found_by: 'sync', cancelled: [zId] }));
   });
 
+  it('retracted in UYUNI during the soak: the next sync halts the running rollout (the halt signal), nothing more applied', async () => {
+    await setConfig('deploy.soak_minutes', 1);
+    try {
+      const e = fresh('ubuntu');
+      const id = await t.queue(e);
+      const h = await start(id, true);
+      await t.untilStatus(workflowIds.patchTest(id), 'pending_approval');
+      expect((await t.api.app.inject({ method: 'POST', url: `/api/v1/approvals/${id}/approve`, headers: bearer('approver'), payload: { reason: 'ok' } })).statusCode).toBe(200);
+      expect((await t.api.app.inject({ method: 'POST', url: '/api/v1/deployments', headers: bearer('operator'), payload: { queue_id: id } })).statusCode).toBe(202);
+      const rollout = t.tw.client.workflow.getHandle(workflowIds.deployment(id));
+      await until('the canary is done', async () => (await rollout.query(deploymentStatusQuery).catch(() => null))?.waves[0]?.state === 'done');
+      await labPost(`/lab/errata/${encodeURIComponent(e.advisoryName)}/retract`);
+      const began = Date.now();
+      await sync();
+      const result: TestResult = await h.result();
+      // halted by the sync's signal during the soak, not at its end
+      expect(Date.now() - began).toBeLessThan(45_000);
+      expect(result.deployment).toMatchObject({ status: 'halted', targets: 6, applied: 1, failed: 0, skipped: 5 });
+      expect(result.deployment?.haltReason).toMatch(/halted by uyuni: .* was retracted/);
+      expect(t.lab.fleet.systemsOf('ubuntu', 'prod').map((s) => t.lab.fleet.applyCount(s.id, e.id))).toEqual([1, 0, 0, 0, 0, 0]);
+      const halted = await t.tw.db.selectFrom('orchestrator_notifications').select('payload').where('event_type', '=', 'deployment.halted').where('queue_id', '=', id).execute();
+      expect(halted.map((r) => r.payload)).toEqual([expect.objectContaining({ cause: 'retraction', by: 'uyuni' })]);
+      const retracted = await t.tw.db.selectFrom('orchestrator_notifications').select('payload').where('event_type', '=', 'advisory.retracted').execute();
+      expect(retracted.map((r) => r.payload)).toContainEqual(expect.objectContaining({ advisory: e.advisoryName, found_by: 'sync', halted: [id] }));
+    } finally {
+      await setConfig('deploy.soak_minutes', 0.15);
+    }
+  });
+
   it('deploying an approved item whose advisory was retracted answers 409 with the reason; nothing starts', async () => {
     const e = fresh('rhel');
     const id = await t.queue(e);

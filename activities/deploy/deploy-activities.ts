@@ -233,8 +233,9 @@ export function createDeployActivities(deps: Pick<ActivityDeps, 'db' | 'uyuni' |
           const windows = await nextMaintenanceWindows({ uyuni, uyuniLimit: deps.uyuniLimit }, [target.systemId], new Date());
           const next = earliestFor(windows[String(target.systemId)] ?? null, Date.now());
           if ('never' in next) return skip(`${scheduled.outsideWindow}; ${next.never}`);
-          if (next.waitMs > input.timing.actionTimeoutSeconds * 1000) {
-            return skip(`outside its maintenance window: the next one opens at ${new Date(next.atMs).toISOString()}, after this rollout's action timeout; not scheduled`);
+          // The wait must fit the activity's start-to-close slack (action + reboot timeouts + 120 s).
+          if (next.waitMs > Math.min(input.timing.actionTimeoutSeconds, 60) * 1000) {
+            return skip(`outside its maintenance window: the next one opens at ${new Date(next.atMs).toISOString()}, later than this rollout can wait for one system; not scheduled`);
           }
           scheduled = await scheduleErratumOnce(uyuni, { systemId: target.systemId, errataIds, advisoryNames }, new Date(next.atMs));
           windowWaitSeconds = Math.ceil(next.waitMs / 1000);

@@ -279,7 +279,10 @@ export function createDeployActivities(deps: Pick<ActivityDeps, 'db' | 'uyuni' |
       return { systemId: target.systemId, status: 'applied', patched: true, error: null };
     },
 
-    /** The rollout's end: completed (promoting → prod_applied → completed), or halted; untouched systems skipped. */
+    /**
+     * The rollout's end: completed (promoting → prod_applied → completed), or halted; untouched systems skipped.
+     * Returns how many systems of the rollout are skipped (never reached, or skipped for a retraction or a window).
+     */
     async finishDeployment(input: { queueId: number; status: 'completed' | 'halted'; haltReason?: string | null; budgetExceeded?: boolean; members?: number[] }): Promise<number> {
       const wf = workflowId();
       return db.transaction().execute(async (trx) => {
@@ -298,7 +301,8 @@ export function createDeployActivities(deps: Pick<ActivityDeps, 'db' | 'uyuni' |
             queue_id: input.queueId, workflow_id: wf, ...c, cause, by, reason: input.haltReason ?? manual?.reason ?? null,
           }, { dedupeKey: `deployment-halted-${wf}`, workflowId: wf });
         }
-        return Number(skipped.numUpdatedRows);
+        // Every system not patched and not failed: never reached, or skipped for a retraction or its window.
+        return Math.max(Number(skipped.numUpdatedRows), c.skipped);
       });
     },
 

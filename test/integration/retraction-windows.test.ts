@@ -205,7 +205,6 @@ describe('maintenance windows and retracted advisories', { timeout: 300_000 }, (
 
   it('a rollout in the current code: 1334 is rescheduled into a window opening within a minute, a later window skips the system (never failed)', async () => {
     const prod = t.lab.fleet.systemsOf('ubuntu', 'prod');
-    await labPost('/lab/maintenance/windows', { name: 'soon', systemIds: [prod[0]!.id], startInLabHours: 2, durationLabHours: 10, labHourMs: 4_000 });
     await labPost('/lab/maintenance/windows', { name: 'later', systemIds: [prod[1]!.id], startInLabHours: 30, durationLabHours: 2, labHourMs: 15_000 });
     try {
       const e = fresh('ubuntu');
@@ -213,6 +212,8 @@ describe('maintenance windows and retracted advisories', { timeout: 300_000 }, (
       const h = await start(id, true);
       await t.untilStatus(workflowIds.patchTest(id), 'pending_approval');
       expect((await t.api.app.inject({ method: 'POST', url: `/api/v1/approvals/${id}/approve`, headers: bearer('approver'), payload: { reason: 'ok' } })).statusCode).toBe(200);
+      // the canary's window opens 8 s from now: its first scheduling (earliest now) gets 1334
+      await labPost('/lab/maintenance/windows', { name: 'soon', systemIds: [prod[0]!.id], startInLabHours: 2, durationLabHours: 10, labHourMs: 4_000 });
       const opensAt = ((await (await fetch(`${t.lab.uyuni.baseUrl}/lab/maintenance`)).json()) as { schedule: { name: string }; calendar: { windows: { startMs: number }[] } }[])
         .find((m) => m.schedule.name === 'soon')!.calendar.windows[0]!.startMs;
       expect((await t.api.app.inject({ method: 'POST', url: '/api/v1/deployments', headers: bearer('operator'), payload: { queue_id: id } })).statusCode).toBe(202);
@@ -223,7 +224,9 @@ describe('maintenance windows and retracted advisories', { timeout: 300_000 }, (
       expect(rows[1]!.error).toMatch(/outside its maintenance window: the next one opens at/);
       expect(t.lab.fleet.applyCount(prod[1]!.id, e.id)).toBe(0);
       // the canary's action was scheduled into its window (UYUNI holds it until then)
-      expect(t.lab.fleet.action(rows[0]!.uyuni_action_id!)!.earliestMs).toBeGreaterThanOrEqual(opensAt);
+      const action = t.lab.fleet.action(rows[0]!.uyuni_action_id!)!;
+      expect(action.createdMs).toBeLessThan(opensAt);
+      expect(action.earliestMs).toBeGreaterThanOrEqual(opensAt);
       expect(t.lab.fleet.applyCount(prod[0]!.id, e.id)).toBe(1);
     } finally {
       await fetch(`${t.lab.uyuni.baseUrl}/lab/maintenance`, { method: 'DELETE' });

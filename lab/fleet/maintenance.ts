@@ -85,7 +85,10 @@ export class LabMaintenance {
   /** Creates (or replaces) a calendar and a schedule of the same windows, and assigns the systems to it. */
   define(input: { name: string; type?: 'single' | 'multi'; windows: readonly WindowSpec[]; systemIds: readonly number[] }): { schedule: LabSchedule; calendar: LabCalendar } {
     const label = `${input.name}-calendar`;
-    const calendar: LabCalendar = { id: this.calendars.get(label)?.id ?? this.nextId++, label, windows: input.windows, ical: icalOf(label, input.name, input.windows, this.clock()) };
+    // iCal times have whole seconds: the lab enforces exactly what its calendar text says.
+    const sec = (ms: number) => Math.round(ms / 1000) * 1000;
+    const windows = input.windows.map((w) => ({ startMs: sec(w.startMs), durationMs: sec(w.durationMs), everyMs: w.everyMs === null ? null : sec(w.everyMs) }));
+    const calendar: LabCalendar = { id: this.calendars.get(label)?.id ?? this.nextId++, label, windows, ical: icalOf(label, input.name, windows, this.clock()) };
     this.calendars.set(label, calendar);
     const schedule: LabSchedule = { id: this.schedules.get(input.name)?.id ?? this.nextId++, name: input.name, type: input.type ?? 'single', calendar: label };
     this.schedules.set(input.name, schedule);

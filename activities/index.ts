@@ -11,6 +11,7 @@ import { createDeployActivities } from './deploy/deploy-activities.js';
 import { createVerdictHookActivities } from './deploy/verdict-hook.js';
 import { createWindowHookActivities } from './deploy/window-hook.js';
 import { createIntelActivities } from './intel/intel-activities.js';
+import { createMaintenanceActivities } from './maintenance/maintenance-activities.js';
 import { closeNotifyClients, createNotifyActivities, createNotifyClients, type NotifyClients } from './notify/index.js';
 import { createQueueActivities } from './queue/queue-activities.js';
 import { SaltClient } from './salt/client.js';
@@ -85,6 +86,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createVerdictHookActivities(),
     ...createWindowHookActivities(),
     ...createIntelActivities(deps),
+    ...createMaintenanceActivities(deps),
     ...createNotifyActivities(deps),
   };
 }

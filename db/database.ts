@@ -93,6 +93,8 @@ export interface ErrataCacheTable {
   urgency: Generated<number>;
   urgency_breakdown: DefaultedJson<JsonValue>;
   intel_at: NullableTimestamp;
+  /** issue 15: since when the advisory is known to be retracted (sticky, set by a trigger from advisory_status). */
+  retracted_at: NullableTimestamp;
 }
 
 /** issue 14: what NVD, FIRST EPSS and CISA KEV say about one CVE. */
@@ -440,7 +442,8 @@ export interface DeploymentHaltsTable {
   queue_id: number;
   requested_by: string;
   reason: string;
-  source: 'api' | 'dashboard';
+  /** retraction: recorded by the sync or the rollout because the advisory was retracted (issue 15) */
+  source: 'api' | 'dashboard' | 'retraction';
   request_id: string;
   requested_at: Timestamp;
 }

@@ -139,17 +139,27 @@ export const EVENT_DATA = {
   'deployment.halted': eventData(
     {
       ...deploymentCounts,
-      cause: Type.Union([Type.Literal('budget'), Type.Literal('manual')]),
+      cause: Type.Union([Type.Literal('budget'), Type.Literal('manual'), Type.Literal('retraction')]),
       by: NStr,
       reason: NStr,
       skipped: Type.Integer(),
     },
-    'the rollout stopped: the failure budget was exceeded, or a person halted it',
+    'the rollout stopped: the failure budget was exceeded, a person halted it, or its advisory was retracted',
   ),
   'deployment.completed': eventData({ ...deploymentCounts, skipped: Type.Integer() }, 'the rollout reached every target'),
   'deployment.rolled_back': eventData(
     { workflow_id: NStr, verified: Type.Boolean(), rolled_back: Type.Integer(), failed: Type.Integer(), reason: NStr },
     'the production rollback finished (verified, or with the systems that differ)',
+  ),
+  'advisory.retracted': eventData(
+    {
+      reason: Type.String(),
+      found_by: Type.String({ description: 'sync (errata.getDetails said retracted), test or rollout (UYUNI refused it with fault 2602)' }),
+      cancelled: Type.Array(Type.Integer(), { description: 'queue items cancelled (queued, untestable, inconclusive)' }),
+      halted: Type.Array(Type.Integer(), { description: 'queue items whose running rollout is halted' }),
+      refused: Type.Array(Type.Integer(), { description: 'queue items left as they are whose approval and deployment are now refused' }),
+    },
+    'an advisory was retracted by its vendor: its queued items are cancelled, its rollouts halted, approval and deployment refused',
   ),
   'test_system.quarantined': eventData(
     { system_id: Type.Integer(), name: NStr, reason: Type.String(), test_id: NInt },

@@ -36,9 +36,10 @@ export function eventSubject(type: EventType, d: Data): string {
     case 'approval.expired': return `Approval expired: ${item(d)}`;
     case 'deployment.started': return `Rollout started: ${item(d)}`;
     case 'deployment.wave_completed': return `Rollout of ${item(d)}: wave ${str(d.wave)} done (${str(d.applied)} applied, ${str(d.failed)} failed)`;
-    case 'deployment.halted': return `Rollout HALTED: ${item(d)} (${d.cause === 'budget' ? 'failure budget exceeded' : `halted by ${str(d.by)}`})`;
+    case 'deployment.halted': return `Rollout HALTED: ${item(d)} (${d.cause === 'budget' ? 'failure budget exceeded' : d.cause === 'retraction' ? 'the advisory was retracted' : `halted by ${str(d.by)}`})`;
     case 'deployment.completed': return `Rollout completed: ${item(d)} on ${str(d.applied)} systems`;
     case 'deployment.rolled_back': return `Production rollback of ${item(d)} ${d.verified ? 'done, verified' : 'FAILED on some systems'}`;
+    case 'advisory.retracted': return `Advisory RETRACTED: ${str(d.advisory)} (${Array.isArray(d.cancelled) ? d.cancelled.length : 0} cancelled, ${Array.isArray(d.halted) ? d.halted.length : 0} rollouts halted)`;
     case 'test_system.quarantined': return `Test system ${str(d.name)} quarantined`;
     case 'notification.test': return 'SPM Orchestrator test notification';
   }

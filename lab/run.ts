@@ -118,10 +118,12 @@ async function main(): Promise<void> {
 
   const scale = (env.LAB_SCALE ?? 'seed') as ScaleName;
   if (!(scale in SCALES)) throw new Error(`LAB_SCALE must be one of ${Object.keys(SCALES).join(', ')}`);
+  const maintenance = env.LAB_MAINTENANCE ?? 'none';
+  if (maintenance !== 'none' && maintenance !== 'mixed') throw new Error(`LAB_MAINTENANCE must be none or mixed, got "${maintenance}"`);
   const uyuniUrl = new URL(env.UYUNI_URL ?? LAB_ENV.UYUNI_URL!);
   const uyuni = await startUyuniLab({
     port: Number(uyuniUrl.port),
-    fleet: { ...SCALES[scale], seed: Number(env.LAB_SEED ?? DEFAULT_SEED) },
+    fleet: { ...SCALES[scale], seed: Number(env.LAB_SEED ?? DEFAULT_SEED), maintenance },
     credentials: { user: env.UYUNI_USER, password: env.UYUNI_PASSWORD },
     latencyMs: Number(env.LAB_LATENCY_MS ?? 0),
   });

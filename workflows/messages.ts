@@ -136,6 +136,11 @@ export interface TestStatusView {
   phase: TestPhaseName | 'approval' | 'done';
   testSystem: { id: number; name: string } | null;
   waitingForSystem: boolean;
+  /**
+   * issue 15: the test system's UYUNI maintenance window the test waits for (`waiting`) or patches in (`open`);
+   * absent/null when the system has no schedule.
+   */
+  maintenanceWindow?: { schedule: string; opensAt: string; closesAt: string; state: 'waiting' | 'open' } | null;
   rollbackType: 'package' | 'snapshot' | null;
   failure: { phase: TestPhaseName; reason: string } | null;
   phases: PhaseView[];

@@ -1,4 +1,4 @@
-import { ApplicationFailure, CancellationScope, isCancellation, proxyActivities, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, isCancellation, patched, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { chunk } from '../domain/chunks.js';
 import { forEachInWindow } from '../domain/window.js';
@@ -112,6 +112,9 @@ export async function uyuniSync(input: SyncInput = { trigger: 'schedule' }): Pro
       phaseDurations,
       errors,
     });
+    // issue 15: advisories retracted since: their queued items cancelled, their rollouts halted. Behind patched()
+    // so the syncs recorded before it replay unchanged.
+    if (patched('sync-retractions')) await uyuni.checkRetractions();
     // What the sync learnt may make queued items untestable (superseded) or testable again.
     await store.recheckQueue();
     await wakeDispatcher();

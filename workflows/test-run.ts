@@ -1,4 +1,5 @@
-import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, sleep, upsertSearchAttributes } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, patched, sleep, upsertSearchAttributes } from '@temporalio/workflow';
+import { earliestFor } from '../domain/maintenance-plan.js';
 import type { LeasedSystem, MetricsReading, PhaseVerdict, RollbackResult, TestInfo } from '../activities/patch-test/index.js';
 import { wakeDispatcher } from './dispatch.js';
 import { SA, type PatchTestInput, type TestPhaseName, type TestResult } from './messages.js';
@@ -65,6 +66,32 @@ export async function runTest(ctx: TestRunContext): Promise<TestResult> {
     }
   };
 
+  /**
+   * issue 15: UYUNI refuses an errata action outside the test system's maintenance window (fault 1334), so the
+   * test waits — a durable timer, days if need be — until the window is open, shown in the status query and on
+   * the lease phase. Returns why it can never be patched (a schedule without a window), or null once open.
+   */
+  const awaitWindow = async (leased: LeasedSystem): Promise<string | null> => {
+    for (;;) {
+      const windows = await host.nextMaintenanceWindows({ systemIds: [leased.systemId], after: new Date().toISOString() });
+      const next = earliestFor(windows[String(leased.systemId)] ?? null, Date.now());
+      if ('never' in next) return `${leased.name}: ${next.never}`;
+      if (!next.window) {
+        view.state.maintenanceWindow = null;
+        return null;
+      }
+      const state = next.waitMs > 0 ? 'waiting' : 'open';
+      const mw = { schedule: next.window.schedule, opensAt: next.window.start, closesAt: next.window.end, state } as const;
+      const changed = view.state.maintenanceWindow?.state !== state || view.state.maintenanceWindow.opensAt !== mw.opensAt;
+      view.state.maintenanceWindow = mw;
+      if (changed) await store.waitingForMaintenanceWindow({ testId: info.testId, ...mw });
+      if (next.waitMs <= 0) return null;
+      await sleep(next.waitMs);
+    }
+  };
+  // Recorded before this wait existed: those histories have no window lookups (replay).
+  const honoursWindows = patched('test-maintenance-window');
+
   const quarantine = (reason: string) => store.quarantineTestSystem({ systemId: (system as LeasedSystem).systemId, reason });
 
   /** Rolls the patch back and verifies it; a host that does not come back, or is not restored, is quarantined. */
@@ -105,6 +132,14 @@ export async function runTest(ctx: TestRunContext): Promise<TestResult> {
     upsertSearchAttributes([{ key: SA.testSystem, value: system.name }]);
     view.leave('lease', 'passed', system.name);
 
+    if (honoursWindows) {
+      const never = await awaitWindow(system);
+      if (never) {
+        await skipRest(['snapshot', 'patch', 'reboot', 'validate', 'services', 'rollback', 'verify_rollback'] as LaterPhase[], `no maintenance window: ${never}`);
+        return await finish('inconclusive', { phase: 'lease', reason: `no maintenance window: ${never}` }, null, 'test_system');
+      }
+    }
+
     // snapshot: a baseline of the system at rest, then the restore points
     view.enter('snapshot');
     const base = await settle.baselinePhase({ testId: info.testId, system, timing: input.timing });
@@ -120,11 +155,36 @@ export async function runTest(ctx: TestRunContext): Promise<TestResult> {
 
     view.enter('patch');
     touched = true;
-    const patched = await action.patchPhase({
-      testId: info.testId, systemId: system.systemId, minion: system.minion, errataId: info.uyuniErrataId, advisoryName: info.advisoryName, timing: input.timing,
+    const patchOnce = () => action.patchPhase({
+      testId: info.testId, systemId: system!.systemId, minion: system!.minion, errataId: info.uyuniErrataId, advisoryName: info.advisoryName, timing: input.timing,
       ...(info.uyuniErrataIds ? { errataIds: info.uyuniErrataIds, advisoryNames: info.advisoryNames ?? [] } : {}),
     });
+    let patched = await patchOnce();
+    // 1334: the window closed since we looked (nothing was scheduled): wait for the next one and schedule again.
+    while (!patched.ok && patched.outsideWindow && honoursWindows) {
+      const never = await awaitWindow(system);
+      if (never) {
+        touched = false;
+        view.leave('patch', 'failed', never);
+        await skipRest(['reboot', 'validate', 'services', 'rollback', 'verify_rollback'], `no maintenance window: ${never}`);
+        return await finish('inconclusive', { phase: 'patch', reason: `no maintenance window: ${never}` }, null, 'test_system');
+      }
+      patched = await patchOnce();
+    }
     view.leave('patch', patched.ok ? 'passed' : 'failed', patched.reason);
+    if (!patched.ok && patched.retracted) {
+      // 2602: retracted by its vendor, recorded as such (the item is cancelled by the retraction). Nothing was
+      // applied, nothing judged: inconclusive, never the patch's failure.
+      touched = false;
+      await skipRest(['reboot', 'validate', 'services', 'rollback', 'verify_rollback'], 'the advisory was retracted; nothing was applied');
+      return await finish('inconclusive', { phase: 'patch', reason: `retracted: ${patched.reason ?? ''}` }, null, 'unknown');
+    }
+    if (!patched.ok && patched.outsideWindow) {
+      // Only without window support (a history from before it): nothing was scheduled, nothing judged.
+      touched = false;
+      await skipRest(['reboot', 'validate', 'services', 'rollback', 'verify_rollback'], 'outside the maintenance window; nothing was applied');
+      return await finish('inconclusive', { phase: 'patch', reason: patched.reason ?? 'outside the maintenance window' }, null, 'test_system');
+    }
     if (!patched.ok && patched.notApplicable) {
       // UYUNI refused it as not applicable to this system now: nothing was applied, nothing judged. Not the
       // patch's failure: inconclusive, re-checked against UYUNI's relevance (untestable if relevant to none).

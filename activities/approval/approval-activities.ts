@@ -1,3 +1,4 @@
+import { retractedAt, retractionReason } from '../../db/queries/retractions.js';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Db } from '../../db/connection.js';
 import { json } from '../../db/json.js';
@@ -68,9 +69,13 @@ export function createApprovalActivities({ db }: { db: Db }) {
       return recordOrRefuse(`the ${input.decision} decision`, () => db.transaction().execute(async (trx) => {
         const done = await trx.selectFrom('patch_approvals').select('id').where('request_id', '=', input.requestId).executeTakeFirst();
         if (done) return done.id;
-        const item = await trx.selectFrom('patch_test_queue').select('status').where('id', '=', input.queueId).forUpdate().executeTakeFirstOrThrow();
+        const item = await trx.selectFrom('patch_test_queue').select(['status', 'advisory_name']).where('id', '=', input.queueId).forUpdate().executeTakeFirstOrThrow();
         if (!['pending_approval', 'snoozed'].includes(item.status)) {
           throw ApplicationFailure.nonRetryable(`queue item ${input.queueId} is ${item.status}, not waiting for a decision`, 'NotWaiting');
+        }
+        // issue 15: a retracted advisory is never approved (reject and snooze stay possible).
+        if (input.decision === 'approve' && (await retractedAt(trx, item.advisory_name))) {
+          throw ApplicationFailure.nonRetryable(`queue item ${input.queueId} cannot be approved: ${retractionReason(item.advisory_name)}`, 'AdvisoryRetracted');
         }
         await trx
           .updateTable('patch_test_queue')
@@ -129,8 +134,11 @@ export function createApprovalActivities({ db }: { db: Db }) {
         const ids = [input.queueId, ...(input.members ?? [])];
         let carrierRow = 0;
         for (const [i, id] of ids.entries()) {
-          const item = await trx.selectFrom('patch_test_queue').select('status').where('id', '=', id).forUpdate().executeTakeFirst();
+          const item = await trx.selectFrom('patch_test_queue').select(['status', 'advisory_name']).where('id', '=', id).forUpdate().executeTakeFirst();
           if (item?.status !== 'approved') throw ApplicationFailure.nonRetryable(`queue item ${id} is ${item?.status ?? 'missing'}, not approved`, 'NotApproved');
+          if (await retractedAt(trx, item.advisory_name)) {
+            throw ApplicationFailure.nonRetryable(`queue item ${id} cannot be deployed: ${retractionReason(item.advisory_name)}`, 'AdvisoryRetracted');
+          }
           const requestId = i === 0 ? input.requestId : `${input.requestId}/carried/${id}`;
           const row = await trx
             .insertInto('deployments')

@@ -13,6 +13,7 @@ import { loadTestSettings } from '../patch-test/settings.js';
 import { toApplicationFailure as saltFailure } from '../salt/failure.js';
 import { bootDefaultCommand, parseBootDefault } from '../shared/kernel.js';
 import { scheduleErratumOnce } from '../shared/errata-action.js';
+import { retractAdvisory } from '../shared/retraction.js';
 import type { ActionSystem } from '../uyuni/types.js';
 import { isUyuniError, UyuniInvalidErrataError } from '../uyuni/errors.js';
 import { toApplicationFailure as uyuniFailure } from '../uyuni/failure.js';
@@ -108,7 +109,7 @@ const workflowIdOf = () => {
   return w.workflowId;
 };
 
-export function createBatchDeployActivities(deps: Pick<ActivityDeps, 'db' | 'uyuni' | 'salt' | 'config' | 'log'>) {
+export function createBatchDeployActivities(deps: Pick<ActivityDeps, 'db' | 'uyuni' | 'salt' | 'config' | 'log'> & Partial<Pick<ActivityDeps, 'temporal'>>) {
   const { db, uyuni, salt, config } = deps;
 
   const batchRows = (rolloutId: string, wave: number, batch: number) =>
@@ -301,6 +302,7 @@ export function createBatchDeployActivities(deps: Pick<ActivityDeps, 'db' | 'uyu
           }
         }
         const failed: ({ id: number } & Record<string, unknown>)[] = [];
+        let retracted: string | undefined;
         for (const r of rows) {
           if (assigned.has(r.system_id)) continue;
           // Alone: the one UYUNI refuses fails alone (counted against the budget), the others go ahead.
@@ -308,12 +310,26 @@ export function createBatchDeployActivities(deps: Pick<ActivityDeps, 'db' | 'uyu
             if (isUyuniError(e) && e.retryable) throw mapError(e);
             return { refused: messageOf(e) };
           });
-          if ('refused' in one) failed.push({ id: r.id, status: 'failed', error: one.refused, completed_at: new Date().toISOString(), patched: false });
+          const at = new Date().toISOString();
+          if ('refused' in one) failed.push({ id: r.id, status: 'failed', error: one.refused, completed_at: at, patched: false });
+          // Neither is a failure of the patch (no budget): a retraction (2602) halts the rollout, recorded below;
+          // outside the system's maintenance window (1334) it is not scheduled, and says when it could be.
+          else if ('retracted' in one) {
+            retracted = one.retracted;
+            failed.push({ id: r.id, status: 'skipped', error: `not applied: ${one.retracted}`, completed_at: at, patched: false });
+          } else if ('outsideWindow' in one) failed.push({ id: r.id, status: 'skipped', error: `not applied: ${one.outsideWindow}`, completed_at: at, patched: false });
           else assigned.set(r.system_id, one.actionId);
+        }
+        if (retracted !== undefined) {
+          // Which of the set was retracted: the one, or each UYUNI now reports retracted. Recording it halts the rollout.
+          for (const name of names) {
+            const d = names.length === 1 ? null : await guarded(() => uyuni.getErrataDetails(name)).catch(() => null);
+            if (names.length === 1 || d?.advisoryStatus === 'retracted') await retractAdvisory(deps, name, 'rollout');
+          }
         }
         await updateRows(db, rows.filter((r) => assigned.has(r.system_id)).map((r) => ({ id: r.id, uyuni_action_id: assigned.get(r.system_id) })), { uyuni_action_id: 'integer' });
         await updateRows(db, failed, { status: 'text', error: 'text', completed_at: 'timestamptz', patched: 'boolean' });
-        return { scheduled: assigned.size - adopted, adopted, failed: failed.length };
+        return { scheduled: assigned.size - adopted, adopted, failed: failed.filter((f) => f.status === 'failed').length, skipped: failed.filter((f) => f.status === 'skipped').length };
       });
     },
 

@@ -15,6 +15,9 @@ import { changeCount, diffInventory } from '../../domain/package-inventory.js';
 import { readKernelState } from '../shared/kernel.js';
 import { revertPatch, verifyReverted } from '../shared/revert.js';
 import { scheduleErratumOnce, waitForAction } from '../shared/errata-action.js';
+import { retractAdvisory } from '../shared/retraction.js';
+import { nextMaintenanceWindows } from '../maintenance/maintenance-activities.js';
+import { earliestFor } from '../../domain/maintenance-plan.js';
 import { waitForBoot } from '../shared/reboot.js';
 
 // The side effects of productionDeployment. Each production system is one patch_deployments row (keyed by
@@ -40,7 +43,11 @@ export interface DeployTarget {
 
 export interface SystemOutcome {
   systemId: number;
-  status: 'applied' | 'failed';
+  /**
+   * skipped: not applied and not a failure (counts against no budget): its advisory was retracted (fault 2602;
+   * the rollout is halted), or the system's maintenance window does not open within the action timeout (1334).
+   */
+  status: 'applied' | 'failed' | 'skipped';
   patched: boolean;
   error: string | null;
 }
@@ -85,7 +92,7 @@ async function deploymentCounts(trx: Kysely<Database> | Transaction<Database>, w
   return c;
 }
 
-export function createDeployActivities(deps: Pick<ActivityDeps, 'db' | 'uyuni' | 'salt' | 'config' | 'log' | 'temporal'>) {
+export function createDeployActivities(deps: Pick<ActivityDeps, 'db' | 'uyuni' | 'uyuniLimit' | 'salt' | 'config' | 'log' | 'temporal'>) {
   const { db, uyuni, salt, config } = deps;
 
   /**
@@ -100,7 +107,7 @@ export function createDeployActivities(deps: Pick<ActivityDeps, 'db' | 'uyuni' |
       const w = await trx
         .selectFrom('patch_deployments')
         .select([
-          sql<number>`count(*) filter (where status not in ('applied', 'failed'))::integer`.as('open'),
+          sql<number>`count(*) filter (where status not in ('applied', 'failed', 'skipped'))::integer`.as('open'),
           sql<number>`count(*) filter (where status = 'applied')::integer`.as('applied'),
           sql<number>`count(*) filter (where status = 'failed')::integer`.as('failed'),
         ])
@@ -186,11 +193,16 @@ export function createDeployActivities(deps: Pick<ActivityDeps, 'db' | 'uyuni' |
       const wf = workflowId();
       const { target } = input;
       const row = await db.selectFrom('patch_deployments').selectAll().where('workflow_id', '=', wf).where('system_id', '=', target.systemId).executeTakeFirstOrThrow();
-      if (row.status === 'applied' || row.status === 'failed') return { systemId: target.systemId, status: row.status, patched: row.patched, error: row.error };
+      if (row.status === 'applied' || row.status === 'failed' || row.status === 'skipped') return { systemId: target.systemId, status: row.status, patched: row.patched, error: row.error };
       const update = (values: Updateable<PatchDeploymentsTable>) => db.updateTable('patch_deployments').set(values).where('id', '=', row.id).execute();
       const fail = async (error: string, patched: boolean): Promise<SystemOutcome> => {
         await finishSystem(wf, row.id, row.wave, input.queueId, { status: 'failed', error, completed_at: new Date(), patched });
         return { systemId: target.systemId, status: 'failed', patched, error };
+      };
+      /** Not applied, not failed: left as UYUNI had it (nothing scheduled). */
+      const skip = async (error: string): Promise<SystemOutcome> => {
+        await finishSystem(wf, row.id, row.wave, input.queueId, { status: 'skipped', error, completed_at: new Date() });
+        return { systemId: target.systemId, status: 'skipped', patched: false, error };
       };
       if (row.status === 'pending') await update({ status: 'applying', started_at: new Date() });
 
@@ -214,13 +226,38 @@ export function createDeployActivities(deps: Pick<ActivityDeps, 'db' | 'uyuni' |
       const bootBefore = up.kind === 'up' ? up.sinceT : 0;
 
       let actionId = row.uyuni_action_id;
+      /** An action scheduled into a maintenance window that opens later: its wait counts on top of the timeout. */
+      let windowWaitSeconds = 0;
       if (actionId === null) {
-        const scheduled = await scheduleErratumOnce(uyuni, { systemId: target.systemId, errataIds, advisoryNames });
+        let scheduled = await scheduleErratumOnce(uyuni, { systemId: target.systemId, errataIds, advisoryNames });
+        if ('outsideWindow' in scheduled) {
+          // 1334: outside the system's maintenance window. Rescheduled into the next window when it opens within
+          // the action timeout; otherwise skipped (never failed). Batches of the rollout pass each window's start
+          // as `earliest` (domain/maintenance-plan.ts batchesByWindow), so this is the exception.
+          const windows = await nextMaintenanceWindows({ uyuni, uyuniLimit: deps.uyuniLimit }, [target.systemId], new Date());
+          const next = earliestFor(windows[String(target.systemId)] ?? null, Date.now());
+          if ('never' in next) return skip(`${scheduled.outsideWindow}; ${next.never}`);
+          // The wait must fit the activity's start-to-close slack (action + reboot timeouts + 120 s).
+          if (next.waitMs > Math.min(input.timing.actionTimeoutSeconds, 60) * 1000) {
+            return skip(`outside its maintenance window: the next one opens at ${new Date(next.atMs).toISOString()}, later than this rollout can wait for one system; not scheduled`);
+          }
+          scheduled = await scheduleErratumOnce(uyuni, { systemId: target.systemId, errataIds, advisoryNames }, new Date(next.atMs));
+          windowWaitSeconds = Math.ceil(next.waitMs / 1000);
+        }
+        if ('outsideWindow' in scheduled) return skip(scheduled.outsideWindow);
+        if ('retracted' in scheduled) {
+          // 2602: retracted by its vendor. Recorded as a retraction, which halts this rollout (the halt signal).
+          for (const name of advisoryNames) {
+            const d = advisoryNames.length === 1 ? null : await guarded(() => uyuni.getErrataDetails(name)).catch(() => null);
+            if (advisoryNames.length === 1 || d?.advisoryStatus === 'retracted') await retractAdvisory(deps, name, 'rollout');
+          }
+          return skip(`not applied: ${scheduled.retracted}`);
+        }
         if ('refused' in scheduled) return fail(scheduled.refused, false);
         actionId = scheduled.actionId;
         await update({ uyuni_action_id: actionId });
       }
-      const outcome = await waitForAction(uyuni, { systemId: target.systemId, actionId }, { pollSeconds: input.timing.pollSeconds, timeoutSeconds: input.timing.actionTimeoutSeconds });
+      const outcome = await waitForAction(uyuni, { systemId: target.systemId, actionId }, { pollSeconds: input.timing.pollSeconds, timeoutSeconds: input.timing.actionTimeoutSeconds + windowWaitSeconds });
       if (outcome.status === 'TimedOut') return fail(`UYUNI action ${actionId} still ${outcome.lastStatus} after ${input.timing.actionTimeoutSeconds} s`, false);
       // What the action changed, from the whole inventory: a failed action may still have changed something.
       const changes = diffInventory(inventory, await guarded(() => salt.listInventory(target.minion, { signal: cancellationSignal() })));
@@ -246,7 +283,10 @@ export function createDeployActivities(deps: Pick<ActivityDeps, 'db' | 'uyuni' |
       return { systemId: target.systemId, status: 'applied', patched: true, error: null };
     },
 
-    /** The rollout's end: completed (promoting → prod_applied → completed), or halted; untouched systems skipped. */
+    /**
+     * The rollout's end: completed (promoting → prod_applied → completed), or halted; untouched systems skipped.
+     * Returns how many systems of the rollout are skipped (never reached, or skipped for a retraction or a window).
+     */
     async finishDeployment(input: { queueId: number; status: 'completed' | 'halted'; haltReason?: string | null; budgetExceeded?: boolean; members?: number[] }): Promise<number> {
       const wf = workflowId();
       return db.transaction().execute(async (trx) => {
@@ -257,14 +297,16 @@ export function createDeployActivities(deps: Pick<ActivityDeps, 'db' | 'uyuni' |
         if (input.status === 'completed') {
           await recordEvent(trx, 'deployment.completed', { queue_id: input.queueId, workflow_id: wf, ...c }, { dedupeKey: `deployment-completed-${wf}`, workflowId: wf });
         } else {
-          const manual = await trx.selectFrom('deployment_halts').select(['requested_by', 'reason']).where('queue_id', '=', input.queueId).orderBy('id', 'desc').limit(1).executeTakeFirst();
+          const manual = await trx.selectFrom('deployment_halts').select(['requested_by', 'reason', 'source']).where('queue_id', '=', input.queueId).orderBy('id', 'desc').limit(1).executeTakeFirst();
           const byBudget = input.budgetExceeded ?? (input.haltReason ? input.haltReason.startsWith('failure budget') : !manual);
           const by = byBudget ? null : (manual?.requested_by ?? /^halted by ([^:]+):/.exec(input.haltReason ?? '')?.[1] ?? null);
+          const cause = byBudget ? 'budget' : manual?.source === 'retraction' ? 'retraction' : 'manual';
           await recordEvent(trx, 'deployment.halted', {
-            queue_id: input.queueId, workflow_id: wf, ...c, cause: byBudget ? 'budget' : 'manual', by, reason: input.haltReason ?? manual?.reason ?? null,
+            queue_id: input.queueId, workflow_id: wf, ...c, cause, by, reason: input.haltReason ?? manual?.reason ?? null,
           }, { dedupeKey: `deployment-halted-${wf}`, workflowId: wf });
         }
-        return Number(skipped.numUpdatedRows);
+        // Every system not patched and not failed: never reached, or skipped for a retraction or its window.
+        return Math.max(Number(skipped.numUpdatedRows), c.skipped);
       });
     },
 

@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { getTest, phaseFinished, phaseStarted, updateTest } from '../../db/queries/tests.js';
+import { getTest, notePhase, phaseFinished, phaseStarted, updateTest } from '../../db/queries/tests.js';
 import { acquireLease, leaseHeldBy, quarantine, releaseLease } from '../../db/queries/test-systems.js';
 import { nodeInstance } from '../prometheus/promql.js';
 import { loadTestSettings } from './settings.js';
@@ -83,6 +83,14 @@ export function createLeaseActivities(deps: TestDeps) {
 
     async waitingForTestSystem(input: { testId: number; os: string }): Promise<void> {
       await phaseStarted(db, input.testId, 'lease', { os: input.os, waiting: `no free ${input.os} test system yet` });
+    },
+
+    /**
+     * issue 15: the leased test system's maintenance window is closed; the test waits for it (a durable timer in
+     * the workflow). Noted on the lease phase: which schedule, when it opens, and — once open — that it did.
+     */
+    async waitingForMaintenanceWindow(input: { testId: number; schedule: string; opensAt: string; closesAt: string; state: 'waiting' | 'open' }): Promise<void> {
+      await notePhase(db, input.testId, 'lease', { maintenanceWindow: { schedule: input.schedule, opensAt: input.opensAt, closesAt: input.closesAt, state: input.state } });
     },
 
     async releaseTestSystem(): Promise<boolean> {

@@ -3,6 +3,7 @@ import { json } from '../../db/json.js';
 import { getTest, phaseFinished, phaseStarted, updateTest } from '../../db/queries/tests.js';
 import { diffInventory, type InventoryChanges } from '../../domain/package-inventory.js';
 import { scheduleErratumOnce, waitForAction } from '../shared/errata-action.js';
+import { retractAdvisory } from '../shared/retraction.js';
 import { guarded } from './support.js';
 import type { TestDeps, PhaseVerdict } from './types.js';
 
@@ -20,6 +21,16 @@ export function createPatchActivities(deps: TestDeps) {
     return changes;
   };
 
+  /** Of a bundle's advisories, those UYUNI now says are retracted (fault 2602 names errata ids, not names). */
+  const retractedOf = async (names: string[]): Promise<string[]> => {
+    const out: string[] = [];
+    for (const name of names) {
+      const d = await guarded(() => uyuni.getErrataDetails(name)).catch(() => null);
+      if (d?.advisoryStatus === 'retracted') out.push(name);
+    }
+    return out;
+  };
+
   return {
     /**
      * Applies the erratum through UYUNI and waits for the action. Never applies twice: the action id is kept
@@ -30,7 +41,7 @@ export function createPatchActivities(deps: TestDeps) {
       testId: number; systemId: number; minion: string; errataId: number; advisoryName: string; timing: { pollSeconds: number; actionTimeoutSeconds: number };
       /** A bundle: every errata id, applied in one action (system.scheduleApplyErrata takes a list), and their names. */
       errataIds?: number[]; advisoryNames?: string[];
-    }): Promise<PhaseVerdict & { actionId: number | null; notApplicable?: boolean }> {
+    }): Promise<PhaseVerdict & { actionId: number | null; notApplicable?: boolean; retracted?: boolean; outsideWindow?: boolean }> {
       const { testId, systemId } = input;
       const errataIds = input.errataIds?.length ? input.errataIds : [input.errataId];
       const names = input.advisoryNames?.length ? input.advisoryNames : [input.advisoryName];
@@ -38,6 +49,18 @@ export function createPatchActivities(deps: TestDeps) {
       let actionId = (await getTest(db, testId))?.uyuni_action_id ?? null;
       if (actionId === null) {
         const scheduled = await scheduleErratumOnce(uyuni, { systemId, errataIds, advisoryNames: names });
+        if ('outsideWindow' in scheduled) {
+          // 1334: the test system's maintenance window closed (or moved) since the workflow looked. Nothing was
+          // scheduled; the phase stays open and the workflow waits for the next window, then tries again.
+          return { ok: false, reason: scheduled.outsideWindow, actionId: null, outsideWindow: true };
+        }
+        if ('retracted' in scheduled) {
+          // 2602: retracted by its vendor. Nothing was applied; recorded as a retraction (never the patch's failure).
+          const retracted = names.length === 1 ? names : await retractedOf(names);
+          for (const name of retracted.length ? retracted : names.slice(0, 1)) await retractAdvisory(deps, name, 'test');
+          await phaseFinished(db, testId, 'patch', 'failed', { retracted: true, advisories: retracted }, scheduled.retracted);
+          return { ok: false, reason: scheduled.retracted, actionId: null, retracted: true };
+        }
         if ('refused' in scheduled) {
           // 2600 with no action to adopt: UYUNI no longer finds the erratum applicable to this system (a later
           // patch installed here covers it). Nothing was applied and nothing was judged: never the patch's failure.

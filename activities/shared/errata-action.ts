@@ -1,6 +1,6 @@
 import { heartbeat, sleep } from '@temporalio/activity';
 import type { UyuniClient } from '../uyuni/client.js';
-import { UyuniInvalidErrataError } from '../uyuni/errors.js';
+import { UyuniInvalidErrataError, UyuniNotInMaintenanceError, UyuniRetractedErrataError } from '../uyuni/errors.js';
 import { toApplicationFailure } from '../uyuni/failure.js';
 
 // Applying an erratum on one system through UYUNI, for the test engine and the production rollout alike.
@@ -16,22 +16,36 @@ async function uyuniCall<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 /**
+ * What scheduling gave: the action (new or adopted); `refused` (2600 with no action to adopt: not applicable
+ * now); `retracted` (2602: an erratum of the set was retracted by its vendor — never a failure of the patch,
+ * the caller records the retraction); `outsideWindow` (1334/11334: `earliest` is outside a target's maintenance
+ * window — the caller reschedules into the next window, never a failure).
+ */
+export type ScheduleOutcome = { actionId: number } | { refused: string } | { retracted: string } | { outsideWindow: string };
+
+/**
  * Schedules the errata (one action for all of them: system.scheduleApplyErrata takes a list), or finds the
  * action UYUNI already has for them; `refused` when there is none. With onlyRelevant, one erratum already
  * scheduled or no longer relevant refuses the whole call (fault 2600, uyuni-api.md): the newest Patch Update
  * event naming the first advisory (and, for several, "and <n-1> more", as UYUNI names such an action) is adopted.
+ * `earliest` (default now): inside the system's maintenance window when it has one (uyuni-api.md §3.8).
  */
 export async function scheduleErratumOnce(
   uyuni: UyuniClient,
   target: { systemId: number; errataId: number; advisoryName: string } | { systemId: number; errataIds: number[]; advisoryNames: string[] },
-): Promise<{ actionId: number } | { refused: string }> {
+  earliest?: Date,
+): Promise<ScheduleOutcome> {
   const errataIds = 'errataIds' in target ? target.errataIds : [target.errataId];
   const names = 'advisoryNames' in target ? target.advisoryNames : [target.advisoryName];
   try {
-    const [actionId] = await uyuni.scheduleApplyErrata([target.systemId], errataIds);
+    const [actionId] = await uyuni.scheduleApplyErrata([target.systemId], errataIds, earliest);
     if (actionId === undefined) throw new Error('UYUNI returned no action id');
     return { actionId };
   } catch (err) {
+    if (err instanceof UyuniRetractedErrataError) return { retracted: `UYUNI refused ${names.join(', ')} as retracted (fault ${err.faultCode}): ${err.faultString}` };
+    if (err instanceof UyuniNotInMaintenanceError) {
+      return { outsideWindow: `system ${target.systemId} is not in a maintenance window at ${(earliest ?? new Date()).toISOString()} (fault ${err.faultCode}): ${err.faultString}` };
+    }
     if (!(err instanceof UyuniInvalidErrataError)) throw toApplicationFailure(err);
     const events = await uyuniCall(() => uyuni.listSystemEvents(target.systemId));
     // One erratum: "Patch Update: <advisory> - <synopsis>"; several: "Patch Update: <first> and <n-1> more".

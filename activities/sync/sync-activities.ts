@@ -16,6 +16,8 @@ import {
   type StagedErratum,
 } from '../../db/queries/sync-staging.js';
 import { upsertTestSystems } from '../../db/queries/test-systems.js';
+import { advisoriesToCheck, retractedWithOpenItems } from '../../db/queries/retractions.js';
+import { retractAdvisory } from '../shared/retraction.js';
 import { isTestGroup, osFromGroup } from '../../domain/os.js';
 import { mapSeverity } from '../../domain/severity.js';
 import { wakeIntel } from '../../temporal/intel.js';
@@ -221,6 +223,41 @@ export function createSyncActivities(deps: SyncDeps) {
         await wakeIntel(deps.temporal, deps.config).catch((err: unknown) => log.warn({ err }, 'could not wake the intel-enrichment workflow'));
       }
       return result;
+    },
+
+    /**
+     * Retracted advisories (issue 15): asks UYUNI (errata.getDetails → advisory_status) about every advisory the
+     * orchestrator may still act on and records each retraction (cancel, halt, event; activities/shared/retraction.ts).
+     * The relevant-errata lists cannot tell: UYUNI leaves a retracted patch out of them, and an applied one is no
+     * longer relevant to its test system. Advisories already known as retracted with items left to cancel or
+     * halt are handled again. Returns the advisories found retracted by this run.
+     */
+    async checkRetractions(): Promise<{ retracted: string[]; cancelled: number; halted: number }> {
+      const names = await advisoriesToCheck(db);
+      const found: string[] = [];
+      await Promise.all(
+        names.map((name) =>
+          uyuniLimit(async () => {
+            try {
+              const details = await uyuni.getErrataDetails(name);
+              if (details.advisoryStatus === 'retracted') found.push(name);
+            } catch (err) {
+              // Deleted from UYUNI (not retracted): nothing to conclude here.
+              if (err instanceof UyuniNotFoundError) return;
+              throw toApplicationFailure(err);
+            }
+            heartbeat();
+          }),
+        ),
+      );
+      let cancelled = 0;
+      let halted = 0;
+      for (const name of [...new Set([...found, ...(await retractedWithOpenItems(db))])].sort()) {
+        const r = await retractAdvisory({ db, temporal: deps.temporal, log }, name, 'sync');
+        cancelled += r.cancelled.length;
+        halted += r.halts.length;
+      }
+      return { retracted: found.sort(), cancelled, halted };
     },
 
     async failSyncRun(input: { syncRunId: number; error: string; errors: SyncError[] }): Promise<void> {

@@ -14,6 +14,8 @@ import {
   toErrataOverview,
   toErrataPackage,
   toEventDetails,
+  toMaintenanceCalendar,
+  toMaintenanceSchedule,
   toSystemDetails,
   toSystemErrata,
   toSystemEvent,
@@ -35,6 +37,8 @@ import type {
   ErrataOverview,
   ErrataPackage,
   EventDetails,
+  MaintenanceCalendar,
+  MaintenanceSchedule,
   PackageNevra,
   ScheduleApplyErrataOptions,
   ScheduleOptions,
@@ -226,7 +230,8 @@ export class UyuniClient {
    * identical errata sets into one action). Always the overload with `earliest` and `allowModules` (#4, or
    * #5 when `onlyRelevant` is given); `earliest` defaults to now, a maintenance window passes its start.
    * Faults: 2600 UyuniInvalidErrataError (not relevant or already scheduled), 2107
-   * UyuniModulesNotAllowedError (modular channel with allowModules off).
+   * UyuniModulesNotAllowedError (modular channel with allowModules off), 2602 UyuniRetractedErrataError (a
+   * retracted erratum), 1334/11334 UyuniNotInMaintenanceError (`earliest` outside a target's maintenance window).
    */
   async scheduleApplyErrata(
     sids: readonly number[],
@@ -317,6 +322,37 @@ export class UyuniClient {
     assertIds(method, 'actionId', [actionId]);
     const r = this.reader(method);
     return r.structs(await this.call(method, actionId)).map((s) => toActionSystem(r, s));
+  }
+
+  // ---- maintenance.* (uyuni-api.md §3.8; Uyuni 2020.07+) ----------------------------------------
+
+  async listScheduleNames(): Promise<string[]> {
+    const method = 'maintenance.listScheduleNames';
+    return this.reader(method).strings(await this.call(method));
+  }
+
+  async getScheduleDetails(name: string): Promise<MaintenanceSchedule> {
+    const method = 'maintenance.getScheduleDetails';
+    const r = this.reader(method);
+    return toMaintenanceSchedule(r, r.struct(await this.call(method, name)));
+  }
+
+  /** The systems a schedule is assigned to: the inverse gives each system's schedule (a system has at most one). */
+  async listSystemsWithSchedule(name: string): Promise<number[]> {
+    const method = 'maintenance.listSystemsWithSchedule';
+    const r = this.reader(method);
+    return r.array(await this.call(method, name)).map((id, index) => r.int(id, `result[${index}]`));
+  }
+
+  async listCalendarLabels(): Promise<string[]> {
+    const method = 'maintenance.listCalendarLabels';
+    return this.reader(method).strings(await this.call(method));
+  }
+
+  async getCalendarDetails(label: string): Promise<MaintenanceCalendar> {
+    const method = 'maintenance.getCalendarDetails';
+    const r = this.reader(method);
+    return toMaintenanceCalendar(r, r.struct(await this.call(method, label)));
   }
 
   // ---- lifecycle --------------------------------------------------------------------------------

@@ -15,6 +15,8 @@ export type UyuniErrorType =
   | 'UyuniNotFoundError'
   | 'UyuniInvalidErrataError'
   | 'UyuniModulesNotAllowedError'
+  | 'UyuniRetractedErrataError'
+  | 'UyuniNotInMaintenanceError'
   | 'UyuniProgrammingError';
 
 export abstract class UyuniError extends Error {
@@ -164,6 +166,27 @@ export class UyuniModulesNotAllowedError extends UyuniFault {
   override readonly retryable: boolean = false;
 }
 
+/**
+ * 2602 (RetractedErrataException, `api.errata.retractederrata` naming the errata ids): the set holds an erratum
+ * its vendor retracted (uyuni-api.md §3.9). Never a generic failure: the advisory must not be applied anywhere
+ * (the caller records the retraction); the same call fails the same way forever.
+ */
+export class UyuniRetractedErrataError extends UyuniFault {
+  override readonly type: UyuniErrorType = 'UyuniRetractedErrataError';
+  override readonly retryable: boolean = false;
+}
+
+/**
+ * NotInMaintenanceModeException: the action's `earliest` falls outside the maintenance window of a schedule
+ * assigned to a target (uyuni-api.md §3.8). Fault 1334 on older servers, 11334 in current code's translator;
+ * `Schedules '<names>' are not matching date <date>` (uyuni MaintenanceManager). Scheduling into the next
+ * window succeeds, so the caller reschedules rather than fails; retrying at the same time does not help.
+ */
+export class UyuniNotInMaintenanceError extends UyuniFault {
+  override readonly type: UyuniErrorType = 'UyuniNotInMaintenanceError';
+  override readonly retryable: boolean = false;
+}
+
 export function isUyuniError(error: unknown): error is UyuniError {
   return error instanceof UyuniError;
 }
@@ -192,6 +215,11 @@ export function classifyFault(
       return new UyuniInvalidErrataError(faultCode, text, method);
     case 2107:
       return new UyuniModulesNotAllowedError(faultCode, text, method);
+    case 2602:
+      return new UyuniRetractedErrataError(faultCode, text, method);
+    case 1334:
+    case 11334:
+      return new UyuniNotInMaintenanceError(faultCode, text, method);
     case 2700:
       return new UyuniNotFoundError('action', undefined, faultCode, text, method);
     case 2201:
@@ -214,6 +242,9 @@ export function classifyFault(
       if (server) return new UyuniNotFoundError('system', server[1], faultCode, text, method);
       const action = ACTION_NOT_FOUND.exec(text);
       if (action) return new UyuniNotFoundError('action', action[1], faultCode, text, method);
+      // A server whose translator lacks the code surfaces the exception by name (uyuni-api.md §3.8/§3.9).
+      if (faultString.includes('NotInMaintenanceModeException')) return new UyuniNotInMaintenanceError(faultCode, text, method);
+      if (faultString.includes('RetractedErrataException')) return new UyuniRetractedErrataError(faultCode, text, method);
       return new UyuniFault(faultCode, text, method);
     }
     default:

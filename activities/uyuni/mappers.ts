@@ -9,6 +9,8 @@ import type {
   ErrataPackage,
   EventDetails,
   EventInfo,
+  MaintenanceCalendar,
+  MaintenanceSchedule,
   SystemDetails,
   SystemErrata,
   SystemEvent,
@@ -210,4 +212,19 @@ export function toActionSystem(r: WireReader, s: XmlRpcStruct): ActionSystem {
     timestamp: r.optDate(s, 'timestamp'),
     message: r.optString(s, 'message'),
   };
+}
+
+export function toMaintenanceSchedule(r: WireReader, s: XmlRpcStruct): MaintenanceSchedule {
+  const type = r.reqString(s, 'type').toLowerCase();
+  return {
+    id: r.reqInt(s, 'id'),
+    name: r.reqString(s, 'name'),
+    // UYUNI's ScheduleType enum serializes as SINGLE / MULTI on some versions: read case-insensitively.
+    type: type === 'multi' ? 'multi' : 'single',
+    calendar: r.optString(s, 'calendar'),
+  };
+}
+
+export function toMaintenanceCalendar(r: WireReader, s: XmlRpcStruct): MaintenanceCalendar {
+  return { id: r.reqInt(s, 'id'), label: r.reqString(s, 'label'), ical: r.optString(s, 'ical') ?? '', url: r.optString(s, 'url') };
 }

@@ -227,3 +227,23 @@ export interface ActionSystem {
   /** The system's result message (e.g. Salt state error text). */
   message: string | null;
 }
+
+/**
+ * maintenance.getScheduleDetails (uyuni-api.md §3.8, MaintenanceHandler): `single` = every event of the calendar
+ * is a window; `multi` = only the events whose SUMMARY is the schedule's name. `calendar` is the calendar label
+ * (absent when the schedule has none).
+ */
+export interface MaintenanceSchedule {
+  id: number;
+  name: string;
+  type: 'single' | 'multi';
+  calendar: string | null;
+}
+
+/** maintenance.getCalendarDetails: the iCal text (RFC 5545), and the URL it was fetched from, if any. */
+export interface MaintenanceCalendar {
+  id: number;
+  label: string;
+  ical: string;
+  url: string | null;
+}

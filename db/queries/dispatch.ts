@@ -42,7 +42,7 @@ export async function claimTest(
         where t.os = q.target_os and t.leased_by is null and not t.quarantined and t.system_id = any(e.test_system_ids)
         order by t.system_id limit 1
       ) s on true
-      where q.status = 'queued' and e.uyuni_errata_id is not null
+      where q.status = 'queued' and e.uyuni_errata_id is not null and e.retracted_at is null
         and (${opts.queueId ?? null}::integer is null or q.id = ${opts.queueId ?? null})
       order by q.priority_override asc nulls last, q.urgency desc, q.severity_rank, q.success_score desc nulls last, q.id
       limit 1`.execute(trx);
@@ -126,7 +126,8 @@ export async function whyNoTest(db: Executor, queueId?: number): Promise<string>
  * Keeps queue items from waiting forever: a queued item no test system of its OS can test any more (UYUNI lists
  * its advisory as relevant to none of them, e.g. a later patch superseded it) becomes `untestable` with why;
  * an untestable one that is relevant again is queued again; an inconclusive one is queued again once
- * `retryAfterSeconds` passed since its last test, at most `maxRetries` times. Run after each sync and before
+ * `retryAfterSeconds` passed since its last test, at most `maxRetries` times; one whose advisory is retracted is
+ * cancelled (issue 15). Run after each sync and before
  * each dispatch. Returns how many items moved, by new status.
  */
 export async function recheckTestability(db: Executor, opts: { retryAfterSeconds: number; maxRetries: number }): Promise<Record<string, number>> {
@@ -135,7 +136,14 @@ export async function recheckTestability(db: Executor, opts: { retryAfterSeconds
       select q.id, q.status, q.target_os, q.advisory_name,
              exists (select 1 from test_systems s where s.os = q.target_os and s.system_id = any(e.test_system_ids)) as testable
       from patch_test_queue q join errata_cache e on e.advisory_name = q.advisory_name
-      where q.status in ('queued', 'untestable', 'inconclusive')
+      where q.status in ('queued', 'untestable', 'inconclusive') and e.retracted_at is null
+    ), retracted as (
+      -- issue 15: a retracted advisory is never tested again (the sync's retraction check cancels these too)
+      update patch_test_queue q set status = 'cancelled',
+        status_reason = q.advisory_name || ' was retracted by its vendor (UYUNI advisory_status "retracted")'
+      from errata_cache e
+      where e.advisory_name = q.advisory_name and e.retracted_at is not null and q.status in ('queued', 'untestable', 'inconclusive')
+      returning 'cancelled'::text as status
     ), untestable as (
       update patch_test_queue q set status = 'untestable',
         status_reason = 'no ' || c.target_os || ' test system needs ' || c.advisory_name || ' (UYUNI lists it as relevant to none); re-checked after each sync'
@@ -155,7 +163,7 @@ export async function recheckTestability(db: Executor, opts: { retryAfterSeconds
              where m.queue_id = q.id and b.root_id is null and m.verdict = 'inconclusive') <= ${opts.maxRetries}
       returning 'queued'::text as status
     )
-    select status, count(*)::integer as n from (select * from untestable union all select * from requeued union all select * from retried) m group by status`.execute(db);
+    select status, count(*)::integer as n from (select * from untestable union all select * from requeued union all select * from retried union all select * from retracted) m group by status`.execute(db);
   return Object.fromEntries(rows.map((r) => [r.status, r.n]));
 }
 

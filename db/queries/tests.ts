@@ -36,6 +36,12 @@ export async function phaseStarted(db: Executor, testId: number, phase: TestPhas
       details = case when p.status = 'running' then p.details else excluded.details end`.execute(db);
 }
 
+/** Adds facts to a phase row's details without changing its status (e.g. the maintenance-window wait on `lease`). */
+export async function notePhase(db: Executor, testId: number, phase: TestPhase, note: Record<string, unknown>): Promise<void> {
+  await sql`update patch_test_phases set details = coalesce(details, '{}'::jsonb) || ${json(note)}::jsonb
+            where test_id = ${testId} and phase = ${phase}`.execute(db);
+}
+
 /** Phases still `running` when their test ended did not finish: they are closed as failed, with why. */
 export async function closeRunningPhases(db: Executor, testId: number, why: string): Promise<number> {
   const r = await db

@@ -4,6 +4,7 @@
  * node-exporter) are thin views over it. Every mutation bumps `version` (response caches key on it).
  */
 import { hash32 } from './prng.js';
+import { LabMaintenance } from './maintenance.js';
 import { ActionBook } from './actions.js';
 import { FIRST_PACKAGE_ID, generateErrata, nevraKey, type ErrataCatalog, type FamilyInfo } from './errata.js';
 import { ErrataFaults, type ErratumFaultInput, type ErratumFaultRule } from './errata-faults.js';
@@ -39,7 +40,9 @@ export type FleetErrorCode =
   | 'invalid_package'
   | 'no_such_action'
   | 'install_failed'
-  | 'invalid_fault';
+  | 'invalid_fault'
+  | 'retracted_errata'
+  | 'not_in_maintenance';
 
 /** A domain error; each protocol layer turns it into its own fault shape. */
 export class FleetError extends Error {
@@ -181,6 +184,10 @@ export class Fleet {
   readonly hostFaults = new HostFaults();
   readonly errataFaults = new ErrataFaults();
   private versionCounter = 0;
+  /** Errata retracted by their vendor (POST /lab/errata/<name>/retract): advisory_status "retracted". */
+  private readonly retracted = new Set<number>();
+  /** UYUNI maintenance schedules and calendars (issue 15). */
+  readonly maintenance: LabMaintenance;
 
   constructor(opts: FleetOptions = {}) {
     this.options = resolveFleetOptions(opts);
@@ -188,6 +195,10 @@ export class Fleet {
     const { groups, systems } = generateSystems(this.options, this.catalog);
     this.groups = groups;
     this.systems = systems;
+    this.maintenance = new LabMaintenance(this.options.clock);
+    if (this.options.maintenance === 'mixed') {
+      this.maintenance.seedMixed(groups.filter((g) => g.stage === 'prod').map((g) => g.systemIds), this.options.clock());
+    }
     for (const g of groups) this.groupsByName.set(g.name, g);
     for (const s of systems) {
       this.systemsById.set(s.id, s);
@@ -299,7 +310,34 @@ export class Fleet {
 
   relevantErrata(systemId: number): Erratum[] {
     const sys = this.requireSystem(systemId);
-    return sys.relevant.toArray().map((id) => this.catalog.byId.get(id) as Erratum);
+    // UYUNI leaves a retracted patch's packages out of the "needs update" cache: it is relevant to nobody.
+    const all = sys.relevant.toArray();
+    return (this.retracted.size ? all.filter((id) => !this.retracted.has(id)) : all).map((id) => this.catalog.byId.get(id) as Erratum);
+  }
+
+  /** The vendor retracted it (advisory_status "retracted"); scheduling it fails with fault 2602 from now on. */
+  retract(erratumId: number): Erratum {
+    const e = this.catalog.byId.get(erratumId);
+    if (!e) throw new FleetError('no_such_erratum', `No such erratum: ${erratumId}`, erratumId);
+    if (!this.retracted.has(erratumId)) {
+      this.retracted.add(erratumId);
+      this.bump();
+    }
+    return e;
+  }
+
+  /** How many errata were retracted (the lab's cache of errata metadata keys on it). */
+  get retractions(): number {
+    return this.retracted.size;
+  }
+
+  isRetracted(erratumId: number): boolean {
+    return this.retracted.has(erratumId);
+  }
+
+  /** advisory_status as UYUNI shows it now. */
+  advisoryStatus(e: Erratum): string {
+    return this.retracted.has(e.id) ? 'retracted' : e.status;
   }
 
   isRelevant(systemId: number, erratumId: number): boolean {
@@ -509,6 +547,13 @@ export class Fleet {
       if (e) errata.push(e);
       else if (onlyRelevant) throw new FleetError('invalid_errata', `Invalid errata id: ${id}`, id);
     }
+    // RetractedErrataException (2602) before relevance: the message names the retracted ids.
+    const retracted = errata.filter((e) => this.retracted.has(e.id));
+    if (retracted.length) throw new FleetError('retracted_errata', retracted.map((e) => e.id).join(','), retracted[0]?.id);
+    // NotInMaintenanceModeException (1334): `earliest` outside a target's maintenance window.
+    const earliest = opts.earliestMs ?? this.now();
+    const closed = this.maintenance.notMatching(systems.map((s) => s.id), earliest);
+    if (closed.length) throw new FleetError('not_in_maintenance', `Schedules '${closed.join(',')}' are not matching date ${new Date(earliest).toString()} `, closed.join(','));
     const bySet = new Map<string, { systems: number[]; errata: Erratum[] }>();
     for (const sys of systems) {
       const applicable = errata.filter((e) => sys.relevant.has(e.id) && !sys.pendingErrata.has(e.id));

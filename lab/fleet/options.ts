@@ -45,6 +45,12 @@ export interface FleetOptions {
    * the field (so UYUNI refuses them without allowModules). Default true.
    */
   modularAppStream?: boolean;
+  /**
+   * UYUNI maintenance schedules: 'none' (default: every system may be patched at any time) or 'mixed' (some
+   * production systems with none, some nightly, some in a window now; lab/fleet/maintenance.ts). Tests define
+   * their own through POST /lab/maintenance/windows.
+   */
+  maintenance?: 'none' | 'mixed';
   /** Time source (epoch ms). Inject a manual clock in tests. */
   clock?: () => number;
 }
@@ -71,6 +77,7 @@ export const FLEET_DEFAULTS: Omit<ResolvedFleetOptions, 'clock'> = {
   memoryLeakStepPercent: 10,
   memoryLeakPercentPerSecond: 1,
   modularAppStream: true,
+  maintenance: 'none',
 };
 
 /** 10,000 production systems of one OS beside a few test systems (bench/rollout). */

@@ -53,6 +53,24 @@ const FindQuery = Type.Object({
 
 const IdParams = Type.Object({ id: Type.Integer() });
 
+/** A maintenance schedule of its own calendar, in lab hours relative to now (issue 15). */
+const WindowsBody = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9._-]+$' }),
+    systemIds: Type.Array(Type.Integer(), { minItems: 1 }),
+    /** When the first window opens, in lab hours from now (negative: it opened already). */
+    startInLabHours: Type.Number(),
+    durationLabHours: Type.Number({ exclusiveMinimum: 0 }),
+    /** Repeats every this many lab hours (24: nightly); absent = one window only. */
+    everyLabHours: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+    /** How long a lab hour is, in real ms. Default 3,600,000 (a real hour). */
+    labHourMs: Type.Optional(Type.Integer({ minimum: 100 })),
+    type: Type.Optional(Type.Union([Type.Literal('single'), Type.Literal('multi')])),
+  },
+  { additionalProperties: false },
+);
+const NameParams = Type.Object({ name: Type.String({ minLength: 1 }) });
+
 export function registerControlRoutes(app: FastifyInstance, deps: ControlDeps): void {
   const { fleet, faults, sessions, stats, cache } = deps;
 
@@ -138,6 +156,34 @@ export function registerControlRoutes(app: FastifyInstance, deps: ControlDeps): 
     return systemView(fleet, s);
   });
   registerHostControlRoutes(app, fleet);
+
+  // issue 15: retracted advisories and maintenance windows
+  app.post<{ Params: Static<typeof NameParams> }>('/lab/errata/:name/retract', { schema: { params: NameParams } }, async (req, reply) => {
+    const e = fleet.erratumByName(req.params.name);
+    if (!e) return reply.code(404).send({ error: 'no such erratum' });
+    fleet.retract(e.id);
+    return { advisoryName: e.advisoryName, id: e.id, advisoryStatus: fleet.advisoryStatus(e) };
+  });
+  app.get('/lab/maintenance', () =>
+    fleet.maintenance.scheduleNames().map((name) => ({
+      schedule: fleet.maintenance.schedule(name), systemIds: fleet.maintenance.systemsWith(name), calendar: fleet.maintenance.calendar(`${name}-calendar`) ?? null,
+    })),
+  );
+  app.post<{ Body: Static<typeof WindowsBody> }>('/lab/maintenance/windows', { schema: { body: WindowsBody } }, async (req, reply) => {
+    const b = req.body;
+    const hour = b.labHourMs ?? 3_600_000;
+    for (const id of b.systemIds) if (!fleet.system(id)) return reply.code(404).send({ error: `no such system ${id}` });
+    const now = fleet.now();
+    const defined = fleet.maintenance.define({
+      name: b.name, ...(b.type ? { type: b.type } : {}), systemIds: b.systemIds,
+      windows: [{ startMs: Math.round(now + b.startInLabHours * hour), durationMs: Math.round(b.durationLabHours * hour), everyMs: b.everyLabHours === undefined ? null : Math.round(b.everyLabHours * hour) }],
+    });
+    return reply.code(201).send({ ...defined, systemIds: fleet.maintenance.systemsWith(b.name) });
+  });
+  app.delete('/lab/maintenance', () => {
+    fleet.maintenance.clear();
+    return { cleared: true };
+  });
 
   app.get<{ Params: Static<typeof IdParams> }>('/lab/actions/:id', { schema: { params: IdParams } }, async (req, reply) => {
     fleet.tick();

@@ -31,10 +31,11 @@ export interface Overload {
 }
 
 /**
- * 'fleet': cache until the fleet's version changes; 'static': errata metadata, never changes;
- * 'none': mutations and auth.
+ * 'fleet': cache until the fleet's version changes; 'static': errata metadata, never changes; 'errata':
+ * errata metadata a retraction changes (advisory_status), cached until the next retraction; 'none': mutations
+ * and auth.
  */
-export type CachePolicy = 'fleet' | 'static' | 'none';
+export type CachePolicy = 'fleet' | 'static' | 'errata' | 'none';
 
 export interface MethodDef {
   readonly name: string;
@@ -87,7 +88,8 @@ export class Dispatcher {
     }
 
     const key = def.cache === 'none' ? undefined : cacheKey(method, sessionResolved ? params.slice(1) : params);
-    const version = def.cache === 'static' ? -1 : this.base.fleet.version;
+    // Versions below 0 never meet the fleet's: -1 static, -2 - n after the n-th retraction.
+    const version = def.cache === 'static' ? -1 : def.cache === 'errata' ? -2 - this.base.fleet.retractions : this.base.fleet.version;
     if (key !== undefined) {
       const hit = this.cache.get(key, version);
       if (hit !== undefined) return { xml: hit, cached: true };

@@ -22,6 +22,7 @@ export const HANDLER_CLASSES: Readonly<Record<string, string>> = {
   errata: 'com.redhat.rhn.frontend.xmlrpc.errata.ErrataHandler',
   schedule: 'com.redhat.rhn.frontend.xmlrpc.schedule.ScheduleHandler',
   packages: 'com.redhat.rhn.frontend.xmlrpc.packages.PackagesHandler',
+  maintenance: 'com.suse.manager.xmlrpc.maintenance.MaintenanceHandler',
 };
 
 export const uyuniFaults = {
@@ -42,6 +43,14 @@ export const uyuniFaults = {
       2107,
       `${REDSTONE}At least one of the channels this system is subscribed to contains modules. If you have activated modules on this system, please refrain from using Uyuni for package operations. Instead, perform all package actions from the client using dnf.`,
     ),
+  // RetractedErrataException: 2602, message key api.errata.retractederrata with the ids joined by ","
+  // (the English text is approximate).
+  retractedErrata: (ids: string) => new RpcFault(2602, `${REDSTONE}Patches with ids ${ids} are retracted and cannot be applied`),
+  // NotInMaintenanceModeException (older servers' FaultException, code 1334): "Schedules '<names>' are not
+  // matching date <date> " (uyuni com.suse.manager.maintenance.NotInMaintenanceModeException).
+  notInMaintenance: (message: string) => new RpcFault(1334, `${REDSTONE}${message}`),
+  // EntityNotExistsFaultException for an unknown schedule or calendar (code -212 per the Java source; wording approx.)
+  maintenanceEntityNotFound: (what: string) => new RpcFault(-212, `${REDSTONE}Entity not found: ${what}`),
   invalidParameter: (message: string) => new RpcFault(1213, `${REDSTONE}${message}`),
   invalidPackage: (what: number | string) => new RpcFault(2300, `${REDSTONE}Invalid package: ${what}`),
   noSuchAction: (actionId: number) => unhandled(`Could not find action with id: ${actionId}`),

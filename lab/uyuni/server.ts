@@ -10,6 +10,7 @@ import { registerControlRoutes } from './control-routes.js';
 import { Dispatcher, type Credentials, type MethodDef } from './dispatcher.js';
 import { authMethods } from './handlers/auth.js';
 import { errataMethods } from './handlers/errata.js';
+import { maintenanceMethods } from './handlers/maintenance.js';
 import { packagesMethods } from './handlers/packages.js';
 import { scheduleMethods } from './handlers/schedule.js';
 import { systemMethods } from './handlers/system.js';
@@ -67,7 +68,7 @@ export interface UyuniLab extends UyuniLabParts {
 }
 
 export function uyuniMethods(): MethodDef[] {
-  return [...authMethods(), ...systemgroupMethods(), ...systemMethods(), ...errataMethods(), ...scheduleMethods(), ...packagesMethods()];
+  return [...authMethods(), ...systemgroupMethods(), ...systemMethods(), ...errataMethods(), ...scheduleMethods(), ...packagesMethods(), ...maintenanceMethods()];
 }
 
 export function buildUyuniLab(opts: UyuniLabOptions = {}): UyuniLabParts {

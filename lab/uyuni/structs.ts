@@ -41,14 +41,14 @@ export function errataOverview(e: Erratum) {
   };
 }
 
-export function errataDetails(e: Erratum) {
+export function errataDetails(e: Erratum, advisoryStatus: string = e.status) {
   return {
     id: e.id,
     issue_date: localeShortDate(e.issueDate),
     update_date: localeShortDate(e.updateDate),
     last_modified_date: javaTimestamp(e.lastModifiedMs),
     release: 1,
-    advisory_status: e.status,
+    advisory_status: advisoryStatus,
     vendor_advisory: e.vendorAdvisory,
     product: e.product,
     errataFrom: e.errataFrom,

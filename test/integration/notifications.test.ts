@@ -57,6 +57,7 @@ const SAMPLES: { [T in EventType]: EventInput<T> } = {
   'deployment.halted': { queue_id: null, advisory: 'RHSA-2025:0948', os: 'rhel', workflow_id: 'deploy-4', targets: 10, applied: 4, failed: 3, cause: 'budget', by: null, reason: 'failure budget exceeded: 3 of 10', skipped: 3 },
   'deployment.completed': { queue_id: null, advisory: 'USN-7004-1', os: 'ubuntu', workflow_id: 'deploy-8', targets: 10, applied: 10, failed: 0, skipped: 0 },
   'deployment.rolled_back': { queue_id: null, advisory: 'RHSA-2025:0948', os: 'rhel', workflow_id: 'deploy-4', verified: true, rolled_back: 4, failed: 0, reason: null },
+  'advisory.retracted': { queue_id: null, advisory: 'RHSA-2025:0950', os: null, reason: 'RHSA-2025:0950 was retracted by its vendor (UYUNI advisory_status "retracted")', found_by: 'sync', cancelled: [5, 6], halted: [4], refused: [] },
   'test_system.quarantined': { queue_id: null, advisory: null, os: 'rhel', system_id: 1000010001, name: 'test-rhel-a', reason: 'did not come back from a reboot within 60 s', test_id: 47 },
   'notification.test': { queue_id: null, advisory: null, os: null, endpoint_id: 1, requested_by: 'adam-admin', message: 'hello' },
 };

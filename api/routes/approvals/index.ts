@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { approvalHistory, pendingApprovals } from '../../../db/queries/approvals.js';
 import { getQueueRow } from '../../../db/queries/queue.js';
+import { retractedAt, retractionReason } from '../../../db/queries/retractions.js';
 import { decideUpdate, workflowIds, type Decision } from '../../../workflows/messages.js';
 import { ApiError, badRequest, conflict, notFound } from '../../errors.js';
 import { updateFailure } from '../../services/workflow-refusal.js';
@@ -28,6 +29,11 @@ export const approvalRoutes: FastifyPluginAsyncTypebox = async (app) => {
     if (!item) throw notFound(`queue item ${id}`);
     // The workflow's validator decides; this only spares an item with no waiting workflow a vaguer answer.
     if (!AWAITING_DECISION.has(item.status)) throw conflict(`queue item ${id} is not waiting for a decision (${item.status})`, { status: item.status });
+    // issue 15: a retracted advisory is never approved (the recording activity refuses it too, for the CLI).
+    const retracted = decision === 'approve' ? await retractedAt(app.db, item.advisory_name) : null;
+    if (retracted) {
+      throw conflict(`queue item ${id} cannot be approved: ${retractionReason(item.advisory_name)}`, { status: item.status, reason: 'retracted', retracted_at: retracted.toISOString() });
+    }
     try {
       const result = await app.temporal.client.workflow.getHandle(workflowIds.patchTest(id)).executeUpdate(decideUpdate, {
         args: [{ decision, by, reason: body.reason, until: body.until, requestId: randomUUID(), source: body.source ?? 'api' }],

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { retractedAt, retractionReason } from '../../../db/queries/retractions.js';
 import { forgetHalt, haltsOf, listRollouts, productionRollbacks, recordHalt, ROLLOUT_STATUSES, rolloutCarrierOf, rolloutSystems } from '../../../db/queries/deployments.js';
 import { planSubject, rolloutPlan } from '../../../db/queries/deployment-plans.js';
 import { deploymentPolicy } from '../../../db/queries/orchestrator-config.js';
@@ -108,6 +109,10 @@ export const deploymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
         const item = await getQueueRow(app.db, id);
         if (!item) throw notFound(`queue item ${id}`);
         if (item.status !== 'approved') throw conflict(`queue item ${id} is ${item.status}; only an approved patch can be deployed`, { status: item.status, queue_id: id });
+        const retracted = await retractedAt(app.db, item.advisory_name);
+        if (retracted) {
+          throw conflict(`queue item ${id} cannot be deployed: ${retractionReason(item.advisory_name)}`, { status: item.status, queue_id: id, reason: 'retracted', retracted_at: retracted.toISOString() });
+        }
         items.push(item);
       }
       const oses = [...new Set(items.map((i) => i.target_os))];

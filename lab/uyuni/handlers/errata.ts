@@ -21,7 +21,8 @@ export function errataMethods(): MethodDef[] {
     { params: ['session', 'string'] as const, run: (ctx: HandlerContext, args: unknown[]) => run(ctx, requireErratum(ctx, args[1] as string)) },
   ];
   return [
-    { name: 'errata.getDetails', cache: 'static', overloads: byName((_ctx, e) => errataDetails(e)) },
+    // 'errata', not 'static': a retraction changes advisory_status.
+    { name: 'errata.getDetails', cache: 'errata', overloads: byName((ctx, e) => errataDetails(e, ctx.fleet.advisoryStatus(e))) },
     { name: 'errata.listCves', cache: 'static', overloads: byName((_ctx, e) => [...e.cves]) },
     { name: 'errata.listPackages', cache: 'static', overloads: byName((ctx, e) => erratumPackages(ctx, e)) },
     {

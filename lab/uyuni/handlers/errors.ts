@@ -27,6 +27,10 @@ export function toFault(err: unknown, flavour: FaultFlavour = {}): unknown {
       return uyuniFaults.invalidPackage(err.subject ?? '');
     case 'no_such_action':
       return uyuniFaults.noSuchAction(Number(err.subject));
+    case 'retracted_errata':
+      return uyuniFaults.retractedErrata(err.message);
+    case 'not_in_maintenance':
+      return uyuniFaults.notInMaintenance(err.message);
     default:
       return new RpcFault(-1, err.message);
   }

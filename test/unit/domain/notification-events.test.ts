@@ -90,11 +90,11 @@ describe('event filters', () => {
     expect(checkEventFilter(['Sync.completed'])).toBe('has "Sync.completed": use "*", "<family>.*" or an event type');
   });
 
-  it('the 18 event types of the issue (and the test event)', () => {
+  it('the 19 event types of the issues (and the test event)', () => {
     expect(EVENT_TYPES).toEqual([
       'sync.completed', 'sync.failed', 'test.passed', 'test.failed', 'test.rolled_back', 'test.inconclusive', 'bundle.culprit_found',
       'approval.requested', 'approval.reminder', 'approval.decided', 'approval.expired', 'deployment.started', 'deployment.wave_completed',
-      'deployment.halted', 'deployment.completed', 'deployment.rolled_back', 'test_system.quarantined', 'notification.test',
+      'deployment.halted', 'deployment.completed', 'deployment.rolled_back', 'advisory.retracted', 'test_system.quarantined', 'notification.test',
     ]);
   });
 });
@@ -103,6 +103,8 @@ describe('rendering', () => {
   it('subjects and dashboard pages', () => {
     expect(eventSubject('deployment.halted', { advisory: 'USN-1-1', os: 'ubuntu', cause: 'manual', by: 'alice' })).toBe('Rollout HALTED: USN-1-1 (ubuntu) (halted by alice)');
     expect(eventSubject('sync.completed', { errata: 634, inserted: 3, updated: 1 })).toBe('UYUNI sync done: 634 errata, 3 new, 1 changed');
+    expect(eventSubject('deployment.halted', { advisory: 'USN-1-1', os: 'ubuntu', cause: 'retraction', by: 'uyuni' })).toBe('Rollout HALTED: USN-1-1 (ubuntu) (the advisory was retracted)');
+    expect(eventSubject('advisory.retracted', { advisory: 'USN-1-1', cancelled: [1, 2], halted: [3] })).toBe('Advisory RETRACTED: USN-1-1 (2 cancelled, 1 rollouts halted)');
     expect(dashboardPath('approval.reminder', { queue_id: 4 })).toBe('/ui/#/approvals');
     expect(dashboardPath('deployment.completed', { queue_id: 4 })).toBe('/ui/#/deployments/4');
     expect(dashboardPath('test.failed', { queue_id: 4, test_id: 9 })).toBe('/ui/#/tests/9');

@@ -9,6 +9,8 @@ import {
   UyuniHttpError,
   UyuniInvalidErrataError,
   UyuniNotFoundError,
+  UyuniNotInMaintenanceError,
+  UyuniRetractedErrataError,
   UyuniProgrammingError,
   UyuniProtocolError,
   UyuniSessionError,
@@ -108,5 +110,22 @@ describe('Redactor', () => {
     const redactor = new Redactor();
     redactor.addSecret('s3cret!');
     expect(inspect(redactor, { showHidden: true, depth: 5 })).not.toContain('s3cret!');
+  });
+});
+
+describe('issue 15: retracted errata and maintenance windows', () => {
+  it('2602 is a retraction; 1334 and 11334 (and the exception named under -1) are "not in a maintenance window"; none retryable', () => {
+    const retracted = classifyFault(2602, 'redstone.xmlrpc.XmlRpcFault: Patches with ids 5123 are retracted', { method: 'system.scheduleApplyErrata' });
+    expect(retracted).toBeInstanceOf(UyuniRetractedErrataError);
+    expect(retracted).toMatchObject({ type: 'UyuniRetractedErrataError', retryable: false, faultCode: 2602 });
+    for (const code of [1334, 11334]) {
+      const e = classifyFault(code, "redstone.xmlrpc.XmlRpcFault: Schedules 'nightly' are not matching date Mon Dec 07 14:00:00 UTC 2026 ");
+      expect(e).toBeInstanceOf(UyuniNotInMaintenanceError);
+      expect(e.retryable).toBe(false);
+    }
+    expect(classifyFault(-1, 'redstone.xmlrpc.XmlRpcFault: unhandled internal exception: com.suse.manager.maintenance.NotInMaintenanceModeException: Systems assigned to these schedules (nightly) do not have a maintenance window at …'))
+      .toBeInstanceOf(UyuniNotInMaintenanceError);
+    expect(classifyFault(-1, 'redstone.xmlrpc.XmlRpcFault: unhandled internal exception: com.redhat.rhn.manager.errata.RetractedErrataException: 5123')).toBeInstanceOf(UyuniRetractedErrataError);
+    expect(classifyFault(2600, 'redstone.xmlrpc.XmlRpcFault: Invalid errata')).not.toBeInstanceOf(UyuniRetractedErrataError);
   });
 });

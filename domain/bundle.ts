@@ -22,6 +22,8 @@ export interface BundleCandidate {
   advisoryName: string;
   successScore: number | null;
   hasKernel: boolean;
+  /** The erratum's package names (UYUNI's errata.listPackages); absent: not known, nothing is checked. */
+  packageNames?: readonly string[];
 }
 
 export interface RecentRuns {
@@ -133,8 +135,16 @@ export function composeBundle(candidates: readonly BundleCandidate[], rules: Bun
   const members: BundleCandidate[] = [head];
   const skipped: BundleChoice['policy']['skipped'] = [];
   let kernels = head.hasKernel ? 1 : 0;
+  const packages = new Map<string, string>((head.packageNames ?? []).map((p) => [p, head.advisoryName]));
   for (const c of candidates.slice(1)) {
     if (members.length >= splitting) break;
+    // Two errata of one package in one run: applying the newer makes the older not applicable (UYUNI refuses
+    // it), so the older could not be judged. One per package; the other waits for a later run.
+    const shared = (c.packageNames ?? []).find((p) => packages.has(p));
+    if (shared !== undefined) {
+      skipped.push({ queueId: c.queueId, advisoryName: c.advisoryName, why: `updates ${shared} like ${packages.get(shared)}: a later run` });
+      continue;
+    }
     if (lonely(c)) {
       skipped.push({ queueId: c.queueId, advisoryName: c.advisoryName, why: `scores ${c.successScore} (< ${rules.aloneBelowScore}): tested alone` });
       continue;
@@ -144,6 +154,7 @@ export function composeBundle(candidates: readonly BundleCandidate[], rules: Bun
       continue;
     }
     if (c.hasKernel) kernels++;
+    for (const p of c.packageNames ?? []) packages.set(p, c.advisoryName);
     members.push(c);
   }
   const observed = estimate.observed === null ? 'no judged runs yet' : `${pct(estimate.observed)} of the last ${recent.judged} judged runs failed`;

@@ -172,9 +172,10 @@ export async function recheckTestability(db: Executor, opts: { retryAfterSeconds
  * the work order (the claimed head first), with what composition needs (Success Score, kernel). At most `limit`.
  */
 export async function bundleCandidates(db: Executor, claim: TestClaim, limit: number) {
-  const { rows } = await sql<{ queueId: number; advisoryName: string; successScore: number | null; hasKernel: boolean }>`
+  const { rows } = await sql<{ queueId: number; advisoryName: string; successScore: number | null; hasKernel: boolean; packageNames: string[] }>`
     select q.id as "queueId", q.advisory_name as "advisoryName", q.success_score as "successScore",
-           coalesce((select r.has_kernel from patch_risk_profile r where r.queue_id = q.id order by r.id desc limit 1), false) as "hasKernel"
+           coalesce((select r.has_kernel from patch_risk_profile r where r.queue_id = q.id order by r.id desc limit 1), false) as "hasKernel",
+           array(select distinct p->>'name' from jsonb_array_elements(coalesce(e.packages, '[]'::jsonb)) p where p->>'name' is not null) as "packageNames"
     from patch_test_queue q
     join errata_cache e on e.advisory_name = q.advisory_name
     where (q.id = ${claim.queueId} or (q.status = 'queued' and q.target_os = ${claim.targetOs}))

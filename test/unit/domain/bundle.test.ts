@@ -71,6 +71,16 @@ describe('bundle composition', () => {
     expect(later.members.filter((m) => m.hasKernel)).toHaveLength(1);
   });
 
+  it('two errata of one package never share a bundle (the newer would make the older not applicable)', () => {
+    const withPkgs = (id: number, pkgs: string[]) => ({ ...c(id), packageNames: pkgs });
+    const got = composeBundle([withPkgs(1, ['openssl', 'libssl3']), withPkgs(2, ['curl']), withPkgs(3, ['libssl3']), withPkgs(4, ['curl', 'libcurl4']), withPkgs(5, ['tzdata'])], rules, none);
+    expect(got.members.map((m) => m.queueId)).toEqual([1, 2, 5]);
+    expect(got.policy.skipped).toMatchObject([
+      { queueId: 3, why: expect.stringMatching(/updates libssl3 like USN-1-1/) },
+      { queueId: 4, why: expect.stringMatching(/updates curl like USN-2-1/) },
+    ]);
+  });
+
   it('an erratum scoring below the threshold is tested alone', () => {
     expect(composeBundle([c(1, 10), c(2), c(3)], rules, none).members.map((m) => m.queueId)).toEqual([1]);
     const got = composeBundle([c(1), c(2, 39), c(3)], rules, none);

@@ -84,7 +84,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createDeployActivities(deps),
     ...createBatchDeployActivities(deps),
     ...createVerdictHookActivities(),
-    ...createWindowHookActivities(),
+    ...createWindowHookActivities(deps),
     ...createIntelActivities(deps),
     ...createMaintenanceActivities(deps),
     ...createNotifyActivities(deps),

@@ -30,7 +30,7 @@ export async function productionWave(input: DeploymentWaveInput): Promise<WaveSu
   const batches = await store.waveBatches({ rolloutId, wave, requiresReboot: input.requiresReboot });
   await Promise.all(
     batches.map(async (b) => {
-      const { earliest } = await store.batchEarliest({ systemIds: b.systemIds });
+      const { earliest } = await store.batchEarliest({ systemIds: b.systemIds, maxWaitSeconds: Math.min(t.actionTimeoutSeconds, 60) });
       const wait = Date.parse(earliest) - Date.now();
       if (wait > 0) await condition(() => halted !== null, wait);
       if (halted !== null) return;

@@ -14,6 +14,8 @@ import { toApplicationFailure as saltFailure } from '../salt/failure.js';
 import { bootDefaultCommand, parseBootDefault } from '../shared/kernel.js';
 import { scheduleErratumOnce } from '../shared/errata-action.js';
 import { retractAdvisory } from '../shared/retraction.js';
+import { nextMaintenanceWindows } from '../maintenance/maintenance-activities.js';
+import { earliestFor } from '../../domain/maintenance-plan.js';
 import type { ActionSystem } from '../uyuni/types.js';
 import { isUyuniError, UyuniInvalidErrataError } from '../uyuni/errors.js';
 import { toApplicationFailure as uyuniFailure } from '../uyuni/failure.js';
@@ -109,7 +111,7 @@ const workflowIdOf = () => {
   return w.workflowId;
 };
 
-export function createBatchDeployActivities(deps: Pick<ActivityDeps, 'db' | 'uyuni' | 'salt' | 'config' | 'log'> & Partial<Pick<ActivityDeps, 'temporal'>>) {
+export function createBatchDeployActivities(deps: Pick<ActivityDeps, 'db' | 'uyuni' | 'uyuniLimit' | 'salt' | 'config' | 'log'> & Partial<Pick<ActivityDeps, 'temporal'>>) {
   const { db, uyuni, salt, config } = deps;
 
   const batchRows = (rolloutId: string, wave: number, batch: number) =>
@@ -317,7 +319,11 @@ export function createBatchDeployActivities(deps: Pick<ActivityDeps, 'db' | 'uyu
           else if ('retracted' in one) {
             retracted = one.retracted;
             failed.push({ id: r.id, status: 'skipped', error: `not applied: ${one.retracted}`, completed_at: at, patched: false });
-          } else if ('outsideWindow' in one) failed.push({ id: r.id, status: 'skipped', error: `not applied: ${one.outsideWindow}`, completed_at: at, patched: false });
+          } else if ('outsideWindow' in one) {
+            const next = earliestFor((await nextMaintenanceWindows(deps, [r.system_id], new Date()))[String(r.system_id)] ?? null, Date.now());
+            const when = 'never' in next ? next.never : `the next one opens at ${new Date(next.atMs).toISOString()}`;
+            failed.push({ id: r.id, status: 'skipped', error: `outside its maintenance window: ${when}, after this batch; not scheduled (${one.outsideWindow})`, completed_at: at, patched: false });
+          }
           else assigned.set(r.system_id, one.actionId);
         }
         if (retracted !== undefined) {

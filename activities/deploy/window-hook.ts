@@ -1,17 +1,33 @@
-// The maintenance-window call site (issue 15, UYUNI maintenance windows, built on branch h15r). Every batch of
-// a rollout asks when it may start; the wave workflow sleeps durably until then (a workflow timer) before it
-// schedules the batch's UYUNI action with that `earliest`. This stub answers "now"; the integrator replaces
-// this file with the real `batchEarliest`.
+import { earliestFor } from '../../domain/maintenance-plan.js';
+import { nextMaintenanceWindows, type MaintenanceDeps } from '../maintenance/maintenance-activities.js';
+
+// When a batch of a rollout may start (issue 15, UYUNI maintenance windows): the wave workflow sleeps durably
+// until then (a workflow timer) and schedules the batch's UYUNI action with that `earliest`.
 
 export interface BatchEarliestInput {
   systemIds: number[];
+  /** How long the batch waits for a window that is not open yet (default 60 s); later windows do not hold it. */
+  maxWaitSeconds?: number;
 }
 
-export function createWindowHookActivities() {
+export function createWindowHookActivities(deps: MaintenanceDeps) {
   return {
-    /** STUB: the earliest time the batch may be patched, ISO 8601 — now (no windows known). */
-    async batchEarliest(_input: BatchEarliestInput): Promise<{ earliest: string }> {
-      return { earliest: new Date().toISOString() };
+    /**
+     * The earliest time the batch may be patched (ISO 8601): now when no system of it has a maintenance
+     * schedule or every window is open; else the latest start among the windows that open within
+     * `maxWaitSeconds`, so each of those systems is inside its window. A system whose window opens later is
+     * refused by UYUNI (fault 1334) at that time and skipped with when its window opens, never failed.
+     */
+    async batchEarliest(input: BatchEarliestInput): Promise<{ earliest: string }> {
+      const now = Date.now();
+      const maxWaitMs = (input.maxWaitSeconds ?? 60) * 1000;
+      const windows = await nextMaintenanceWindows(deps, input.systemIds, new Date(now));
+      let earliest = now;
+      for (const id of input.systemIds) {
+        const e = earliestFor(windows[String(id)] ?? null, now);
+        if (!('never' in e) && e.waitMs <= maxWaitMs) earliest = Math.max(earliest, e.atMs);
+      }
+      return { earliest: new Date(earliest).toISOString() };
     },
   };
 }

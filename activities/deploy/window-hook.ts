@@ -27,7 +27,9 @@ export function createWindowHookActivities(deps: MaintenanceDeps) {
         const e = earliestFor(windows[String(id)] ?? null, now);
         if (!('never' in e) && e.waitMs <= maxWaitMs) earliest = Math.max(earliest, e.atMs);
       }
-      return { earliest: new Date(earliest).toISOString() };
+      // UYUNI's dates have whole seconds (XML-RPC dateTime.iso8601): rounded up, so a window's start is not
+      // truncated to the second before it opens (outside the window: fault 1334).
+      return { earliest: new Date(earliest === now ? now : Math.ceil(earliest / 1000) * 1000).toISOString() };
     },
   };
 }

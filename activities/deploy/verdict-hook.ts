@@ -1,7 +1,6 @@
-// The wave verdict's call site (issue 15, Mann-Whitney on patched vs unpatched peers, built on branch h15v).
-// This stub answers `pass` so a rollout with deploy.verdict = 1 runs end to end before the real judge is
-// merged; the integrator replaces this file with the real `judgeWave`. With deploy.verdict = 0 (the default)
-// the rollout never calls it.
+// The wave verdict's call site (issue 15, Mann-Whitney on patched vs unpatched peers: wip/, not in this build).
+// Without the judge nothing is checked, so the answer is `nodata` with that reason — never a `pass` nobody
+// checked. With deploy.verdict = 0 (the default) the rollout never calls it.
 
 export interface JudgeWaveInput {
   /** The queue item id (the API's deployment id, /api/v1/deployments/<id>). */
@@ -26,9 +25,9 @@ export interface WaveVerdict {
 
 export function createVerdictHookActivities() {
   return {
-    /** STUB: always `pass`, stores nothing (see the file's head). */
+    /** No judge in this build: `nodata`, stores nothing (see the file's head). */
     async judgeWave(input: JudgeWaveInput): Promise<WaveVerdict> {
-      return { verdict: 'pass', score: 1, reason: `stub verdict (no judge installed) for wave ${input.wave} of group ${input.group}`, verdictId: null };
+      return { verdict: 'nodata', score: 0, reason: `not judged: the statistical judge is not in this build (wave ${input.wave}, group ${input.group})`, verdictId: null };
     },
   };
 }

@@ -53,8 +53,19 @@ export interface DevServerOptions {
 }
 
 export async function startDevServer(opts: DevServerOptions = {}): Promise<DevServer> {
+  // A free port can be taken between freePort() and the server's bind (the dev server also binds ports of its
+  // own beside it): with no port asked for, a bind refused as "address already in use" is tried again elsewhere.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(opts, opts.port ?? (await freePort()));
+    } catch (err) {
+      if (opts.port !== undefined || attempt >= 4 || !String(err).includes('address already in use')) throw err;
+    }
+  }
+}
+
+async function startOnce(opts: DevServerOptions, port: number): Promise<DevServer> {
   const bin = findTemporalBinary();
-  const port = opts.port ?? (await freePort());
   const args = [
     'server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port),
     ...(opts.uiPort ? ['--ui-port', String(opts.uiPort)] : ['--headless']),

@@ -10,7 +10,6 @@ import { planWaves, summarizePlan } from '../../domain/wave-plan.js';
 import type { CarriedErratum, DeploymentPlanPolicy, TestTiming } from '../../workflows/messages.js';
 import type { ActivityDeps } from '../index.js';
 import { loadTestSettings } from '../patch-test/settings.js';
-import { toApplicationFailure as saltFailure } from '../salt/failure.js';
 import { bootDefaultCommand, parseBootDefault } from '../shared/kernel.js';
 import { scheduleErratumOnce } from '../shared/errata-action.js';
 import { retractAdvisory } from '../shared/retraction.js';
@@ -18,8 +17,7 @@ import { nextMaintenanceWindows } from '../maintenance/maintenance-activities.js
 import { earliestFor } from '../../domain/maintenance-plan.js';
 import type { ActionSystem } from '../uyuni/types.js';
 import { isUyuniError, UyuniInvalidErrataError } from '../uyuni/errors.js';
-import { toApplicationFailure as uyuniFailure } from '../uyuni/failure.js';
-import { INSERT_CHUNK } from './deploy-activities.js';
+import { guarded, INSERT_CHUNK, mapError } from './deploy-activities.js';
 
 // The side effects of a rollout at fleet scale (productionDeployment → productionWave children). A wave is cut
 // into batches (patch_deployments.batch); per batch: one restore-point activity (Salt, one call per function
@@ -63,17 +61,6 @@ const meta = (r: Row) => r.services as Meta;
 const minionOf = (r: Row) => meta(r)?.minion ?? r.system_name;
 const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
-const mapError = (err: unknown): unknown => {
-  const a = uyuniFailure(err);
-  return a !== err ? a : saltFailure(err);
-};
-async function guarded<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    throw mapError(err);
-  }
-}
 
 type ColType = 'jsonb' | 'text' | 'boolean' | 'bigint' | 'integer' | 'timestamptz';
 

@@ -52,11 +52,13 @@ export interface SystemOutcome {
   error: string | null;
 }
 
-const mapError = (err: unknown): unknown => {
+/** A UYUNI or Salt client error as the activity failure Temporal retries (or not) by its kind. */
+export const mapError = (err: unknown): unknown => {
   const a = uyuniFailure(err);
   return a !== err ? a : saltFailure(err);
 };
-async function guarded<T>(fn: () => Promise<T>): Promise<T> {
+/** Runs a client call, its errors mapped by mapError. */
+export async function guarded<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {

@@ -145,6 +145,8 @@ export interface PatchTestQueueTable {
   target_os: string;
   status: ColumnType<QueueStatus, QueueStatus | undefined, QueueStatus>;
   status_changed_at: Timestamp;
+  /** The newest completed_at of its passed tests (a trigger on patch_tests keeps it; migration 2026_12_08_0001). */
+  last_passed_at: Generated<Date | null>;
   priority_override: number | null;
   notes: string | null;
   success_score: number | null;

@@ -31,24 +31,50 @@ export function appModules(): string[] {
     .sort();
 }
 
-/** index.html with its settings filled in and its modules preloaded, and the CSP hash of its import map. */
-export function renderIndex(settings: { temporalUiUrl: string; temporalNamespace: string }): { html: string; importMapHash: string } {
+const fileOf = (url: string) => (url.startsWith('/ui/vendor/') ? VENDOR_FILES[url.slice('/ui/vendor/'.length)]! : path.join(UI_ROOT, url.slice('/ui/'.length)));
+
+/**
+ * Each asset's version: the first 16 hex digits of its content's SHA-256, keyed by its /ui/ URL. The page
+ * asks for `<url>?v=<version>` and such a URL is cached for a year (its content never changes under it), so a
+ * second visit loads nothing but index.html and the data.
+ */
+export function assetVersions(): Map<string, string> {
+  const urls = ['/ui/styles.css', ...Object.keys(VENDOR_FILES).map((f) => `/ui/vendor/${f}`), ...appModules()];
+  return new Map(urls.map((u) => [u, createHash('sha256').update(readFileSync(fileOf(u))).digest('hex').slice(0, 16)]));
+}
+
+/**
+ * index.html with its settings filled in, every asset versioned and preloaded, and the CSP hash of its import
+ * map. The import map sends the bare names (preact, htm) to the versioned vendor files and maps each app
+ * module's URL to its versioned one, so the modules' own relative imports (`./lib/api.js`) reach the same
+ * cached URLs without the sources knowing about versions.
+ */
+export function renderIndex(settings: { temporalUiUrl: string; temporalNamespace: string }, versions = assetVersions()): { html: string; importMapHash: string } {
   const template = readFileSync(path.join(UI_ROOT, 'index.html'), 'utf8');
-  const importMap = /<script type="importmap">([\s\S]*?)<\/script>/.exec(template)?.[1];
-  if (importMap === undefined) throw new Error('ui/index.html has no import map');
+  const declared = /<script type="importmap">([\s\S]*?)<\/script>/.exec(template)?.[1];
+  if (declared === undefined) throw new Error('ui/index.html has no import map');
+  const versioned = (url: string) => (versions.has(url) ? `${url}?v=${versions.get(url)}` : url);
+  const bare = (JSON.parse(declared) as { imports: Record<string, string> }).imports;
+  const imports: Record<string, string> = Object.fromEntries(Object.entries(bare).map(([name, url]) => [name, versioned(url)]));
+  for (const m of appModules()) imports[m] = versioned(m);
+  const importMap = JSON.stringify({ imports });
   const preload = [...Object.keys(VENDOR_FILES).map((f) => `/ui/vendor/${f}`), ...appModules()]
-    .map((href) => `<link rel="modulepreload" href="${href}">`)
+    .map((href) => `<link rel="modulepreload" href="${versioned(href)}">`)
     .join('\n  ');
   const html = template
     .replace('%TEMPORAL_UI_URL%', escapeAttr(settings.temporalUiUrl))
     .replace('%TEMPORAL_NAMESPACE%', escapeAttr(settings.temporalNamespace))
+    .replace(/<script type="importmap">[\s\S]*?<\/script>/, () => `<script type="importmap">${importMap}</script>`)
+    .replace('href="/ui/styles.css"', `href="${versioned('/ui/styles.css')}"`)
+    .replace('src="/ui/app.js"', `src="${versioned('/ui/app.js')}"`)
     .replace('<!--MODULEPRELOAD-->', preload);
   return { html, importMapHash: `'sha256-${createHash('sha256').update(importMap).digest('base64')}'` };
 }
 
 /** Registered without fastify-plugin: helmet's headers apply to the dashboard's routes only (Swagger UI keeps its own). */
 export async function dashboard(app: FastifyInstance, opts: { temporalUiUrl: string; temporalNamespace: string }): Promise<void> {
-  const { html, importMapHash } = renderIndex(opts);
+  const versions = assetVersions();
+  const { html, importMapHash } = renderIndex(opts, versions);
   await app.register(helmet, {
     contentSecurityPolicy: {
       useDefaults: false,
@@ -74,6 +100,14 @@ export async function dashboard(app: FastifyInstance, opts: { temporalUiUrl: str
   app.get('/ui/index.html', { schema: { hide: true } }, page);
   for (const url of ['/', '/dashboard']) app.get(url, { schema: { hide: true } }, (_req, reply) => reply.redirect('/ui/', 302));
 
+  // A versioned URL of the current content is immutable; any other (no version, or an old one) is revalidated.
+  app.addHook('onSend', async (req, reply, payload) => {
+    const [pathname, search = ''] = req.url.split('?', 2);
+    const v = new URLSearchParams(search).get('v');
+    if (v !== null && reply.statusCode === 200 && versions.get(pathname!) === v) reply.header('cache-control', 'public, max-age=31536000, immutable');
+    else if (v !== null) reply.header('cache-control', 'no-cache');
+    return payload;
+  });
   await app.register(fastifyStatic, {
     root: UI_ROOT,
     prefix: '/ui/',

@@ -41,17 +41,16 @@ export async function approvalHistory(db: Executor, f: HistoryFilter, page: { li
 
 /**
  * Items waiting for a decision, oldest first (v_pending_approvals' pending_since: when the passed test
- * completed), with the reminders sent so far; the total. The page is chosen from the queue rows and their
- * last passed test alone (patch_tests_passed_idx, one probe each), then only its rows are decorated.
+ * completed), with the reminders sent so far; the total. The page is chosen from the queue rows alone
+ * (last_passed_at, which a trigger keeps equal to the view's last passed test: patch_test_queue_pending_since_idx,
+ * migration 2026_12_08_0001), then only its rows are decorated.
  */
 export async function pendingApprovals(db: Executor, page: { limit: number; offset: number }) {
   const { rows } = await sql<{ queue_id: number }>`
     select q.id as queue_id
     from patch_test_queue q
-    left join lateral (select pt.completed_at from patch_tests pt where pt.queue_id = q.id and pt.status = 'passed'
-                       order by pt.completed_at desc nulls last, pt.id desc limit 1) t on true
     where q.status in ('pending_approval', 'snoozed')
-    order by coalesce(t.completed_at, q.status_changed_at), q.id
+    order by coalesce(q.last_passed_at, q.status_changed_at), q.id
     limit ${page.limit} offset ${page.offset}`.execute(db);
   const ids = rows.map((r) => r.queue_id);
   const [items, total] = await Promise.all([

@@ -65,19 +65,17 @@ export async function overview(db: Executor) {
 
 /**
  * The item waiting longest for a decision and for how many hours: v_pending_approvals' pending_since (its last
- * passed test's completed_at, else status_changed_at) and hours_pending, computed from the queue rows and one
- * probe of patch_tests_passed_idx each, without the view's join to errata_cache (which made the planner walk
- * the status index row by row: ~100 ms at 2,000 waiting items).
+ * passed test's completed_at, else status_changed_at) and hours_pending, from the queue row alone: last_passed_at
+ * is kept by a trigger (migration 2026_12_08_0001), so the planner reads patch_test_queue_pending_since_idx in
+ * order and stops at the first pending item.
  */
 async function oldestPending(db: Executor): Promise<{ queue_id: number; hours_pending: number } | undefined> {
   const { rows } = await sql<{ queue_id: number; hours_pending: number }>`
     select q.id as queue_id,
-           round((extract(epoch from (now() - coalesce(t.completed_at, q.status_changed_at))) / 3600.0)::numeric, 2)::double precision as hours_pending
+           round((extract(epoch from (now() - coalesce(q.last_passed_at, q.status_changed_at))) / 3600.0)::numeric, 2)::double precision as hours_pending
     from patch_test_queue q
-    left join lateral (select pt.completed_at from patch_tests pt where pt.queue_id = q.id and pt.status = 'passed'
-                       order by pt.completed_at desc nulls last, pt.id desc limit 1) t on true
     where q.status = 'pending_approval'
-    order by coalesce(t.completed_at, q.status_changed_at), q.id
+    order by coalesce(q.last_passed_at, q.status_changed_at), q.id
     limit 1`.execute(db);
   return rows[0];
 }

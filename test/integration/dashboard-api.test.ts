@@ -223,9 +223,27 @@ describe('dashboard API', () => {
     expect(page.body).toContain('content="http://temporal-ui.example:8080"');
     expect(page.body).not.toContain('%TEMPORAL');
     const csp = String(page.headers['content-security-policy']);
-    const importMap = /<script type="importmap">([\s\S]*?)<\/script>/.exec(readFileSync('ui/index.html', 'utf8'))![1]!;
+    const importMap = /<script type="importmap">([\s\S]*?)<\/script>/.exec(page.body)![1]!;
     const hash = createHash('sha256').update(importMap).digest('base64');
     expect(csp).toContain(`script-src 'self' 'sha256-${hash}'`);
+    // every asset is asked for by its content's version, and that URL is immutable; an old version is not
+    const imports = (JSON.parse(importMap) as { imports: Record<string, string> }).imports;
+    const apiJs = imports['/ui/lib/api.js']!;
+    expect(apiJs).toMatch(/^\/ui\/lib\/api\.js\?v=[0-9a-f]{16}$/);
+    expect(apiJs.split('=')[1]).toBe(createHash('sha256').update(readFileSync('ui/lib/api.js')).digest('hex').slice(0, 16));
+    expect(imports.preact).toMatch(/^\/ui\/vendor\/preact\.mjs\?v=[0-9a-f]{16}$/);
+    expect(page.body).toContain(`<link rel="modulepreload" href="${apiJs}">`);
+    expect(page.body).toMatch(/<script type="module" src="\/ui\/app\.js\?v=[0-9a-f]{16}">/);
+    const styles = /href="(\/ui\/styles\.css\?v=[0-9a-f]{16})"/.exec(page.body)![1]!;
+    for (const url of [apiJs, imports.preact!, styles]) {
+      const r = await api.app.inject({ method: 'GET', url });
+      expect(r.statusCode, url).toBe(200);
+      expect(r.headers['cache-control'], url).toBe('public, max-age=31536000, immutable');
+    }
+    const stale = await api.app.inject({ method: 'GET', url: '/ui/lib/api.js?v=0000000000000000' });
+    expect(stale.statusCode).toBe(200);
+    expect(stale.headers['cache-control']).toBe('no-cache');
+    expect((await api.app.inject({ method: 'GET', url: '/ui/lib/api.js' })).headers['cache-control']).not.toMatch(/immutable/);
     expect(csp).toContain("default-src 'none'");
     expect(csp).toContain("style-src 'self'");
     expect(csp).toContain("connect-src 'self'");

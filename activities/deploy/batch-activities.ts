@@ -354,8 +354,12 @@ export function createBatchDeployActivities(deps: Pick<ActivityDeps, 'db' | 'uyu
         const errataIds = meta(rows[0]!)?.errataIds ?? input.errataIds;
         const names = meta(rows[0]!)?.advisoryNames ?? input.advisoryNames;
         const sids = rows.map((r) => r.system_id);
-        // Whole seconds (XML-RPC dateTime), rounded up: never the second before a window opens.
-        const atMs = Math.ceil(Math.max(Date.parse(input.earliest), Date.now()) / 1000) * 1000;
+        // Whole seconds, as XML-RPC's dateTime sends them (truncated): a future earliest rounded up, never to the
+        // second before its window opens; a past one becomes now (a window's start is a whole second, so now
+        // truncated is still inside a window that opened by now) — no delay for a batch that may go at once.
+        const asked = Date.parse(input.earliest);
+        const nowMs = Date.now();
+        const atMs = asked > nowMs ? Math.ceil(asked / 1000) * 1000 : Math.floor(nowMs / 1000) * 1000;
         const earliest = new Date(atMs);
         const assigned = new Map<number, number>();
         /** Systems to move to a later window: system id → that window. */

@@ -1,6 +1,7 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 import type { QueueStatus } from '../domain/queue-status.js';
 import type { InventoryChanges, KernelState, PackageInventory } from '../domain/package-inventory.js';
+import type { NextWindow } from '../domain/maintenance-plan.js';
 import type { Severity } from '../domain/severity.js';
 
 // The typed view of the schema the migrations create. test/integration/db-schema.test.ts compares it with
@@ -363,6 +364,12 @@ export interface PatchDeploymentsTable {
   batch: number | null;
   /** Salt's boot time (status.uptime since_t, epoch seconds) read with the restore point: a reboot is proved against it. */
   boot_before: ColumnType<number | null, number | null | undefined, number | null>;
+  /** The next maintenance window its batch was cut by (domain/maintenance-plan.ts NextWindow; null: no schedule). */
+  next_window: NullableJson<NextWindow>;
+  /** Its batch's earliest (the window's start, or when the batch was cut if it may go at once); null: never, or planned before windows. */
+  earliest: NullableTimestamp;
+  /** The batch it left when UYUNI refused it outside its window (fault 1334) and it moved to its next window. */
+  rescheduled_from: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 /** A rollout's plan computed without starting it (a dry run): one row per queue item, replaced by the next. */
@@ -383,6 +390,9 @@ export interface DeploymentPlanTargetsTable {
   batch: number;
   minion: string;
   errata: NullableJson<{ errataIds: number[]; advisoryNames: string[]; requiresReboot: boolean }>;
+  /** As patch_deployments.next_window / earliest, as seen when the dry run was planned. */
+  next_window: NullableJson<NextWindow>;
+  earliest: NullableTimestamp;
 }
 
 export type OperatorActionSource = 'api' | 'cli' | 'dashboard' | 'system';

@@ -31,6 +31,17 @@ export function earliestFor(window: NextWindow, nowMs: number): Earliest {
   return start <= nowMs ? { atMs: nowMs, waitMs: 0, window } : { atMs: start, waitMs: start - nowMs, window };
 }
 
+/**
+ * The start time a rollout batches the system by (domain/wave-plan.ts PlanSystem.notBeforeMs): undefined when it
+ * may be patched at `nowMs` (no schedule, or its window is open), its next window's start (epoch ms) when that
+ * is later, null when it has no window at all (earliestFor's `never`).
+ */
+export function notBeforeOf(window: NextWindow, nowMs: number): number | null | undefined {
+  const e = earliestFor(window, nowMs);
+  if ('never' in e) return null;
+  return e.waitMs > 0 ? e.atMs : undefined;
+}
+
 export interface WindowBatch {
   /** ISO-8601 UTC: the `earliest` to pass to system.scheduleApplyErrata for these systems. */
   earliest: string;

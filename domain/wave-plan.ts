@@ -12,6 +12,12 @@ export interface PlanSystem {
   group: string;
   /** Systems that get the same UYUNI action share a key (a set rollout: the errata of the set it needs). */
   actionKey?: string;
+  /**
+   * When its action may start (UYUNI maintenance windows, domain/maintenance-plan.ts `windowStartOf`): absent
+   * = at once (no schedule, or its window is open); epoch ms = the start of its next window; null = never (its
+   * schedule has no window: it is batched apart and skipped when its wave comes). Batches never mix these.
+   */
+  notBeforeMs?: number | null;
 }
 
 export interface WavePlanPolicy {
@@ -32,12 +38,15 @@ export interface PlannedSystem {
   wave: number;
   /** 0-based within its wave. */
   batch: number;
+  /** As PlanSystem.notBeforeMs (only present when the input had it): every system of a batch has the same. */
+  notBeforeMs?: number | null;
 }
 
 /**
  * Plans a rollout: canary (per group: `canaryFraction` % rounded up, else `canarySize`), then waves of
  * `waveSize` interleaving the groups in proportion to their size, each wave cut into batches of at most
- * `batchSize` systems sharing an action key. Deterministic for a given input (sorted by id and group name).
+ * `batchSize` systems sharing an action key and a start time (cutBatches). Deterministic for a given input
+ * (sorted by id and group name).
  * Returns every system once, ordered by wave, batch and id.
  */
 export function planWaves(systems: readonly PlanSystem[], policy: WavePlanPolicy): PlannedSystem[] {
@@ -72,22 +81,31 @@ export function planWaves(systems: readonly PlanSystem[], policy: WavePlanPolicy
   const waves = [canaryWave, ...chunk(rest.map((r) => r.s), waveSize)].filter((w) => w.length > 0);
   const out: PlannedSystem[] = [];
   waves.forEach((members, wave) => {
-    // Batches never mix action keys: one UYUNI action holds one errata set.
-    const byKey = new Map<string, PlanSystem[]>();
-    for (const s of [...members].sort((a, b) => a.id - b.id)) {
-      const k = s.actionKey ?? '';
-      const list = byKey.get(k);
-      if (list) list.push(s);
-      else byKey.set(k, [s]);
-    }
-    let batch = 0;
-    for (const k of [...byKey.keys()].sort()) {
-      for (const part of chunk(byKey.get(k) as PlanSystem[], batchSize)) {
-        for (const s of part) out.push({ id: s.id, group: s.group, wave, batch });
-        batch++;
-      }
-    }
+    for (const b of cutBatches(members, batchSize)) for (const s of b.systems) out.push({ id: s.id, group: s.group, wave, batch: b.batch, ...(s.notBeforeMs !== undefined ? { notBeforeMs: s.notBeforeMs } : {}) });
   });
+  return out;
+}
+
+/**
+ * One wave's systems cut into batches of at most `batchSize` (at least 1): a batch never mixes action keys (one
+ * UYUNI action holds one errata set) nor start times (`notBeforeMs`: its `earliest` is inside every member's
+ * window). Batches in order: those that may start at once, then by window start, those that never can last;
+ * within that by action key; systems by id. Numbered from 0.
+ */
+export function cutBatches<S extends PlanSystem>(members: readonly S[], batchSize: number): { batch: number; notBeforeMs: number | null | undefined; systems: S[] }[] {
+  const size = Math.max(1, Math.floor(batchSize));
+  const byKey = new Map<string, { rank: number; notBeforeMs: number | null | undefined; actionKey: string; systems: S[] }>();
+  for (const s of [...members].sort((a, b) => a.id - b.id)) {
+    const actionKey = s.actionKey ?? '';
+    const nb = s.notBeforeMs;
+    const k = `${nb === undefined ? 'now' : nb === null ? 'never' : nb}|${actionKey}`;
+    const entry = byKey.get(k);
+    if (entry) entry.systems.push(s);
+    else byKey.set(k, { rank: nb === undefined ? Number.NEGATIVE_INFINITY : nb === null ? Number.POSITIVE_INFINITY : nb, notBeforeMs: nb, actionKey, systems: [s] });
+  }
+  const groups = [...byKey.values()].sort((a, b) => a.rank - b.rank || (a.actionKey < b.actionKey ? -1 : a.actionKey > b.actionKey ? 1 : 0));
+  const out: { batch: number; notBeforeMs: number | null | undefined; systems: S[] }[] = [];
+  for (const g of groups) for (const part of chunk(g.systems, size)) out.push({ batch: out.length, notBeforeMs: g.notBeforeMs, systems: part });
   return out;
 }
 

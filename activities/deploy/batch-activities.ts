@@ -6,7 +6,7 @@ import { recordEvent } from '../../db/queries/notifications.js';
 import { chunk } from '../../domain/chunks.js';
 import { isTestGroup, osFromGroup } from '../../domain/os.js';
 import { changeCount, diffInventory, type InventoryChanges, type KernelState, type PackageInventory } from '../../domain/package-inventory.js';
-import { planWaves, summarizePlan } from '../../domain/wave-plan.js';
+import { cutBatches, planWaves, summarizePlan } from '../../domain/wave-plan.js';
 import type { CarriedErratum, DeploymentPlanPolicy, TestTiming } from '../../workflows/messages.js';
 import type { ActivityDeps } from '../index.js';
 import { loadTestSettings } from '../patch-test/settings.js';
@@ -14,9 +14,9 @@ import { bootDefaultCommand, parseBootDefault } from '../shared/kernel.js';
 import { scheduleErratumOnce } from '../shared/errata-action.js';
 import { retractAdvisory } from '../shared/retraction.js';
 import { nextMaintenanceWindows } from '../maintenance/maintenance-activities.js';
-import { earliestFor } from '../../domain/maintenance-plan.js';
+import { batchesByWindow, earliestFor, notBeforeOf, type NextWindow } from '../../domain/maintenance-plan.js';
 import type { ActionSystem } from '../uyuni/types.js';
-import { isUyuniError, UyuniInvalidErrataError } from '../uyuni/errors.js';
+import { isUyuniError, UyuniInvalidErrataError, UyuniNotInMaintenanceError } from '../uyuni/errors.js';
 import { guarded, INSERT_CHUNK, mapError } from './deploy-activities.js';
 
 // The side effects of a rollout at fleet scale (productionDeployment → productionWave children). A wave is cut
@@ -35,9 +35,20 @@ export interface RolloutWave {
   groups: Record<string, number>;
 }
 
+/** One batch of the plan: its systems and when it may start (inside every member's next maintenance window). */
+export interface RolloutBatch {
+  wave: number;
+  batch: number;
+  systems: number;
+  /** ISO 8601: its members' next window's start, or when the plan was cut if they may go at once; null: never (no window: skipped). */
+  earliest: string | null;
+}
+
 export interface RolloutPlanSummary {
   targets: number;
   waves: RolloutWave[];
+  /** Absent in plans made before batches by window (issue 15). */
+  batches?: RolloutBatch[];
 }
 
 export interface WaveSummary {
@@ -53,6 +64,8 @@ export interface WaveBatch {
   batch: number;
   systemIds: number[];
   requiresReboot: boolean;
+  /** With byWindow: ISO 8601, when the batch may start (inside every member's next maintenance window). */
+  earliest?: string;
 }
 
 type Row = Selectable<PatchDeploymentsTable>;
@@ -138,9 +151,12 @@ export function createBatchDeployActivities(deps: Pick<ActivityDeps, 'db' | 'uyu
   return {
     /**
      * The rollout's plan (canary per group, interleaved waves, batches; domain/wave-plan.ts) from UYUNI's
-     * affected systems, stored in chunks. Real run: patch_deployments rows of this workflow (an existing plan
-     * is returned as it is: idempotent), the items move to promoting. Dry run: deployment_plans and its targets
-     * for the queue item, replacing an earlier dry run in one transaction; nothing else changes.
+     * affected systems, stored in chunks. Batches follow the maintenance windows (issue 15): each target's next
+     * window is read (nextMaintenanceWindows) and a batch only holds systems that may start at the same time
+     * (at once, or at one window's start), stored per system with its batch's `earliest`. Real run:
+     * patch_deployments rows of this workflow (an existing plan is returned as it is: idempotent), the items
+     * move to promoting. Dry run: deployment_plans and its targets for the queue item, replacing an earlier dry
+     * run in one transaction; nothing else changes.
      */
     async planRollout(input: {
       queueId: number; advisoryName: string; targetOs: string; policy: DeploymentPlanPolicy;
@@ -148,15 +164,25 @@ export function createBatchDeployActivities(deps: Pick<ActivityDeps, 'db' | 'uyu
     }): Promise<RolloutPlanSummary> {
       const wf = input.dryRun ? null : workflowIdOf();
       if (wf) {
-        const existing = await db.selectFrom('patch_deployments').select(['system_id', 'group_name', 'wave', 'batch']).where('workflow_id', '=', wf).execute();
-        if (existing.length) return summaryOf(existing.map((r) => ({ id: r.system_id, group: r.group_name ?? '', wave: r.wave, batch: r.batch ?? 0 })));
+        const existing = await db.selectFrom('patch_deployments').select(['system_id', 'group_name', 'wave', 'batch', 'earliest']).where('workflow_id', '=', wf).execute();
+        if (existing.length) return summaryOf(existing.map((r) => ({ id: r.system_id, group: r.group_name ?? '', wave: r.wave, batch: r.batch ?? 0, earliest: r.earliest })));
       }
       const { set, systems } = await findTargets(input);
+      const now = Date.now();
+      const windows = await nextMaintenanceWindows(deps, [...systems.keys()], new Date(now));
+      const windowOf = (id: number): NextWindow => windows[String(id)] ?? null;
       const planned = planWaves(
-        [...systems.values()].map((s) => ({ id: s.id, group: s.group, ...(s.errata ? { actionKey: s.errata.errataIds.join(',') } : {}) })),
+        [...systems.values()].map((s) => ({
+          id: s.id, group: s.group, notBeforeMs: notBeforeOf(windowOf(s.id), now), ...(s.errata ? { actionKey: s.errata.errataIds.join(',') } : {}),
+        })),
         { canarySize: input.policy.canarySize, canaryFraction: input.policy.canaryFraction ?? 0, waveSize: input.policy.waveSize, batchSize: input.policy.batchSize ?? 100 },
       );
-      const summary = summaryOf(planned);
+      const earliestOf = (p: { notBeforeMs?: number | null }) => (p.notBeforeMs === null ? null : new Date(p.notBeforeMs ?? now));
+      const summary = summaryOf(planned.map((p) => ({ ...p, earliest: earliestOf(p) })));
+      const windowJson = (id: number) => {
+        const w = windowOf(id);
+        return w === null ? null : json(w);
+      };
       await db.transaction().execute(async (trx) => {
         if (wf) {
           for (const part of chunk(planned, INSERT_CHUNK)) {
@@ -166,7 +192,7 @@ export function createBatchDeployActivities(deps: Pick<ActivityDeps, 'db' | 'uyu
                 const s = systems.get(p.id)!;
                 return {
                   queue_id: input.queueId, workflow_id: wf, system_id: p.id, system_name: s.name, group_name: s.group, wave: p.wave, batch: p.batch,
-                  services: json({ minion: s.minion, ...(s.errata ?? {}) }),
+                  services: json({ minion: s.minion, ...(s.errata ?? {}) }), next_window: windowJson(p.id), earliest: earliestOf(p),
                 };
               }))
               .onConflict((oc) => oc.columns(['workflow_id', 'system_id']).doNothing())
@@ -181,7 +207,10 @@ export function createBatchDeployActivities(deps: Pick<ActivityDeps, 'db' | 'uyu
             .insertInto('deployment_plan_targets')
             .values(part.map((p) => {
               const s = systems.get(p.id)!;
-              return { queue_id: input.queueId, system_id: p.id, system_name: s.name, group_name: s.group, wave: p.wave, batch: p.batch, minion: s.minion, errata: s.errata ? json(s.errata) : null };
+              return {
+                queue_id: input.queueId, system_id: p.id, system_name: s.name, group_name: s.group, wave: p.wave, batch: p.batch, minion: s.minion,
+                errata: s.errata ? json(s.errata) : null, next_window: windowJson(p.id), earliest: earliestOf(p),
+              };
             }))
             .execute();
         }
@@ -192,16 +221,59 @@ export function createBatchDeployActivities(deps: Pick<ActivityDeps, 'db' | 'uyu
       return summary;
     },
 
-    /** The batches of one wave: their systems and whether they reboot (the wave workflow's work list). */
-    async waveBatches(input: { rolloutId: string; wave: number; requiresReboot: boolean }): Promise<WaveBatch[]> {
-      const rows = await db.selectFrom('patch_deployments').select(['system_id', 'batch', 'services']).where('workflow_id', '=', input.rolloutId).where('wave', '=', input.wave).orderBy('batch').orderBy('system_id').execute();
+    /**
+     * The batches of one wave: their systems and whether they reboot (the wave workflow's work list). With
+     * byWindow (issue 15) the wave is cut again when it starts, from its systems' next maintenance windows now
+     * (the plan's were read when the rollout began, and an open window may have closed since): batches of at most
+     * the plan's largest batch, by window start and errata set (cutBatches), each with its `earliest`; a system
+     * whose schedule has no window in the horizon is `skipped` with the reason. Only a wave none of whose systems
+     * has started is cut again (a retry returns what its rows hold).
+     */
+    async waveBatches(input: { rolloutId: string; wave: number; requiresReboot: boolean; byWindow?: boolean }): Promise<WaveBatch[]> {
+      const rows = await db.selectFrom('patch_deployments').select(['id', 'system_id', 'batch', 'services', 'status', 'earliest', 'started_at', 'uyuni_action_id'])
+        .where('workflow_id', '=', input.rolloutId).where('wave', '=', input.wave).orderBy('batch').orderBy('system_id').execute();
+      if (input.byWindow && rows.length && rows.every((r) => r.status === 'pending' && r.started_at === null && r.uyuni_action_id === null)) {
+        const perBatch = new Map<number, number>();
+        for (const r of rows) perBatch.set(r.batch ?? 0, (perBatch.get(r.batch ?? 0) ?? 0) + 1);
+        const batchSize = Math.max(1, ...perBatch.values());
+        const now = Date.now();
+        const windows = await nextMaintenanceWindows(deps, rows.map((r) => r.system_id), new Date(now));
+        const windowOf = (id: number): NextWindow => windows[String(id)] ?? null;
+        const cut = cutBatches(rows.map((r) => ({
+          id: r.system_id, group: '', row: r, notBeforeMs: notBeforeOf(windowOf(r.system_id), now),
+          ...((r.services as Meta)?.errataIds ? { actionKey: (r.services as Meta)!.errataIds!.join(',') } : {}),
+        })), batchSize);
+        const at = new Date(now).toISOString();
+        const updates: ({ id: number } & Record<string, unknown>)[] = [];
+        const skipped: ({ id: number } & Record<string, unknown>)[] = [];
+        for (const b of cut) {
+          for (const s of b.systems) {
+            const w = windowOf(s.id);
+            if (b.notBeforeMs === null) {
+              const e = earliestFor(w, now);
+              skipped.push({ id: s.row.id, status: 'skipped', completed_at: at, next_window: w, earliest: null, patched: false,
+                error: `not applied: no maintenance window to patch it in (${'never' in e ? e.never : 'none'})` });
+            } else updates.push({ id: s.row.id, batch: b.batch, next_window: w, earliest: new Date(b.notBeforeMs ?? now).toISOString() });
+          }
+        }
+        await db.transaction().execute(async (trx) => {
+          await updateRows(trx, updates, { batch: 'integer', next_window: 'jsonb', earliest: 'timestamptz' });
+          await updateRows(trx, skipped, { status: 'text', completed_at: 'timestamptz', next_window: 'jsonb', earliest: 'timestamptz', patched: 'boolean', error: 'text' });
+        });
+        return cut.filter((b) => b.notBeforeMs !== null).map((b) => ({
+          batch: b.batch, systemIds: b.systems.map((x) => x.id), earliest: new Date(b.notBeforeMs ?? now).toISOString(),
+          requiresReboot: b.systems.some((x) => (x.row.services as Meta)?.requiresReboot ?? input.requiresReboot),
+        }));
+      }
       const batches = new Map<number, WaveBatch>();
       for (const r of rows) {
+        if (input.byWindow && r.status !== 'pending' && r.status !== 'applying') continue;
         const b = r.batch ?? 0;
         let entry = batches.get(b);
-        if (!entry) batches.set(b, (entry = { batch: b, systemIds: [], requiresReboot: false }));
+        if (!entry) batches.set(b, (entry = { batch: b, systemIds: [], requiresReboot: false, ...(input.byWindow ? { earliest: new Date(0).toISOString() } : {}) }));
         entry.systemIds.push(r.system_id);
         entry.requiresReboot ||= (r.services as Meta)?.requiresReboot ?? input.requiresReboot;
+        if (entry.earliest !== undefined && r.earliest && r.earliest.toISOString() > entry.earliest) entry.earliest = r.earliest.toISOString();
       }
       return [...batches.values()];
     },
@@ -264,21 +336,43 @@ export function createBatchDeployActivities(deps: Pick<ActivityDeps, 'db' | 'uyu
      * when it answers several ids, or refuses the call (fault 2600: one of them already has it scheduled —
      * e.g. the activity died between UYUNI's answer and the row update), the actions UYUNI has are found from
      * its action lists and adopted; only a system no action holds is scheduled alone, and refused alone.
+     *
+     * `earliest` is never before now (UYUNI checks it, not the time the action runs: a stale one would let it
+     * run outside the window). With `reschedule` (batches by window, issue 15) fault 1334 — a system not in its
+     * maintenance window then — is no failure and no skip: the batch's systems whose windows are open go on in
+     * one call, the others move to new batches of the wave at their next window's start (their restore point is
+     * taken again then), returned in `rescheduled` (read back from the rows, so a retry returns the same); only a
+     * system whose schedule has no window at all is skipped, with why. Without it (rollouts started before),
+     * such a system is skipped with when its window opens.
      */
-    async deployBatchSchedule(input: { rolloutId: string; wave: number; batch: number; earliest: string; errataIds: number[]; advisoryNames: string[] }): Promise<{ scheduled: number; adopted: number; failed: number }> {
+    async deployBatchSchedule(input: {
+      rolloutId: string; wave: number; batch: number; earliest: string; errataIds: number[]; advisoryNames: string[]; reschedule?: boolean;
+    }): Promise<{ scheduled: number; adopted: number; failed: number; skipped: number; rescheduled: WaveBatch[] }> {
       return keepAlive(async () => {
         const rows = (await batchRows(input.rolloutId, input.wave, input.batch)).filter((r) => r.status === 'applying' && r.uyuni_action_id === null && r.inventory_before !== null);
-        if (rows.length === 0) return { scheduled: 0, adopted: 0, failed: 0 };
+        if (rows.length === 0) return { scheduled: 0, adopted: 0, failed: 0, skipped: 0, rescheduled: await movedFrom(input) };
         const errataIds = meta(rows[0]!)?.errataIds ?? input.errataIds;
         const names = meta(rows[0]!)?.advisoryNames ?? input.advisoryNames;
         const sids = rows.map((r) => r.system_id);
-        const earliest = new Date(input.earliest);
+        // Whole seconds, as XML-RPC's dateTime sends them (truncated): a future earliest rounded up, never to the
+        // second before its window opens; a past one becomes now (a window's start is a whole second, so now
+        // truncated is still inside a window that opened by now) — no delay for a batch that may go at once.
+        const asked = Date.parse(input.earliest);
+        const nowMs = Date.now();
+        const atMs = asked > nowMs ? Math.ceil(asked / 1000) * 1000 : Math.floor(nowMs / 1000) * 1000;
+        const earliest = new Date(atMs);
         const assigned = new Map<number, number>();
+        /** Systems to move to a later window: system id → that window. */
+        const later = new Map<number, NextWindow>();
+        const failed: ({ id: number } & Record<string, unknown>)[] = [];
         let adopted = 0;
+        const take = async (ids: number[]) => {
+          const got = await uyuni.scheduleApplyErrata(ids, errataIds, earliest);
+          if (got.length === 1) for (const s of ids) assigned.set(s, got[0] as number);
+          else for (const [s, a] of await whichAction(got, ids)) assigned.set(s, a);
+        };
         try {
-          const ids = await uyuni.scheduleApplyErrata(sids, errataIds, earliest);
-          if (ids.length === 1) for (const s of sids) assigned.set(s, ids[0] as number);
-          else for (const [s, a] of await whichAction(ids, sids)) assigned.set(s, a);
+          await take(sids);
         } catch (err) {
           const refused = err instanceof UyuniInvalidErrataError;
           // A transient failure (HTTP, timeout, session) retries the whole activity; a refusal is sorted out per system.
@@ -289,27 +383,53 @@ export function createBatchDeployActivities(deps: Pick<ActivityDeps, 'db' | 'uyu
               adopted++;
             }
           }
+          if (input.reschedule && err instanceof UyuniNotInMaintenanceError) {
+            // Who is in a window at `earliest` by the calendars: those go on in one call, the rest wait for theirs.
+            const windows = await nextMaintenanceWindows(deps, sids, earliest);
+            const split = batchesByWindow(sids, windows, atMs);
+            const inside = split.batches.find((b) => b.earliest === earliest.toISOString())?.systemIds ?? [];
+            for (const b of split.batches) if (b.earliest !== earliest.toISOString()) for (const id of b.systemIds) later.set(id, windows[String(id)] ?? null);
+            for (const u of split.unschedulable) {
+              const r = rows.find((x) => x.system_id === u.systemId)!;
+              failed.push({ id: r.id, status: 'skipped', completed_at: new Date().toISOString(), patched: false,
+                error: `not applied: outside its maintenance window and none to patch it in (${u.reason}); not scheduled (${messageOf(err)})` });
+            }
+            if (inside.length > 0 && inside.length < sids.length) {
+              await take(inside).catch((e: unknown) => {
+                if (!(isUyuniError(e) && !e.retryable)) throw mapError(e);
+              });
+            }
+          }
         }
-        const failed: ({ id: number } & Record<string, unknown>)[] = [];
         let retracted: string | undefined;
+        const settled = new Set(failed.map((f) => f.id));
         for (const r of rows) {
-          if (assigned.has(r.system_id)) continue;
+          if (assigned.has(r.system_id) || later.has(r.system_id) || settled.has(r.id)) continue;
           // Alone: the one UYUNI refuses fails alone (counted against the budget), the others go ahead.
-          const one = await scheduleErratumOnce(uyuni, { systemId: r.system_id, errataIds, advisoryNames: names }).catch((e: unknown) => {
+          const one = await scheduleErratumOnce(uyuni, { systemId: r.system_id, errataIds, advisoryNames: names }, input.reschedule ? earliest : undefined).catch((e: unknown) => {
             if (isUyuniError(e) && e.retryable) throw mapError(e);
             return { refused: messageOf(e) };
           });
           const at = new Date().toISOString();
           if ('refused' in one) failed.push({ id: r.id, status: 'failed', error: one.refused, completed_at: at, patched: false });
           // Neither is a failure of the patch (no budget): a retraction (2602) halts the rollout, recorded below;
-          // outside the system's maintenance window (1334) it is not scheduled, and says when it could be.
+          // outside the system's maintenance window (1334) it waits for its next one (without `reschedule`: is
+          // not scheduled, and says when it could be).
           else if ('retracted' in one) {
             retracted = one.retracted;
             failed.push({ id: r.id, status: 'skipped', error: `not applied: ${one.retracted}`, completed_at: at, patched: false });
           } else if ('outsideWindow' in one) {
-            const next = earliestFor((await nextMaintenanceWindows(deps, [r.system_id], new Date()))[String(r.system_id)] ?? null, Date.now());
-            const when = 'never' in next ? next.never : `the next one opens at ${new Date(next.atMs).toISOString()}`;
-            failed.push({ id: r.id, status: 'skipped', error: `outside its maintenance window: ${when}, after this batch; not scheduled (${one.outsideWindow})`, completed_at: at, patched: false });
+            const w = (await nextMaintenanceWindows(deps, [r.system_id], new Date()))[String(r.system_id)] ?? null;
+            const next = earliestFor(w, Date.now());
+            if (input.reschedule && !('never' in next) && next.atMs > atMs) later.set(r.system_id, w);
+            else if (input.reschedule) {
+              // The calendar shows no later window, or one open now that UYUNI refuses: nothing to wait for.
+              const why = 'never' in next ? next.never : `its calendar shows a window open at ${earliest.toISOString()}, yet UYUNI refuses it`;
+              failed.push({ id: r.id, status: 'skipped', error: `not applied: outside its maintenance window (${why}); not scheduled (${one.outsideWindow})`, completed_at: at, patched: false });
+            } else {
+              const when = 'never' in next ? next.never : `the next one opens at ${new Date(next.atMs).toISOString()}`;
+              failed.push({ id: r.id, status: 'skipped', error: `outside its maintenance window: ${when}, after this batch; not scheduled (${one.outsideWindow})`, completed_at: at, patched: false });
+            }
           }
           else assigned.set(r.system_id, one.actionId);
         }
@@ -320,9 +440,16 @@ export function createBatchDeployActivities(deps: Pick<ActivityDeps, 'db' | 'uyu
             if (names.length === 1 || d?.advisoryStatus === 'retracted') await retractAdvisory(deps, name, 'rollout');
           }
         }
-        await updateRows(db, rows.filter((r) => assigned.has(r.system_id)).map((r) => ({ id: r.id, uyuni_action_id: assigned.get(r.system_id) })), { uyuni_action_id: 'integer' });
-        await updateRows(db, failed, { status: 'text', error: 'text', completed_at: 'timestamptz', patched: 'boolean' });
-        return { scheduled: assigned.size - adopted, adopted, failed: failed.filter((f) => f.status === 'failed').length, skipped: failed.filter((f) => f.status === 'skipped').length };
+        await db.transaction().execute(async (trx) => {
+          await updateRows(trx, rows.filter((r) => assigned.has(r.system_id)).map((r) => ({ id: r.id, uyuni_action_id: assigned.get(r.system_id), earliest: earliest.toISOString() })),
+            { uyuni_action_id: 'integer', earliest: 'timestamptz' });
+          await updateRows(trx, failed, { status: 'text', error: 'text', completed_at: 'timestamptz', patched: 'boolean' });
+          if (later.size) await moveToWindows(trx, input, rows.filter((r) => later.has(r.system_id) && !assigned.has(r.system_id)), later, atMs);
+        });
+        return {
+          scheduled: assigned.size - adopted, adopted, failed: failed.filter((f) => f.status === 'failed').length, skipped: failed.filter((f) => f.status === 'skipped').length,
+          rescheduled: await movedFrom(input),
+        };
       });
     },
 
@@ -473,7 +600,8 @@ export function createBatchDeployActivities(deps: Pick<ActivityDeps, 'db' | 'uyu
           .selectFrom('patch_deployments')
           .select([
             sql<number>`count(*)::integer`.as('systems'),
-            sql<number>`count(*) filter (where status not in ('applied', 'failed'))::integer`.as('open'),
+            // skipped (a retraction, no maintenance window) is settled too: the wave is complete without it
+            sql<number>`count(*) filter (where status not in ('applied', 'failed', 'skipped'))::integer`.as('open'),
             sql<number>`count(*) filter (where status = 'applied')::integer`.as('applied'),
             sql<number>`count(*) filter (where status = 'failed')::integer`.as('failed'),
           ])
@@ -519,6 +647,53 @@ export function createBatchDeployActivities(deps: Pick<ActivityDeps, 'db' | 'uyu
     },
   };
 
+  /**
+   * Moves systems UYUNI refused outside their window (1334) to new batches of the wave, one per window start
+   * (after the wave's last batch number, under a lock per rollout and wave: the wave's batches run side by side),
+   * back to `pending` without their restore point (taken again when the window opens), `rescheduled_from` the
+   * batch they left.
+   */
+  async function moveToWindows(trx: Transaction<Database>, at: { rolloutId: string; wave: number; batch: number }, rows: Row[], windows: Map<number, NextWindow>, afterMs: number): Promise<void> {
+    if (rows.length === 0) return;
+    await sql`SELECT pg_advisory_xact_lock(hashtext(${at.rolloutId}), ${at.wave})`.execute(trx);
+    const top = await trx.selectFrom('patch_deployments').select(sql<number>`coalesce(max(batch), -1)::integer`.as('n')).where('workflow_id', '=', at.rolloutId).where('wave', '=', at.wave).executeTakeFirstOrThrow();
+    const byStart = new Map<number, Row[]>();
+    for (const r of rows) {
+      const e = earliestFor(windows.get(r.system_id) ?? null, afterMs);
+      const start = 'never' in e ? afterMs : e.atMs;
+      byStart.set(start, [...(byStart.get(start) ?? []), r]);
+    }
+    let next = top.n + 1;
+    const updates: ({ id: number } & Record<string, unknown>)[] = [];
+    for (const start of [...byStart.keys()].sort((a, b) => a - b)) {
+      const batch = next++;
+      for (const r of byStart.get(start)!) {
+        updates.push({ id: r.id, batch, status: 'pending', started_at: null, inventory_before: null, kernel_before: null, pre_versions: null, boot_before: null,
+          next_window: windows.get(r.system_id) ?? null, earliest: new Date(start).toISOString(), rescheduled_from: at.batch });
+      }
+    }
+    await updateRows(trx, updates, {
+      batch: 'integer', status: 'text', started_at: 'timestamptz', inventory_before: 'jsonb', kernel_before: 'jsonb', pre_versions: 'jsonb', boot_before: 'bigint',
+      next_window: 'jsonb', earliest: 'timestamptz', rescheduled_from: 'integer',
+    });
+  }
+
+  /** The batches systems left `at.batch` for (1334), not started yet: what deployBatchSchedule hands back to the wave. */
+  async function movedFrom(at: { rolloutId: string; wave: number; batch: number }): Promise<WaveBatch[]> {
+    const rows = await db.selectFrom('patch_deployments').select(['system_id', 'batch', 'earliest', 'services'])
+      .where('workflow_id', '=', at.rolloutId).where('wave', '=', at.wave).where('rescheduled_from', '=', at.batch).where('status', '=', 'pending')
+      .orderBy('batch').orderBy('system_id').execute();
+    const out = new Map<number, WaveBatch>();
+    for (const r of rows) {
+      const b = r.batch ?? 0;
+      let e = out.get(b);
+      if (!e) out.set(b, (e = { batch: b, systemIds: [], requiresReboot: false, earliest: (r.earliest ?? new Date()).toISOString() }));
+      e.systemIds.push(r.system_id);
+      e.requiresReboot ||= (r.services as Meta)?.requiresReboot ?? false;
+    }
+    return [...out.values()];
+  }
+
   /** With several action ids for one call: which action each system got, from the actions' system lists. */
   async function whichAction(actionIds: number[], sids: number[]): Promise<Map<number, number>> {
     const want = new Set(sids);
@@ -549,8 +724,20 @@ export function createBatchDeployActivities(deps: Pick<ActivityDeps, 'db' | 'uyu
   }
 }
 
-function summaryOf(planned: { id: number; group: string; wave: number; batch: number }[]): RolloutPlanSummary {
-  return { targets: planned.length, waves: summarizePlan(planned) };
+function summaryOf(planned: { id: number; group: string; wave: number; batch: number; earliest: Date | null }[]): RolloutPlanSummary {
+  const batches = new Map<string, RolloutBatch>();
+  for (const p of planned) {
+    const k = `${p.wave}/${p.batch}`;
+    const b = batches.get(k);
+    const at = p.earliest ? p.earliest.toISOString() : null;
+    // Rows of one batch share their earliest; after a move (1334) the latest of them is when all may start.
+    if (b) {
+      b.systems++;
+      if (at === null || (b.earliest !== null && at > b.earliest)) b.earliest = at;
+    } else batches.set(k, { wave: p.wave, batch: p.batch, systems: 1, earliest: at });
+  }
+  const ordered = [...batches.values()].sort((a, b) => a.wave - b.wave || a.batch - b.batch);
+  return { targets: planned.length, waves: summarizePlan(planned), batches: ordered };
 }
 
 async function moveToPromoting(db: Kysely<Database>, queueId: number): Promise<void> {

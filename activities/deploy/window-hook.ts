@@ -1,8 +1,10 @@
 import { earliestFor } from '../../domain/maintenance-plan.js';
 import { nextMaintenanceWindows, type MaintenanceDeps } from '../maintenance/maintenance-activities.js';
 
-// When a batch of a rollout may start (issue 15, UYUNI maintenance windows): the wave workflow sleeps durably
-// until then (a workflow timer) and schedules the batch's UYUNI action with that `earliest`.
+// When a batch of a rollout may start (issue 15, UYUNI maintenance windows), for waves started before
+// patched('deploy-batches-by-window'): the wave workflow sleeps durably until then (a workflow timer) and schedules
+// the batch's UYUNI action with that `earliest`. Newer waves cut their batches by window instead (waveBatches
+// byWindow, deployBatchSchedule reschedule): no wait cap, a 1334 moves the system to its next window.
 
 export interface BatchEarliestInput {
   systemIds: number[];

@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../database.js';
+import type { NextWindow } from '../../domain/maintenance-plan.js';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -16,7 +17,33 @@ export interface PlanSystemRow {
   group_name: string | null;
   wave: number;
   batch: number;
+  /** Its next maintenance window as the batches were cut ({schedule, start, end}; start null with a reason: none); null: no schedule. */
+  next_window: NextWindow;
+  /** Its batch's earliest (ISO 8601); null: never (no window), or planned before batches by window. */
+  earliest: string | null;
 }
+
+/** One batch of the plan: when it may start (every member's next window holds it), how many systems. */
+export interface PlanBatch {
+  wave: number;
+  batch: number;
+  systems: number;
+  earliest: string | null;
+}
+
+function batchesOf(rows: { wave: number; batch: number | null; n: number; earliest: Date | null; no_earliest: number }[]): PlanBatch[] {
+  const out = new Map<string, PlanBatch>();
+  for (const r of rows) {
+    const k = `${r.wave}/${r.batch ?? 0}`;
+    const b = out.get(k) ?? { wave: r.wave, batch: r.batch ?? 0, systems: 0, earliest: null };
+    b.systems += r.n;
+    b.earliest = r.no_earliest > 0 || !r.earliest ? null : new Date(r.earliest).toISOString();
+    out.set(k, b);
+  }
+  return [...out.values()].sort((a, b) => a.wave - b.wave || a.batch - b.batch);
+}
+
+const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
 
 function wavesOf(rows: { wave: number; batch: number | null; group_name: string | null; n: number }[]): PlanWave[] {
   const waves = new Map<number, { wave: number; systems: number; batches: Set<number>; groups: Record<string, number> }>();
@@ -34,7 +61,8 @@ function wavesOf(rows: { wave: number; batch: number | null; group_name: string 
 /**
  * A rollout's plan: the started rollout's own rows (patch_deployments of deploy-<id>) when it started, else
  * the stored dry run (deployment_plans); null when neither exists. Waves summarised in SQL (one row per wave,
- * batch and group), systems paged by wave, batch and id.
+ * batch and group), batches with their earliest (the latest of their rows'), systems paged by wave, batch and id
+ * with their next maintenance window.
  */
 export async function rolloutPlan(db: Executor, queueId: number, workflowId: string, page: { limit: number; offset: number }) {
   const started = await db
@@ -43,26 +71,41 @@ export async function rolloutPlan(db: Executor, queueId: number, workflowId: str
     .where('workflow_id', '=', workflowId)
     .groupBy(['wave', 'batch', 'group_name'])
     .execute();
-  if (started.length) {
-    const systems = await db
-      .selectFrom('patch_deployments')
-      .select(['system_id', 'system_name', 'group_name', 'wave', sql<number>`coalesce(batch, 0)`.as('batch')])
-      .where('workflow_id', '=', workflowId)
-      .orderBy('wave').orderBy('batch').orderBy('system_id')
-      .limit(page.limit).offset(page.offset)
+  const perBatch = (table: 'patch_deployments' | 'deployment_plan_targets') =>
+    db.selectFrom(table)
+      .select(['wave', 'batch', sql<number>`count(*)::integer`.as('n'), sql<Date | null>`max(earliest)`.as('earliest'), sql<number>`count(*) filter (where earliest is null)::integer`.as('no_earliest')])
+      .where(table === 'patch_deployments' ? 'workflow_id' : 'queue_id', '=', table === 'patch_deployments' ? workflowId : queueId)
+      .groupBy(['wave', 'batch'])
       .execute();
+  if (started.length) {
+    const [systems, batches] = await Promise.all([
+      db.selectFrom('patch_deployments')
+        .select(['system_id', 'system_name', 'group_name', 'wave', sql<number>`coalesce(batch, 0)`.as('batch'), 'next_window', 'earliest'])
+        .where('workflow_id', '=', workflowId)
+        .orderBy('wave').orderBy('batch').orderBy('system_id')
+        .limit(page.limit).offset(page.offset)
+        .execute(),
+      perBatch('patch_deployments'),
+    ]);
     const waves = wavesOf(started);
     const plannedAt = new Date(Math.min(...started.map((r) => new Date(r.planned_at).getTime())));
-    return { source: 'rollout' as const, planned_at: plannedAt, policy: null, targets: waves.reduce((n, w) => n + w.systems, 0), waves, systems: systems as PlanSystemRow[] };
+    return {
+      source: 'rollout' as const, planned_at: plannedAt, policy: null, targets: waves.reduce((n, w) => n + w.systems, 0), waves, batches: batchesOf(batches),
+      systems: systems.map((r) => ({ ...r, earliest: iso(r.earliest) })) as PlanSystemRow[],
+    };
   }
   const plan = await db.selectFrom('deployment_plans').selectAll().where('queue_id', '=', queueId).executeTakeFirst();
   if (!plan) return null;
-  const [groups, systems] = await Promise.all([
+  const [groups, systems, batches] = await Promise.all([
     db.selectFrom('deployment_plan_targets').select(['wave', 'batch', 'group_name', sql<number>`count(*)::integer`.as('n')]).where('queue_id', '=', queueId).groupBy(['wave', 'batch', 'group_name']).execute(),
-    db.selectFrom('deployment_plan_targets').select(['system_id', 'system_name', 'group_name', 'wave', 'batch']).where('queue_id', '=', queueId)
+    db.selectFrom('deployment_plan_targets').select(['system_id', 'system_name', 'group_name', 'wave', 'batch', 'next_window', 'earliest']).where('queue_id', '=', queueId)
       .orderBy('wave').orderBy('batch').orderBy('system_id').limit(page.limit).offset(page.offset).execute(),
+    perBatch('deployment_plan_targets'),
   ]);
-  return { source: 'dry_run' as const, planned_at: plan.planned_at, policy: plan.policy, targets: plan.targets, waves: wavesOf(groups), systems };
+  return {
+    source: 'dry_run' as const, planned_at: plan.planned_at, policy: plan.policy, targets: plan.targets, waves: wavesOf(groups), batches: batchesOf(batches),
+    systems: systems.map((r) => ({ ...r, earliest: iso(r.earliest) })) as PlanSystemRow[],
+  };
 }
 
 /** What a dry run needs of the item: its advisory's UYUNI id and reboot flag (null: unknown to UYUNI's cache). */

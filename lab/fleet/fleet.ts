@@ -188,6 +188,8 @@ export class Fleet {
   private readonly retracted = new Set<number>();
   /** UYUNI maintenance schedules and calendars (issue 15). */
   readonly maintenance: LabMaintenance;
+  /** Every errata action refused outside a maintenance window (fault 1334), in order: what tests prove never happened. */
+  readonly maintenanceRefusals: { systemIds: number[]; erratumIds: number[]; earliestMs: number; atMs: number }[] = [];
 
   constructor(opts: FleetOptions = {}) {
     this.options = resolveFleetOptions(opts);
@@ -553,6 +555,7 @@ export class Fleet {
     // NotInMaintenanceModeException (1334): `earliest` outside a target's maintenance window.
     const earliest = opts.earliestMs ?? this.now();
     const closed = this.maintenance.notMatching(systems.map((s) => s.id), earliest);
+    if (closed.length) this.maintenanceRefusals.push({ systemIds: systems.map((s) => s.id), erratumIds: errata.map((e) => e.id), earliestMs: earliest, atMs: this.now() });
     if (closed.length) throw new FleetError('not_in_maintenance', `Schedules '${closed.join(',')}' are not matching date ${new Date(earliest).toString()} `, closed.join(','));
     const bySet = new Map<string, { systems: number[]; errata: Erratum[] }>();
     for (const sys of systems) {

@@ -203,36 +203,6 @@ describe('maintenance windows and retracted advisories', { timeout: 300_000 }, (
     }
   });
 
-  it('a rollout: a batch waits for a window opening within a minute, a system whose window opens later is skipped with when (never failed)', async () => {
-    const prod = t.lab.fleet.systemsOf('ubuntu', 'prod');
-    await labPost('/lab/maintenance/windows', { name: 'later', systemIds: [prod[1]!.id], startInLabHours: 30, durationLabHours: 2, labHourMs: 15_000 });
-    try {
-      const e = fresh('ubuntu');
-      const id = await t.queue(e);
-      const h = await start(id, true);
-      await t.untilStatus(workflowIds.patchTest(id), 'pending_approval');
-      expect((await t.api.app.inject({ method: 'POST', url: `/api/v1/approvals/${id}/approve`, headers: bearer('approver'), payload: { reason: 'ok' } })).statusCode).toBe(200);
-      // the canary's window opens 8 s from now: its first scheduling (earliest now) gets 1334
-      await labPost('/lab/maintenance/windows', { name: 'soon', systemIds: [prod[0]!.id], startInLabHours: 2, durationLabHours: 10, labHourMs: 4_000 });
-      const opensAt = ((await (await fetch(`${t.lab.uyuni.baseUrl}/lab/maintenance`)).json()) as { schedule: { name: string }; calendar: { windows: { startMs: number }[] } }[])
-        .find((m) => m.schedule.name === 'soon')!.calendar.windows[0]!.startMs;
-      expect((await t.api.app.inject({ method: 'POST', url: '/api/v1/deployments', headers: bearer('operator'), payload: { queue_id: id } })).statusCode).toBe(202);
-      const result: TestResult = await h.result();
-      expect(result.deployment).toMatchObject({ targets: 6, applied: 5, failed: 0, skipped: 1 });
-      const rows = await t.tw.db.selectFrom('patch_deployments').select(['system_id', 'status', 'error', 'uyuni_action_id']).where('queue_id', '=', id).orderBy('system_id').execute();
-      expect(rows.map((r) => r.status)).toEqual(['applied', 'skipped', 'applied', 'applied', 'applied', 'applied']);
-      expect(rows[1]!.error).toMatch(/outside its maintenance window: the next one opens at/);
-      expect(t.lab.fleet.applyCount(prod[1]!.id, e.id)).toBe(0);
-      // the canary's batch waited (a workflow timer) for its window, then scheduled the action inside it
-      const action = t.lab.fleet.action(rows[0]!.uyuni_action_id!)!;
-      expect(action.earliestMs).toBeGreaterThanOrEqual(opensAt);
-      expect(action.createdMs).toBeGreaterThanOrEqual(opensAt - 1_000);
-      expect(t.lab.fleet.applyCount(prod[0]!.id, e.id)).toBe(1);
-    } finally {
-      await fetch(`${t.lab.uyuni.baseUrl}/lab/maintenance`, { method: 'DELETE' });
-    }
-  });
-
   it('deploying an approved item whose advisory was retracted answers 409 with the reason; nothing starts', async () => {
     const e = fresh('rhel');
     const id = await t.queue(e);

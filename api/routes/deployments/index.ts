@@ -20,6 +20,8 @@ import { errorResponses, Id as IdField, IdParams, Paging, SafeText } from '../..
 import { Nullable, StringEnum } from '../../schemas/types.js';
 
 const Loose = Type.Object({}, { additionalProperties: true });
+/** Systems a dry run's answer lists (the rest are paged by GET /api/v1/deployments/<id>/plan). */
+const DRY_RUN_SYSTEMS = 500;
 const Id = IdParams('queue item id');
 const Count = Type.Integer({ minimum: 0 });
 const RolloutItem = Type.Object({
@@ -51,7 +53,33 @@ const PlanWave = Type.Object({
   batches: Type.Integer({ description: 'UYUNI actions: one system.scheduleApplyErrata per batch (deploy.batch_size systems at most)' }),
   groups: Type.Record(Type.String(), Count, { description: 'systems per production group in this wave' }),
 });
-const PlanSummary = Type.Object({ targets: Count, waves: Type.Array(PlanWave) });
+const PlanBatch = Type.Object({
+  wave: Type.Integer(),
+  batch: Type.Integer(),
+  systems: Count,
+  earliest: Nullable(Type.String({
+    format: 'date-time',
+    description: 'when the batch may start (its UYUNI action\'s earliest): inside every member\'s next maintenance window — its start, or when the batches were cut if they may go at once; null: never (no window: its systems are skipped)',
+  })),
+});
+const NextWindow = Nullable(
+  Type.Object({
+    schedule: Type.String({ description: 'the UYUNI maintenance schedule' }),
+    start: Nullable(Type.String({ format: 'date-time', description: 'the window in progress or the next one, [start, end); null: the schedule has none (reason)' })),
+    end: Nullable(Type.String({ format: 'date-time' })),
+    reason: Type.Optional(Type.String()),
+  }, { description: 'the system\'s next maintenance window when its batch was cut; null: no schedule (any time)' }),
+);
+const PlanSystem = Type.Object({
+  system_id: Type.Integer(), system_name: Type.String(), group_name: Nullable(Type.String()), wave: Type.Integer(), batch: Type.Integer(),
+  next_window: NextWindow,
+  earliest: Nullable(Type.String({ format: 'date-time', description: 'its batch\'s earliest; null: never (no window), or planned before batches by window' })),
+});
+const PlanSummary = Type.Object({
+  targets: Count,
+  waves: Type.Array(PlanWave),
+  batches: Type.Optional(Type.Array(PlanBatch, { description: 'every batch in order, with its earliest (absent in plans made before batches by window)' })),
+});
 
 export const deploymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
@@ -75,7 +103,11 @@ export const deploymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
           { additionalProperties: false },
         ),
         response: {
-          200: Type.Object({ queue_id: Type.Integer(), dry_run: Type.Literal(true), workflow_id: Type.String(), policy: Loose, plan: PlanSummary }),
+          200: Type.Object({
+            queue_id: Type.Integer(), dry_run: Type.Literal(true), workflow_id: Type.String(), policy: Loose, plan: PlanSummary,
+            systems: Type.Array(PlanSystem, { description: `the first ${DRY_RUN_SYSTEMS} systems in plan order (wave, batch, id) with their next maintenance window; the rest: plan_url` }),
+            plan_url: Type.String(),
+          }),
           202: Type.Object({
             queue_id: Type.Integer(), queue_ids: Type.Optional(Type.Array(Type.Integer())), workflow_id: Type.String(), policy: Loose,
             dry_run: Type.Optional(Type.Literal(true)), plan_url: Type.Optional(Type.String()),
@@ -101,7 +133,10 @@ export const deploymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
         });
         const r = await withinBound(app.temporal.client, WAIT_BOUND_SECONDS * 1000, () => handle.result());
         if (!r.done) return reply.status(202).send({ queue_id: subject.id, workflow_id: workflowId, policy, dry_run: true, plan_url: `/api/v1/deployments/${subject.id}/plan` });
-        return reply.status(200).send({ queue_id: subject.id, dry_run: true, workflow_id: workflowId, policy, plan: r.value });
+        const stored = await rolloutPlan(app.db, subject.id, workflowIds.deployment(subject.id), { limit: DRY_RUN_SYSTEMS, offset: 0 });
+        return reply.status(200).send({
+          queue_id: subject.id, dry_run: true, workflow_id: workflowId, policy, plan: r.value, systems: stored?.systems ?? [], plan_url: `/api/v1/deployments/${subject.id}/plan`,
+        });
       }
       const ids = body.queue_ids ?? [body.queue_id as number];
       const items = [];
@@ -233,7 +268,7 @@ export const deploymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['deployments'],
         summary: 'A rollout\'s plan: canary, waves, batches (UYUNI actions) and systems per production group — of the started rollout, else of the last dry run',
-        description: 'source: rollout (the started rollout\'s own rows) or dry_run (POST /api/v1/deployments?dry_run=true). systems are paged in plan order (wave, batch, id).',
+        description: 'source: rollout (the started rollout\'s own rows) or dry_run (POST /api/v1/deployments?dry_run=true). Batches follow UYUNI maintenance windows: each batch\'s earliest is inside every member\'s next window (a wave cuts its batches again from the windows when it starts; a system UYUNI refuses outside its window moves to a new batch at its next one). systems are paged in plan order (wave, batch, id), each with its next_window.',
         params: Id,
         querystring: Type.Object({ ...Paging({ defaultLimit: 500, maxLimit: 10_000 }) }, { additionalProperties: false }),
         response: {
@@ -244,9 +279,10 @@ export const deploymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
             policy: Nullable(Loose),
             targets: Count,
             waves: Type.Array(PlanWave),
+            batches: Type.Array(PlanBatch),
             limit: Type.Integer(),
             offset: Type.Integer(),
-            systems: Type.Array(Type.Object({ system_id: Type.Integer(), system_name: Type.String(), group_name: Nullable(Type.String()), wave: Type.Integer(), batch: Type.Integer() })),
+            systems: Type.Array(PlanSystem),
           }),
           ...errorResponses(400, 401, 403, 404),
         },

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { planWaves, summarizePlan, type PlanSystem } from '../../../domain/wave-plan.js';
+import { notBeforeOf, type NextWindow } from '../../../domain/maintenance-plan.js';
+import { cutBatches, planWaves, summarizePlan, type PlanSystem } from '../../../domain/wave-plan.js';
 
 const fleet = (groups: Record<string, number>): PlanSystem[] => {
   const out: PlanSystem[] = [];
@@ -62,5 +63,63 @@ describe('planWaves: canary per group, waves interleaving groups, batches per ac
     const b = planWaves([...systems].reverse(), { canarySize: 1, waveSize: 1000, batchSize: 100 });
     expect(a).toEqual(b);
     expect(summarizePlan(a).map((w) => w.systems)).toEqual([3, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 997]);
+  });
+});
+
+describe('batches by maintenance window (issue 15): each batch starts inside every member\'s next window', () => {
+  const now = Date.parse('2026-12-07T14:00:00Z');
+  const H = 3_600_000;
+  const win = (startH: number, endH: number): NextWindow => ({ schedule: 's', start: new Date(now + startH * H).toISOString(), end: new Date(now + endH * H).toISOString() });
+
+  it('notBeforeOf: no schedule or open now → at once; later → its start; no window, or one already over → never', () => {
+    expect(notBeforeOf(null, now)).toBeUndefined();
+    expect(notBeforeOf(win(-1, 1), now)).toBeUndefined();
+    expect(notBeforeOf(win(2, 4), now)).toBe(now + 2 * H);
+    expect(notBeforeOf({ schedule: 'x', start: null, end: null, reason: 'no window in 400 days' }, now)).toBeNull();
+    expect(notBeforeOf(win(-3, -1), now)).toBeNull();
+  });
+
+  it('a wave is cut by window start (now first, never last), then action key, at most batchSize each', () => {
+    const windows: Record<number, NextWindow> = {};
+    const systems: PlanSystem[] = [];
+    for (let id = 1; id <= 20; id++) {
+      // 1..8 no schedule, 9..12 open now, 13..17 nightly in 2 h, 18..19 a window in 30 h, 20 none at all
+      windows[id] = id <= 8 ? null : id <= 12 ? win(-1, 3) : id <= 17 ? win(2, 4) : id <= 19 ? win(30, 31) : { schedule: 'empty', start: null, end: null, reason: 'no calendar' };
+      systems.push({ id, group: 'g', notBeforeMs: notBeforeOf(windows[id]!, now), ...(id % 5 === 0 ? { actionKey: '1,2' } : { actionKey: '1' }) });
+    }
+    const batches = cutBatches(systems, 5);
+    expect(batches.map((b) => [b.notBeforeMs === undefined ? 'now' : b.notBeforeMs === null ? 'never' : (b.notBeforeMs - now) / H, b.systems.map((s) => s.id)])).toEqual([
+      ['now', [1, 2, 3, 4, 6]],
+      ['now', [7, 8, 9, 11, 12]],
+      ['now', [5, 10]],
+      [2, [13, 14, 16, 17]],
+      [2, [15]],
+      [30, [18, 19]],
+      ['never', [20]],
+    ]);
+    expect(batches.map((b) => b.batch)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    // every batch's earliest (its start, or now) lies inside each member's window: UYUNI accepts it (no 1334)
+    for (const b of batches.filter((x) => x.notBeforeMs !== null)) {
+      const earliest = b.notBeforeMs ?? now;
+      for (const s of b.systems) {
+        const w = windows[s.id]!;
+        if (w === null) continue;
+        expect(Date.parse(w.start!), `system ${s.id}`).toBeLessThanOrEqual(earliest);
+        expect(Date.parse(w.end!), `system ${s.id}`).toBeGreaterThan(earliest);
+      }
+    }
+  });
+
+  it('planWaves keeps the canary and waves as without windows; only the batches follow the windows', () => {
+    const plain = fleet({ a: 12, b: 8 });
+    const windowed = plain.map((s) => ({ ...s, ...(s.id % 2 === 0 ? { notBeforeMs: now + 2 * H } : {}) }));
+    const p = planWaves(plain, { canarySize: 1, waveSize: 10, batchSize: 100 });
+    const w = planWaves(windowed, { canarySize: 1, waveSize: 10, batchSize: 100 });
+    expect(w.map((x) => [x.id, x.wave])).toEqual(expect.arrayContaining(p.map((x) => [x.id, x.wave])));
+    expect(summarizePlan(p).map((x) => x.batches)).toEqual([1, 1, 1]);
+    // the canary (1000, 1012: both even) waits for one window; each wave after it: one batch now, one at the window
+    expect(summarizePlan(w).map((x) => x.batches)).toEqual([1, 2, 2]);
+    for (const x of w) expect(x.notBeforeMs).toBe(x.id % 2 === 0 ? now + 2 * H : undefined);
+    for (const x of w.filter((y) => y.wave > 0)) expect(x.batch).toBe(x.id % 2 === 0 ? 1 : 0);
   });
 });

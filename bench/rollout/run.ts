@@ -1,5 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { startExportersOnFreePort } from '../../lab/exporter/index.js';
 import { Fleet } from '../../lab/fleet/index.js';
@@ -34,10 +35,42 @@ const TIMING: TestTiming = {
 const DB = 'spm_bench_rollout';
 const BUNDLE = '/tmp/spm-bench-rollout-bundle.js';
 
-async function historyOf(client: Client, workflowId: string): Promise<{ events: number; bytes: number }> {
+type History = Awaited<ReturnType<ReturnType<Client['workflow']['getHandle']>['fetchHistory']>>;
+
+async function historyOf(client: Client, workflowId: string): Promise<{ events: number; bytes: number; history: History }> {
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
   // Bytes of its proto3 JSON (payloads base64): an upper bound of the binary size Temporal limits.
-  return { events: history.events?.length ?? 0, bytes: Buffer.byteLength(historyToJSON(history)) };
+  return { events: history.events?.length ?? 0, bytes: Buffer.byteLength(historyToJSON(history)), history };
+}
+
+const msOf = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) => (t ? Number(t.seconds ?? 0) * 1000 + (t.nanos ?? 0) / 1e6 : 0);
+
+/**
+ * Where a wave's time went, from its history: per activity type the mean wait for a worker slot (scheduled →
+ * started) and the mean run (started → closed), and the wave's span (its first event to its last).
+ */
+function waveSteps(history: History): { spanMs: number; steps: Map<string, { n: number; waitMs: number; runMs: number }> } {
+  const events = history.events ?? [];
+  const scheduled = new Map<string, { type: string; at: number; startedAt?: number }>();
+  const steps = new Map<string, { n: number; waitMs: number; runMs: number }>();
+  for (const e of events) {
+    const id = String(e.eventId);
+    const at = msOf(e.eventTime);
+    if (e.activityTaskScheduledEventAttributes) scheduled.set(id, { type: e.activityTaskScheduledEventAttributes.activityType?.name ?? '?', at });
+    const started = e.activityTaskStartedEventAttributes;
+    if (started) { const s = scheduled.get(String(started.scheduledEventId)); if (s) s.startedAt = at; }
+    const closed = e.activityTaskCompletedEventAttributes ?? e.activityTaskFailedEventAttributes ?? e.activityTaskTimedOutEventAttributes;
+    if (closed) {
+      const s = scheduled.get(String(closed.scheduledEventId));
+      if (!s) continue;
+      const step = steps.get(s.type) ?? { n: 0, waitMs: 0, runMs: 0 };
+      step.n++;
+      step.waitMs += (s.startedAt ?? at) - s.at;
+      step.runMs += at - (s.startedAt ?? at);
+      steps.set(s.type, step);
+    }
+  }
+  return { spanMs: msOf(events.at(-1)?.eventTime) - msOf(events[0]?.eventTime), steps };
 }
 
 async function main(): Promise<void> {
@@ -93,11 +126,21 @@ async function main(): Promise<void> {
       timing: TIMING,
     };
     uyuni.stats.reset();
+    // The worker's resident set and CPU sampled every 100 ms: which phase its peak falls in, and how busy it was.
+    const pid = worker.process.pid!;
+    const samples: { at: number; rssMb: number }[] = [];
+    const cpuAt = () => { const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' '); return (Number(f[11]) + Number(f[12])) * 10; };
+    const cpu0 = cpuAt();
+    const sampler = setInterval(() => {
+      try { samples.push({ at: Date.now(), rssMb: Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024 }); } catch { /* exited */ }
+    }, 100);
     const started = performance.now();
     const result: DeploymentResult = await client.workflow.execute<typeof productionDeployment>('productionDeployment', {
       taskQueue, workflowId: workflowIds.deployment(queueId), args: [input],
     });
     const wallMs = performance.now() - started;
+    clearInterval(sampler);
+    const cpuMs = cpuAt() - cpu0;
     const rss = peakRssMb(worker.process.pid!);
     const calls = uyuni.stats.snapshot();
     const waves = (await db.query<{ n: number }>('SELECT count(DISTINCT wave)::int AS n FROM patch_deployments WHERE queue_id = $1', [queueId])).rows[0]!.n;
@@ -105,10 +148,19 @@ async function main(): Promise<void> {
     // Where the time went: planning (UYUNI's lists, the plan, the insert) until the first wave started, then the waves.
     const span = (await db.query<{ first: Date; last: Date }>('SELECT min(started_at) AS first, max(completed_at) AS last FROM patch_deployments WHERE queue_id = $1', [queueId])).rows[0]!;
     const wavesMs = span.last.getTime() - span.first.getTime();
+    const peakIn = (from: number, to: number) => Math.round(Math.max(0, ...samples.filter((x) => x.at >= from && x.at <= to).map((x) => x.rssMb)));
     await db.end();
     const polls = uyuni.stats.count('schedule.listInProgressSystems');
     const histories = [{ id: workflowIds.deployment(queueId), ...(await historyOf(client, workflowIds.deployment(queueId))) }];
     for (let w = 0; w < waves; w++) histories.push({ id: workflowIds.deploymentWave(queueId, w), ...(await historyOf(client, workflowIds.deploymentWave(queueId, w))) });
+    // Per wave: its span, the gap before it (the rollout's own work between waves), and its steps.
+    const spans = histories.slice(1).map((h) => ({ first: msOf(h.history.events?.[0]?.eventTime), ...waveSteps(h.history) }));
+    const gaps = spans.slice(1).map((s, i) => s.first - (spans[i]!.first + spans[i]!.spanMs));
+    const all = new Map<string, { n: number; waitMs: number; runMs: number }>();
+    for (const s of spans) for (const [k, v] of s.steps) { const a = all.get(k) ?? { n: 0, waitMs: 0, runMs: 0 }; a.n += v.n; a.waitMs += v.waitMs; a.runMs += v.runMs; all.set(k, a); }
+    const stepLine = [...all.entries()].map(([k, v]) => `${k} ${(v.waitMs / v.n).toFixed(0)}+${(v.runMs / v.n).toFixed(0)} ms`).join(', ');
+    const meanSpan = spans.reduce((n, s) => n + s.spanMs, 0) / Math.max(1, spans.length);
+    const meanGap = gaps.reduce((n, g) => n + g, 0) / Math.max(1, gaps.length);
     const largest = histories.reduce((a, b) => (b.events > a.events ? b : a));
     const biggest = histories.reduce((a, b) => (b.bytes > a.bytes ? b : a));
     await connection.close();
@@ -121,8 +173,12 @@ async function main(): Promise<void> {
         `  wall time                      ${(wallMs / 1000).toFixed(1)} s`,
         `  lab floor (waves × action)     ${(floorMs / 1000).toFixed(1)} s (${waves} waves × ${ACTION_MS} ms)`,
         `  of which planning / waves      ${((wallMs - wavesMs) / 1000).toFixed(1)} s / ${(wavesMs / 1000).toFixed(1)} s (first restore point to last system done; waves alone ${(wavesMs / floorMs).toFixed(2)} × the floor)`,
+        `  per wave                       span ${(meanSpan / 1000).toFixed(2)} s mean, gap between waves ${(meanGap / 1000).toFixed(2)} s mean`,
+        `  per step (wait for a slot + run, mean) ${stepLine}`,
+        `  rollout's own steps            ${[...waveSteps(histories[0]!.history).steps.entries()].map(([k, v]) => `${k} ${(v.waitMs / v.n).toFixed(0)}+${(v.runMs / v.n).toFixed(0)} ms`).join(', ')}`,
         `  ratio                          ${(wallMs / floorMs).toFixed(2)} (target ≤ 1.2)`,
-        `  worker peak RSS                ${rss} MB (target ≤ 400 MB)`,
+        `  worker peak RSS                ${rss} MB (target ≤ 400 MB; sampled: ${peakIn(0, span.first.getTime())} MB before the first wave, ${peakIn(span.first.getTime(), Infinity)} MB in the waves)`,
+        `  worker CPU                     ${(cpuMs / 1000).toFixed(1)} s over the rollout (${((100 * cpuMs) / wallMs).toFixed(0)} % of one core)`,
         `  largest workflow history       ${largest.events} events (${largest.id}; target ≤ 10,000), largest ${(biggest.bytes / 1e6).toFixed(2)} MB (${biggest.id}; target ≤ 10 MB)`,
         `  UYUNI calls                    ${calls.totalCalls} for ${batches} batches + ${polls} polls: ${(calls.totalCalls / (batches + polls)).toFixed(2)} per batch or poll (target ≤ 5)`,
         `  UYUNI calls by method          ${perMethod}`,

@@ -3,6 +3,7 @@ import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Database, PatchDeploymentsTable } from '../../db/database.js';
 import { json } from '../../db/json.js';
 import { recordEvent } from '../../db/queries/notifications.js';
+import { bulkUpdate, type BulkColumnType } from '../../db/queries/bulk-update.js';
 import { chunk } from '../../domain/chunks.js';
 import { isTestGroup, osFromGroup } from '../../domain/os.js';
 import { changeCount, diffInventory, type InventoryChanges, type KernelState, type PackageInventory } from '../../domain/package-inventory.js';
@@ -62,27 +63,16 @@ const minionOf = (r: Row) => meta(r)?.minion ?? r.system_name;
 const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 
-type ColType = 'jsonb' | 'text' | 'boolean' | 'bigint' | 'integer' | 'timestamptz';
-
-/**
- * Many rows of patch_deployments updated in one statement per 200 rows (one JSON parameter each, never one
- * statement per system). `types` names the columns written (internal constants, never user input).
- */
-async function updateRows(db: Kysely<Database> | Transaction<Database>, rows: ({ id: number } & Record<string, unknown>)[], types: Record<string, ColType>): Promise<void> {
-  if (rows.length === 0) return;
-  const cols = Object.keys(types);
-  const def = ['id integer', ...cols.map((c) => `${c} ${types[c]}`)].join(', ');
-  const set = cols.map((c) => `${c} = v.${c}`).join(', ');
-  for (const part of chunk(rows, 200)) {
-    await sql`UPDATE patch_deployments AS p SET ${sql.raw(set)} FROM jsonb_to_recordset(${JSON.stringify(part)}::jsonb) AS v(${sql.raw(def)}) WHERE p.id = v.id`.execute(db);
-  }
+/** Many rows of patch_deployments updated in bulk (db/queries/bulk-update.ts: one JSON parameter a statement, never one statement per system). */
+export function updateRows(db: Kysely<Database> | Transaction<Database>, rows: ({ id: number } & Record<string, unknown>)[], types: Record<string, BulkColumnType>): Promise<void> {
+  return bulkUpdate(db, 'patch_deployments', { column: 'id', type: 'integer' }, rows, types);
 }
 
 /**
  * Heartbeats every second while `fn` runs: one Salt or UYUNI round for a batch of 100 can outlast the heartbeat
  * timeout, yet a worker that died must still be noticed within it (the activity is then retried elsewhere).
  */
-async function keepAlive<T>(fn: () => Promise<T>): Promise<T> {
+export async function keepAlive<T>(fn: () => Promise<T>): Promise<T> {
   heartbeat();
   const timer = setInterval(() => heartbeat(), 1000);
   try {

@@ -15,8 +15,11 @@ export interface Child {
   stop(): Promise<void>;
 }
 
+/** BENCH_NODE_FLAGS: extra node flags for every child (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to see where its CPU goes). */
+const EXTRA_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+
 export function startTs(entry: string, env: NodeJS.ProcessEnv, args: string[] = []): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...EXTRA_FLAGS, '--import', 'tsx', entry, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   const waiters: { predicate: (l: string) => boolean; resolve: (l: string) => void }[] = [];
   const onData = (d: Buffer) => {

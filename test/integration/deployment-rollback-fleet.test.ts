@@ -14,7 +14,7 @@ describe('the rollback of a batched rollout: per batch, not per system', { timeo
 
   beforeAll(async () => {
     t = await startTestEngine('rbfleet', {
-      fleet: { testSystemsPerOs: 1, prodSystemsPerOs: 0, prodSystemsByOs: { rhel: N }, prodGroupsPerOs: 3, fleetWideErrata: 1, errataPerOs: 40, relevantPerSystem: 10 },
+      fleet: { testSystemsPerOs: 1, prodSystemsPerOs: 0, prodSystemsByOs: { rhel: N }, prodGroupsPerOs: 3, fleetWideErrata: 1, errataPerOs: 60, relevantPerSystem: 20 },
       exporters: 'test',
     });
   }, 240_000);
@@ -24,7 +24,7 @@ describe('the rollback of a batched rollout: per batch, not per system', { timeo
 
   it('150 systems rolled back in 6 batch activities with one pkg.install job each; the one whose downgrade fails alone is rollback_failed', async () => {
     const { fleet } = t.lab;
-    const e = fleet.findErrata({ os: 'rhel', personality: 'none', rebootSuggested: false, kernel: false }, 40).find((x) => fleet.affectedSystems(x.id).filter((s) => s.stage === 'prod').length === N)!;
+    const e = fleet.findErrata({ os: 'rhel', personality: 'none', rebootSuggested: false, kernel: false }, 60).find((x) => fleet.affectedSystems(x.id).filter((s) => s.stage === 'prod').length === N)!;
     expect(e, 'a fleet-wide erratum').toBeDefined();
     const queueId = await t.queue(e);
     // The test and the approval are not what this checks: the item moves along the status machine.

@@ -11,12 +11,15 @@ import { startUyuniLab } from '../../lab/uyuni/server.js';
 import type { productionDeployment, queuePatches, uyuniSync } from '../../workflows/index.js';
 import { workflowIds, type DeploymentInput, type DeploymentResult, type TestTiming } from '../../workflows/messages.js';
 import { LAB_CREDENTIALS_ENV, positional, SMALL } from '../support/lab-env.js';
-import { peakRssMb, startTs, type Child } from '../support/processes.js';
+import { existsSync } from 'node:fs';
+import { peakRssMb, ROOT, startJs, startTs, type Child } from '../support/processes.js';
 
 // bench/rollout: one production rollout over N lab production systems (5 groups, one OS) in waves of W,
 // batches of B (one UYUNI action each), the lab's actions completing after ACTION_MS, no soak, no reboot.
 //   npx tsx bench/rollout/run.ts [N=10000] [W=1000] [B=100]
 //   npx tsx bench/rollout/run.ts --small   (N=200, W=50: checks it still runs; .ci/bench-small)
+//   npx tsx bench/rollout/run.ts --built   (the worker as shipped: `npm run build` first, then node dist/worker.js
+//                                           with dist/workflow-bundle.js, as ops/systemd/spm-worker.service runs it)
 // Prints: wall time against the lab's floor (waves × action time), the worker's peak RSS, the largest
 // workflow history (events and bytes, over the rollout and each wave child), UYUNI calls against
 // 5 × (batches + polls), and the outcome.
@@ -32,6 +35,7 @@ const TIMING: TestTiming = {
   settleSeconds: 0, metricsRangeSeconds: 2, metricsWindowSeconds: 2, pollSeconds: 0.25,
   actionTimeoutSeconds: 300, rebootTimeoutSeconds: 60, leaseWaitSeconds: 1, baselineTimeoutSeconds: 30,
 };
+const BUILT = process.argv.includes('--built');
 const DB = 'spm_bench_rollout';
 const BUNDLE = '/tmp/spm-bench-rollout-bundle.js';
 
@@ -100,9 +104,14 @@ async function main(): Promise<void> {
     };
     const migrate = startTs('db/migrate.ts', env);
     await new Promise((r) => migrate.process.once('exit', r));
-    const build = startTs('temporal/build-workflow-bundle.ts', {}, [BUNDLE]);
-    await new Promise((r) => build.process.once('exit', r));
-    worker = startTs('worker.ts', env);
+    if (BUILT) {
+      if (!existsSync(`${ROOT}/dist/worker.js`)) throw new Error('--built: run `npm run build` first (dist/worker.js)');
+      worker = startJs('dist/worker.js', { ...env, WORKER_WORKFLOW_BUNDLE: `${ROOT}/dist/workflow-bundle.js` });
+    } else {
+      const build = startTs('temporal/build-workflow-bundle.ts', {}, [BUNDLE]);
+      await new Promise((r) => build.process.once('exit', r));
+      worker = startTs('worker.ts', env);
+    }
     await worker.waitFor((l) => l.includes('worker started'), 120_000);
 
     const connection = await Connection.connect({ address: temporalAddress });
@@ -169,7 +178,7 @@ async function main(): Promise<void> {
     const perMethod = Object.entries(calls.calls as Record<string, number>).sort((a, b) => b[1] - a[1]).map(([m, n]) => `${m} ${n}`).join(', ');
     process.stdout.write(
       [
-        `bench/rollout: ${result.targets} production systems (5 groups), waves of ${WAVE}, batches of ${BATCH}, lab actions done after ${ACTION_MS} ms: ${result.status}, ${result.applied} applied, ${result.failed} failed`,
+        `bench/rollout${BUILT ? ' (built worker: node dist/worker.js)' : ' (worker under tsx)'}: ${result.targets} production systems (5 groups), waves of ${WAVE}, batches of ${BATCH}, lab actions done after ${ACTION_MS} ms: ${result.status}, ${result.applied} applied, ${result.failed} failed`,
         `  wall time                      ${(wallMs / 1000).toFixed(1)} s`,
         `  lab floor (waves × action)     ${(floorMs / 1000).toFixed(1)} s (${waves} waves × ${ACTION_MS} ms)`,
         `  of which planning / waves      ${((wallMs - wavesMs) / 1000).toFixed(1)} s / ${(wavesMs / 1000).toFixed(1)} s (first restore point to last system done; waves alone ${(wavesMs / floorMs).toFixed(2)} × the floor)`,

@@ -7,6 +7,7 @@ import { NodeMetrics } from './prometheus/metrics.js';
 import { PrometheusClient } from './prometheus/client.js';
 import { createApprovalActivities } from './approval/approval-activities.js';
 import { createBatchDeployActivities } from './deploy/batch-activities.js';
+import { createBatchRollbackActivities } from './deploy/batch-rollback.js';
 import { createDeployActivities } from './deploy/deploy-activities.js';
 import { createVerdictHookActivities } from './deploy/verdict-hook.js';
 import { createWindowHookActivities } from './deploy/window-hook.js';
@@ -83,6 +84,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createApprovalActivities(deps),
     ...createDeployActivities(deps),
     ...createBatchDeployActivities(deps),
+    ...createBatchRollbackActivities(deps),
     ...createVerdictHookActivities(),
     ...createWindowHookActivities(deps),
     ...createIntelActivities(deps),

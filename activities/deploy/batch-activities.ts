@@ -3,6 +3,7 @@ import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Database, PatchDeploymentsTable } from '../../db/database.js';
 import { json } from '../../db/json.js';
 import { recordEvent } from '../../db/queries/notifications.js';
+import { bulkUpdate, type BulkColumnType } from '../../db/queries/bulk-update.js';
 import { chunk } from '../../domain/chunks.js';
 import { isTestGroup, osFromGroup } from '../../domain/os.js';
 import { changeCount, diffInventory, type InventoryChanges, type KernelState, type PackageInventory } from '../../domain/package-inventory.js';
@@ -70,32 +71,21 @@ export interface WaveBatch {
 
 type Row = Selectable<PatchDeploymentsTable>;
 type Meta = { minion?: string; errataIds?: number[]; advisoryNames?: string[]; requiresReboot?: boolean } | null;
-const meta = (r: Row) => r.services as Meta;
-const minionOf = (r: Row) => meta(r)?.minion ?? r.system_name;
+const meta = (r: Pick<Row, 'services'>) => r.services as Meta;
+const minionOf = (r: Pick<Row, 'services' | 'system_name'>) => meta(r)?.minion ?? r.system_name;
 const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 
-type ColType = 'jsonb' | 'text' | 'boolean' | 'bigint' | 'integer' | 'timestamptz';
-
-/**
- * Many rows of patch_deployments updated in one statement per 200 rows (one JSON parameter each, never one
- * statement per system). `types` names the columns written (internal constants, never user input).
- */
-async function updateRows(db: Kysely<Database> | Transaction<Database>, rows: ({ id: number } & Record<string, unknown>)[], types: Record<string, ColType>): Promise<void> {
-  if (rows.length === 0) return;
-  const cols = Object.keys(types);
-  const def = ['id integer', ...cols.map((c) => `${c} ${types[c]}`)].join(', ');
-  const set = cols.map((c) => `${c} = v.${c}`).join(', ');
-  for (const part of chunk(rows, 200)) {
-    await sql`UPDATE patch_deployments AS p SET ${sql.raw(set)} FROM jsonb_to_recordset(${JSON.stringify(part)}::jsonb) AS v(${sql.raw(def)}) WHERE p.id = v.id`.execute(db);
-  }
+/** Many rows of patch_deployments updated in bulk (db/queries/bulk-update.ts: one JSON parameter a statement, never one statement per system). */
+export function updateRows(db: Kysely<Database> | Transaction<Database>, rows: ({ id: number } & Record<string, unknown>)[], types: Record<string, BulkColumnType>): Promise<void> {
+  return bulkUpdate(db, 'patch_deployments', { column: 'id', type: 'integer' }, rows, types);
 }
 
 /**
  * Heartbeats every second while `fn` runs: one Salt or UYUNI round for a batch of 100 can outlast the heartbeat
  * timeout, yet a worker that died must still be noticed within it (the activity is then retried elsewhere).
  */
-async function keepAlive<T>(fn: () => Promise<T>): Promise<T> {
+export async function keepAlive<T>(fn: () => Promise<T>): Promise<T> {
   heartbeat();
   const timer = setInterval(() => heartbeat(), 1000);
   try {
@@ -114,8 +104,11 @@ const workflowIdOf = () => {
 export function createBatchDeployActivities(deps: Pick<ActivityDeps, 'db' | 'uyuni' | 'uyuniLimit' | 'salt' | 'config' | 'log'> & Partial<Pick<ActivityDeps, 'temporal'>>) {
   const { db, uyuni, salt, config } = deps;
 
-  const batchRows = (rolloutId: string, wave: number, batch: number) =>
-    db.selectFrom('patch_deployments').selectAll().where('workflow_id', '=', rolloutId).where('wave', '=', wave).where('batch', '=', batch).orderBy('system_id').execute();
+  // A batch's rows in one state, with only the columns a step reads: the inventories (kilobytes a system) are
+  // read only where they are used, never on each poll round for the whole batch.
+  const inBatch = (rolloutId: string, wave: number, batch: number) =>
+    db.selectFrom('patch_deployments').where('workflow_id', '=', rolloutId).where('wave', '=', wave).where('batch', '=', batch).orderBy('system_id');
+  const BASE = ['id', 'system_id', 'system_name', 'services', 'status'] as const;
 
   /** Production systems (non-test groups of the OS) the errata are relevant to, with their group and errata. */
   async function findTargets(input: { advisoryName: string; targetOs: string; members?: CarriedErratum[]; errataId?: number; requiresReboot?: boolean; queueId: number }) {
@@ -285,13 +278,16 @@ export function createBatchDeployActivities(deps: Pick<ActivityDeps, 'db' | 'uyu
      */
     async deployBatchRestorePoint(input: { rolloutId: string; wave: number; batch: number; os: string; advisoryNames: string[] }): Promise<{ ready: number; failed: number }> {
       return keepAlive(async () => {
-        const rows = (await batchRows(input.rolloutId, input.wave, input.batch)).filter((r) => r.status === 'pending' || r.status === 'applying');
+        const rows = await inBatch(input.rolloutId, input.wave, input.batch)
+          .select([...BASE, sql<boolean>`inventory_before is not null and kernel_before is not null and boot_before is not null`.as('has_restore_point')])
+          .where('status', 'in', ['pending', 'applying'])
+          .execute();
         const now = new Date();
         const pending = rows.filter((r) => r.status === 'pending');
         if (pending.length) {
           await db.updateTable('patch_deployments').set({ status: 'applying', started_at: now }).where('id', 'in', pending.map((r) => r.id)).where('status', '=', 'pending').execute();
         }
-        const need = rows.filter((r) => !r.inventory_before || !r.kernel_before || r.boot_before === null);
+        const need = rows.filter((r) => !r.has_restore_point);
         if (need.length === 0) return { ready: rows.length, failed: 0 };
         const minions = need.map(minionOf);
         const signal = cancellationSignal();
@@ -349,7 +345,7 @@ export function createBatchDeployActivities(deps: Pick<ActivityDeps, 'db' | 'uyu
       rolloutId: string; wave: number; batch: number; earliest: string; errataIds: number[]; advisoryNames: string[]; reschedule?: boolean;
     }): Promise<{ scheduled: number; adopted: number; failed: number; skipped: number; rescheduled: WaveBatch[] }> {
       return keepAlive(async () => {
-        const rows = (await batchRows(input.rolloutId, input.wave, input.batch)).filter((r) => r.status === 'applying' && r.uyuni_action_id === null && r.inventory_before !== null);
+        const rows = await inBatch(input.rolloutId, input.wave, input.batch).select(BASE).where('status', '=', 'applying').where('uyuni_action_id', 'is', null).where('inventory_before', 'is not', null).execute();
         if (rows.length === 0) return { scheduled: 0, adopted: 0, failed: 0, skipped: 0, rescheduled: await movedFrom(input) };
         const errataIds = meta(rows[0]!)?.errataIds ?? input.errataIds;
         const names = meta(rows[0]!)?.advisoryNames ?? input.advisoryNames;
@@ -465,11 +461,12 @@ export function createBatchDeployActivities(deps: Pick<ActivityDeps, 'db' | 'uyu
       let completed = 0;
       let failedCount = 0;
       for (let round = 0; ; round++) {
-        const open = (await batchRows(input.rolloutId, input.wave, input.batch)).filter((r) => r.status === 'applying' && r.uyuni_action_id !== null);
+        const open = await inBatch(input.rolloutId, input.wave, input.batch).select([...BASE, 'uyuni_action_id']).where('status', '=', 'applying').where('uyuni_action_id', 'is not', null).execute();
         if (open.length === 0) break;
-        const byAction = new Map<number, Row[]>();
+        type Open = (typeof open)[number];
+        const byAction = new Map<number, Open[]>();
         for (const r of open) byAction.set(r.uyuni_action_id as number, [...(byAction.get(r.uyuni_action_id as number) ?? []), r]);
-        const done: { row: Row; outcome: ActionSystem; ok: boolean }[] = [];
+        const done: { row: Open; outcome: ActionSystem; ok: boolean }[] = [];
         for (const [actionId, rs] of byAction) {
           const inProgress = new Set((await guarded(() => uyuni.listInProgressSystems(actionId))).map((s) => s.serverId));
           if (rs.every((r) => inProgress.has(r.system_id))) continue;
@@ -490,6 +487,11 @@ export function createBatchDeployActivities(deps: Pick<ActivityDeps, 'db' | 'uyu
             throw mapError(err);
           });
           heartbeat({ round, inventories: done.length });
+          // The restore points of the finished systems only: what changed is computed against them.
+          const beforeOf = new Map<number, PackageInventory>();
+          for (const part of chunk(done, 1000)) {
+            for (const r of await db.selectFrom('patch_deployments').select(['id', 'inventory_before']).where('id', 'in', part.map((d) => d.row.id)).execute()) beforeOf.set(r.id, r.inventory_before as PackageInventory);
+          }
           const patched: ({ id: number } & Record<string, unknown>)[] = [];
           const failed: ({ id: number } & Record<string, unknown>)[] = [];
           for (const d of done) {
@@ -502,7 +504,7 @@ export function createBatchDeployActivities(deps: Pick<ActivityDeps, 'db' | 'uyu
                 error: `UYUNI action ${action} ${d.ok ? 'completed' : 'failed'}, but the inventory after it could not be read: ${inv?.error ?? 'no answer'}` });
               continue;
             }
-            const changes: InventoryChanges = diffInventory(d.row.inventory_before as PackageInventory, inv.value);
+            const changes: InventoryChanges = diffInventory(beforeOf.get(d.row.id) as PackageInventory, inv.value);
             if (d.ok) {
               const reboot = meta(d.row)?.requiresReboot ?? input.requiresReboot;
               patched.push({ id: d.row.id, status: reboot ? 'rebooting' : 'verifying', patched: true, inventory_changes: changes });
@@ -517,7 +519,7 @@ export function createBatchDeployActivities(deps: Pick<ActivityDeps, 'db' | 'uyu
           failedCount += failed.length;
         }
         if (late) {
-          const still = (await batchRows(input.rolloutId, input.wave, input.batch)).filter((r) => r.status === 'applying' && r.uyuni_action_id !== null);
+          const still = await inBatch(input.rolloutId, input.wave, input.batch).select([...BASE, 'uyuni_action_id']).where('status', '=', 'applying').where('uyuni_action_id', 'is not', null).execute();
           await updateRows(db, still.map((r) => ({ id: r.id, status: 'failed', completed_at: new Date().toISOString(), patched: false,
             error: `UYUNI action ${r.uyuni_action_id} still not done on ${r.system_name} after ${input.timing.actionTimeoutSeconds} s` })),
           { status: 'text', completed_at: 'timestamptz', patched: 'boolean', error: 'text' });
@@ -537,9 +539,9 @@ export function createBatchDeployActivities(deps: Pick<ActivityDeps, 'db' | 'uyu
      * the deadline.
      */
     async deployBatchReboot(input: { rolloutId: string; wave: number; batch: number; timing: TestTiming }): Promise<{ back: number; failed: number }> {
-      const rows = (await batchRows(input.rolloutId, input.wave, input.batch)).filter((r) => r.status === 'rebooting');
+      const rows = await inBatch(input.rolloutId, input.wave, input.batch).select([...BASE, 'boot_before']).where('status', '=', 'rebooting').execute();
       if (rows.length === 0) return { back: 0, failed: 0 };
-      const boot = (r: Row) => Number(r.boot_before ?? 0);
+      const boot = (r: (typeof rows)[number]) => Number(r.boot_before ?? 0);
       const first = await salt.uptimes(rows.map(minionOf)).catch(() => ({}) as Record<string, never>);
       const toReboot = rows.filter((r) => {
         const u = (first as Record<string, { ok: boolean; value?: { kind: string; sinceT?: number } }>)[minionOf(r)];
@@ -573,7 +575,7 @@ export function createBatchDeployActivities(deps: Pick<ActivityDeps, 'db' | 'uyu
     /** The critical services of the OS on the batch's patched systems (one Salt call per service name): applied, or failed naming them. */
     async deployBatchVerify(input: { rolloutId: string; wave: number; batch: number; os: string }): Promise<{ applied: number; failed: number }> {
       return keepAlive(async () => {
-        const rows = (await batchRows(input.rolloutId, input.wave, input.batch)).filter((r) => r.status === 'verifying');
+        const rows = await inBatch(input.rolloutId, input.wave, input.batch).select(BASE).where('status', '=', 'verifying').execute();
         if (rows.length === 0) return { applied: 0, failed: 0 };
         const names = (await loadTestSettings(db, config)).criticalServices[input.os] ?? [];
         const answers = names.length ? await guarded(() => salt.serviceStatusMany(rows.map(minionOf), names)) : {};
@@ -653,11 +655,11 @@ export function createBatchDeployActivities(deps: Pick<ActivityDeps, 'db' | 'uyu
    * back to `pending` without their restore point (taken again when the window opens), `rescheduled_from` the
    * batch they left.
    */
-  async function moveToWindows(trx: Transaction<Database>, at: { rolloutId: string; wave: number; batch: number }, rows: Row[], windows: Map<number, NextWindow>, afterMs: number): Promise<void> {
+  async function moveToWindows(trx: Transaction<Database>, at: { rolloutId: string; wave: number; batch: number }, rows: Pick<Row, 'id' | 'system_id'>[], windows: Map<number, NextWindow>, afterMs: number): Promise<void> {
     if (rows.length === 0) return;
     await sql`SELECT pg_advisory_xact_lock(hashtext(${at.rolloutId}), ${at.wave})`.execute(trx);
     const top = await trx.selectFrom('patch_deployments').select(sql<number>`coalesce(max(batch), -1)::integer`.as('n')).where('workflow_id', '=', at.rolloutId).where('wave', '=', at.wave).executeTakeFirstOrThrow();
-    const byStart = new Map<number, Row[]>();
+    const byStart = new Map<number, Pick<Row, 'id' | 'system_id'>[]>();
     for (const r of rows) {
       const e = earliestFor(windows.get(r.system_id) ?? null, afterMs);
       const start = 'never' in e ? afterMs : e.atMs;

@@ -368,12 +368,15 @@ export function createDeployActivities(deps: Pick<ActivityDeps, 'db' | 'uyuni' |
      * The rollback's end: prod_rolled_back only when every patched system was restored and verified; otherwise
      * prod_rollback_failed, naming the systems that were not.
      */
-    async finishDeploymentRollback(input: { queueId: number; failures: { system: string; error: string }[] }): Promise<void> {
+    async finishDeploymentRollback(input: { queueId: number; failures: { system: string; error: string }[]; failedCount?: number }): Promise<void> {
       await db.transaction().execute(async (trx) => {
         // A set rollout's rollback restores every system's whole inventory: all its errata, so all its items.
         const carried = await trx.selectFrom('deployments').select('queue_id').where('workflow_id', '=', `deploy-${input.queueId}`).where('queue_id', '<>', input.queueId).execute();
-        const ok = input.failures.length === 0;
-        const reason = ok ? null : `not restored: ${input.failures.map((f) => `${f.system} (${f.error})`).join('; ')}`.slice(0, 4000);
+        // failedCount: a batched rollback names only the first failures (patch_rollbacks holds each).
+        const failedCount = Math.max(input.failedCount ?? 0, input.failures.length);
+        const ok = failedCount === 0;
+        const more = failedCount > input.failures.length ? ` and ${failedCount - input.failures.length} more` : '';
+        const reason = ok ? null : `not restored (${failedCount}): ${input.failures.map((f) => `${f.system} (${f.error})`).join('; ')}${more}`.slice(0, 4000);
         for (const id of [input.queueId, ...new Set(carried.map((c) => c.queue_id))]) {
           const item = await trx.selectFrom('patch_test_queue').select('status').where('id', '=', id).forUpdate().executeTakeFirstOrThrow();
           if (['promoting', 'halted', 'prod_applied', 'completed', 'prod_rollback_failed'].includes(item.status)) {
@@ -390,7 +393,7 @@ export function createDeployActivities(deps: Pick<ActivityDeps, 'db' | 'uyuni' |
           .executeTakeFirstOrThrow();
         const wf = workflowId();
         await recordEvent(trx, 'deployment.rolled_back', {
-          queue_id: input.queueId, workflow_id: wf, verified: ok, rolled_back: rolled.n, failed: input.failures.length, reason,
+          queue_id: input.queueId, workflow_id: wf, verified: ok, rolled_back: rolled.n, failed: failedCount, reason,
         }, { dedupeKey: `deployment-rolled-back-${wf}`, workflowId: wf });
       });
     },

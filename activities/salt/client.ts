@@ -246,6 +246,42 @@ export class SaltClient {
     return toCommandResult(fun, this.unwrap(minion, fun, result));
   }
 
+  /**
+   * pkg.install (or pkg.remove) of the same exact versions on many minions as ONE Salt job (a fleet rollback
+   * undoes the same patch on a whole batch: one call, not one per system). Per minion its changes, or an error
+   * entry (refused, or no answer by the deadline): each minion fails alone.
+   */
+  async packageJobMany(minions: readonly string[], fun: 'pkg.install' | 'pkg.remove', packages: readonly PackageVersion[], options: InstallPinnedOptions): Promise<Record<string, ManyResult<PackageChanges>>> {
+    if (packages.length === 0) throw new TypeError(`${fun} needs at least one package`);
+    for (const p of packages) {
+      if (p.name === '' || typeof p.version !== 'string' || p.version === '') throw new TypeError(`${fun}: "${p.name}" needs a name and a version`);
+    }
+    const out: Record<string, ManyResult<PackageChanges>> = {};
+    if (minions.length === 0) return out;
+    const { refresh, ...wait } = options;
+    const job = await this.localAsync([...minions], fun, {
+      kwarg: { pkgs: packages.map((p) => ({ [p.name]: p.version })), ...(refresh === undefined || fun === 'pkg.remove' ? {} : { refresh }) },
+      tgtType: 'list',
+      ...(wait.signal === undefined ? {} : { signal: wait.signal }),
+    });
+    const accepted = new Set(job.jid === null ? [] : job.minions);
+    const awaited = minions.filter((m) => accepted.has(m));
+    this.logger.info({ minions: minions.length, accepted: awaited.length, fun, jid: job.jid, packages: packages.length }, 'salt package job published');
+    const outcome = job.jid !== null && awaited.length ? await this.waitForJob(job.jid, { ...wait, minions: awaited }) : null;
+    for (const minion of minions) {
+      if (!accepted.has(minion) || !outcome) {
+        out[minion] = { ok: false, error: `${minion}: no accepted minion key matched the target of ${fun}` };
+        continue;
+      }
+      try {
+        out[minion] = { ok: true, value: toPackageChanges(fun, this.unwrap(minion, fun, outcome.results[minion] ?? { kind: 'no-answer' }, job.jid as string)) };
+      } catch (err) {
+        out[minion] = { ok: false, error: err instanceof Error ? err.message : String(err) };
+      }
+    }
+    return out;
+  }
+
   private async packageJob(minion: string, fun: 'pkg.install' | 'pkg.remove', packages: readonly PackageVersion[], options: InstallPinnedOptions): Promise<PackageChanges> {
     if (packages.length === 0) throw new TypeError(`${fun} needs at least one package`);
     for (const p of packages) {

@@ -1,5 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { startExportersOnFreePort } from '../../lab/exporter/index.js';
 import { Fleet } from '../../lab/fleet/index.js';
@@ -10,12 +11,15 @@ import { startUyuniLab } from '../../lab/uyuni/server.js';
 import type { productionDeployment, queuePatches, uyuniSync } from '../../workflows/index.js';
 import { workflowIds, type DeploymentInput, type DeploymentResult, type TestTiming } from '../../workflows/messages.js';
 import { LAB_CREDENTIALS_ENV, positional, SMALL } from '../support/lab-env.js';
-import { peakRssMb, startTs, type Child } from '../support/processes.js';
+import { existsSync } from 'node:fs';
+import { peakRssMb, ROOT, startJs, startTs, type Child } from '../support/processes.js';
 
 // bench/rollout: one production rollout over N lab production systems (5 groups, one OS) in waves of W,
 // batches of B (one UYUNI action each), the lab's actions completing after ACTION_MS, no soak, no reboot.
 //   npx tsx bench/rollout/run.ts [N=10000] [W=1000] [B=100]
 //   npx tsx bench/rollout/run.ts --small   (N=200, W=50: checks it still runs; .ci/bench-small)
+//   npx tsx bench/rollout/run.ts --built   (the worker as shipped: `npm run build` first, then node dist/worker.js
+//                                           with dist/workflow-bundle.js, as ops/systemd/spm-worker.service runs it)
 // Prints: wall time against the lab's floor (waves × action time), the worker's peak RSS, the largest
 // workflow history (events and bytes, over the rollout and each wave child), UYUNI calls against
 // 5 × (batches + polls), and the outcome.
@@ -31,13 +35,46 @@ const TIMING: TestTiming = {
   settleSeconds: 0, metricsRangeSeconds: 2, metricsWindowSeconds: 2, pollSeconds: 0.25,
   actionTimeoutSeconds: 300, rebootTimeoutSeconds: 60, leaseWaitSeconds: 1, baselineTimeoutSeconds: 30,
 };
+const BUILT = process.argv.includes('--built');
 const DB = 'spm_bench_rollout';
 const BUNDLE = '/tmp/spm-bench-rollout-bundle.js';
 
-async function historyOf(client: Client, workflowId: string): Promise<{ events: number; bytes: number }> {
+type History = Awaited<ReturnType<ReturnType<Client['workflow']['getHandle']>['fetchHistory']>>;
+
+async function historyOf(client: Client, workflowId: string): Promise<{ events: number; bytes: number; history: History }> {
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
   // Bytes of its proto3 JSON (payloads base64): an upper bound of the binary size Temporal limits.
-  return { events: history.events?.length ?? 0, bytes: Buffer.byteLength(historyToJSON(history)) };
+  return { events: history.events?.length ?? 0, bytes: Buffer.byteLength(historyToJSON(history)), history };
+}
+
+const msOf = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) => (t ? Number(t.seconds ?? 0) * 1000 + (t.nanos ?? 0) / 1e6 : 0);
+
+/**
+ * Where a wave's time went, from its history: per activity type the mean wait for a worker slot (scheduled →
+ * started) and the mean run (started → closed), and the wave's span (its first event to its last).
+ */
+function waveSteps(history: History): { spanMs: number; steps: Map<string, { n: number; waitMs: number; runMs: number }> } {
+  const events = history.events ?? [];
+  const scheduled = new Map<string, { type: string; at: number; startedAt?: number }>();
+  const steps = new Map<string, { n: number; waitMs: number; runMs: number }>();
+  for (const e of events) {
+    const id = String(e.eventId);
+    const at = msOf(e.eventTime);
+    if (e.activityTaskScheduledEventAttributes) scheduled.set(id, { type: e.activityTaskScheduledEventAttributes.activityType?.name ?? '?', at });
+    const started = e.activityTaskStartedEventAttributes;
+    if (started) { const s = scheduled.get(String(started.scheduledEventId)); if (s) s.startedAt = at; }
+    const closed = e.activityTaskCompletedEventAttributes ?? e.activityTaskFailedEventAttributes ?? e.activityTaskTimedOutEventAttributes;
+    if (closed) {
+      const s = scheduled.get(String(closed.scheduledEventId));
+      if (!s) continue;
+      const step = steps.get(s.type) ?? { n: 0, waitMs: 0, runMs: 0 };
+      step.n++;
+      step.waitMs += (s.startedAt ?? at) - s.at;
+      step.runMs += at - (s.startedAt ?? at);
+      steps.set(s.type, step);
+    }
+  }
+  return { spanMs: msOf(events.at(-1)?.eventTime) - msOf(events[0]?.eventTime), steps };
 }
 
 async function main(): Promise<void> {
@@ -67,9 +104,14 @@ async function main(): Promise<void> {
     };
     const migrate = startTs('db/migrate.ts', env);
     await new Promise((r) => migrate.process.once('exit', r));
-    const build = startTs('temporal/build-workflow-bundle.ts', {}, [BUNDLE]);
-    await new Promise((r) => build.process.once('exit', r));
-    worker = startTs('worker.ts', env);
+    if (BUILT) {
+      if (!existsSync(`${ROOT}/dist/worker.js`)) throw new Error('--built: run `npm run build` first (dist/worker.js)');
+      worker = startJs('dist/worker.js', { ...env, WORKER_WORKFLOW_BUNDLE: `${ROOT}/dist/workflow-bundle.js` });
+    } else {
+      const build = startTs('temporal/build-workflow-bundle.ts', {}, [BUNDLE]);
+      await new Promise((r) => build.process.once('exit', r));
+      worker = startTs('worker.ts', env);
+    }
     await worker.waitFor((l) => l.includes('worker started'), 120_000);
 
     const connection = await Connection.connect({ address: temporalAddress });
@@ -93,11 +135,25 @@ async function main(): Promise<void> {
       timing: TIMING,
     };
     uyuni.stats.reset();
+    // The worker's resident set and CPU sampled every 100 ms: which phase its peak falls in, and how busy it was.
+    const pid = worker.process.pid!;
+    const samples: { at: number; rssMb: number }[] = [];
+    const cpuAt = () => { const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' '); return (Number(f[11]) + Number(f[12])) * 10; };
+    const cpu0 = cpuAt();
+    // The labs (UYUNI, salt-api, exporters) run in this process: their CPU is the lab's own time, not the product's.
+    const labCpu0 = process.cpuUsage();
+    const sampler = setInterval(() => {
+      try { samples.push({ at: Date.now(), rssMb: Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024 }); } catch { /* exited */ }
+    }, 100);
     const started = performance.now();
     const result: DeploymentResult = await client.workflow.execute<typeof productionDeployment>('productionDeployment', {
       taskQueue, workflowId: workflowIds.deployment(queueId), args: [input],
     });
     const wallMs = performance.now() - started;
+    clearInterval(sampler);
+    const cpuMs = cpuAt() - cpu0;
+    const labCpu = process.cpuUsage(labCpu0);
+    const labCpuMs = (labCpu.user + labCpu.system) / 1000;
     const rss = peakRssMb(worker.process.pid!);
     const calls = uyuni.stats.snapshot();
     const waves = (await db.query<{ n: number }>('SELECT count(DISTINCT wave)::int AS n FROM patch_deployments WHERE queue_id = $1', [queueId])).rows[0]!.n;
@@ -105,10 +161,19 @@ async function main(): Promise<void> {
     // Where the time went: planning (UYUNI's lists, the plan, the insert) until the first wave started, then the waves.
     const span = (await db.query<{ first: Date; last: Date }>('SELECT min(started_at) AS first, max(completed_at) AS last FROM patch_deployments WHERE queue_id = $1', [queueId])).rows[0]!;
     const wavesMs = span.last.getTime() - span.first.getTime();
+    const peakIn = (from: number, to: number) => Math.round(Math.max(0, ...samples.filter((x) => x.at >= from && x.at <= to).map((x) => x.rssMb)));
     await db.end();
     const polls = uyuni.stats.count('schedule.listInProgressSystems');
     const histories = [{ id: workflowIds.deployment(queueId), ...(await historyOf(client, workflowIds.deployment(queueId))) }];
     for (let w = 0; w < waves; w++) histories.push({ id: workflowIds.deploymentWave(queueId, w), ...(await historyOf(client, workflowIds.deploymentWave(queueId, w))) });
+    // Per wave: its span, the gap before it (the rollout's own work between waves), and its steps.
+    const spans = histories.slice(1).map((h) => ({ first: msOf(h.history.events?.[0]?.eventTime), ...waveSteps(h.history) }));
+    const gaps = spans.slice(1).map((s, i) => s.first - (spans[i]!.first + spans[i]!.spanMs));
+    const all = new Map<string, { n: number; waitMs: number; runMs: number }>();
+    for (const s of spans) for (const [k, v] of s.steps) { const a = all.get(k) ?? { n: 0, waitMs: 0, runMs: 0 }; a.n += v.n; a.waitMs += v.waitMs; a.runMs += v.runMs; all.set(k, a); }
+    const stepLine = [...all.entries()].map(([k, v]) => `${k} ${(v.waitMs / v.n).toFixed(0)}+${(v.runMs / v.n).toFixed(0)} ms`).join(', ');
+    const meanSpan = spans.reduce((n, s) => n + s.spanMs, 0) / Math.max(1, spans.length);
+    const meanGap = gaps.reduce((n, g) => n + g, 0) / Math.max(1, gaps.length);
     const largest = histories.reduce((a, b) => (b.events > a.events ? b : a));
     const biggest = histories.reduce((a, b) => (b.bytes > a.bytes ? b : a));
     await connection.close();
@@ -117,12 +182,16 @@ async function main(): Promise<void> {
     const perMethod = Object.entries(calls.calls as Record<string, number>).sort((a, b) => b[1] - a[1]).map(([m, n]) => `${m} ${n}`).join(', ');
     process.stdout.write(
       [
-        `bench/rollout: ${result.targets} production systems (5 groups), waves of ${WAVE}, batches of ${BATCH}, lab actions done after ${ACTION_MS} ms: ${result.status}, ${result.applied} applied, ${result.failed} failed`,
+        `bench/rollout${BUILT ? ' (built worker: node dist/worker.js)' : ' (worker under tsx)'}: ${result.targets} production systems (5 groups), waves of ${WAVE}, batches of ${BATCH}, lab actions done after ${ACTION_MS} ms: ${result.status}, ${result.applied} applied, ${result.failed} failed`,
         `  wall time                      ${(wallMs / 1000).toFixed(1)} s`,
         `  lab floor (waves × action)     ${(floorMs / 1000).toFixed(1)} s (${waves} waves × ${ACTION_MS} ms)`,
         `  of which planning / waves      ${((wallMs - wavesMs) / 1000).toFixed(1)} s / ${(wavesMs / 1000).toFixed(1)} s (first restore point to last system done; waves alone ${(wavesMs / floorMs).toFixed(2)} × the floor)`,
+        `  per wave                       span ${(meanSpan / 1000).toFixed(2)} s mean, gap between waves ${(meanGap / 1000).toFixed(2)} s mean`,
+        `  per step (wait for a slot + run, mean) ${stepLine}`,
+        `  rollout's own steps            ${[...waveSteps(histories[0]!.history).steps.entries()].map(([k, v]) => `${k} ${(v.waitMs / v.n).toFixed(0)}+${(v.runMs / v.n).toFixed(0)} ms`).join(', ')}`,
         `  ratio                          ${(wallMs / floorMs).toFixed(2)} (target ≤ 1.2)`,
-        `  worker peak RSS                ${rss} MB (target ≤ 400 MB)`,
+        `  worker peak RSS                ${rss} MB (target ≤ 400 MB; sampled: ${peakIn(0, span.first.getTime())} MB before the first wave, ${peakIn(span.first.getTime(), Infinity)} MB in the waves)`,
+        `  worker CPU                     ${(cpuMs / 1000).toFixed(1)} s over the rollout (${((100 * cpuMs) / wallMs).toFixed(0)} % of one core); the labs (this process) ${(labCpuMs / 1000).toFixed(1)} s (${((100 * labCpuMs) / wallMs).toFixed(0)} %)`,
         `  largest workflow history       ${largest.events} events (${largest.id}; target ≤ 10,000), largest ${(biggest.bytes / 1e6).toFixed(2)} MB (${biggest.id}; target ≤ 10 MB)`,
         `  UYUNI calls                    ${calls.totalCalls} for ${batches} batches + ${polls} polls: ${(calls.totalCalls / (batches + polls)).toFixed(2)} per batch or poll (target ≤ 5)`,
         `  UYUNI calls by method          ${perMethod}`,

@@ -15,8 +15,20 @@ export interface Child {
   stop(): Promise<void>;
 }
 
+/** BENCH_NODE_FLAGS: extra node flags for every child (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to see where its CPU goes). */
+const EXTRA_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+
 export function startTs(entry: string, env: NodeJS.ProcessEnv, args: string[] = []): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return startNode(['--import', 'tsx', entry, ...args], env, entry);
+}
+
+/** A built entry (`npm run build`: dist/…js) run by plain node, as the systemd units run it (no tsx in the process). */
+export function startJs(entry: string, env: NodeJS.ProcessEnv, args: string[] = []): Child {
+  return startNode([entry, ...args], env, entry);
+}
+
+function startNode(argv: string[], env: NodeJS.ProcessEnv, entry: string): Child {
+  const child = spawn(process.execPath, [...EXTRA_FLAGS, ...argv], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   const waiters: { predicate: (l: string) => boolean; resolve: (l: string) => void }[] = [];
   const onData = (d: Buffer) => {

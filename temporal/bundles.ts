@@ -35,6 +35,9 @@ export async function loadBundleSettings(db: Db): Promise<BundleSettings> {
 
 class NotStarted extends Error {}
 
+/** The most queued errata one composition looks at (the seed's whole backlog of an OS is about 400). */
+const CANDIDATE_LIMIT = 2_000;
+
 export type DispatchedStart = ClaimedStart & { bundleId?: number; members?: number[] };
 
 /**
@@ -58,7 +61,8 @@ export async function claimAndStartBundle(
       const claim: TestClaim | undefined = await claimTest(trx, {
         workflowIdOf: workflowIds.patchTest,
         workflowFor: async (c) => {
-          const candidates = await bundleCandidates(trx, c, Math.max(1, opts.settings.maxSize) * 4);
+          // The whole queue of the OS (bounded): composition spreads each large package group over successive bundles.
+          const candidates = await bundleCandidates(trx, c, CANDIDATE_LIMIT);
           const recent = opts.settings.recentRuns > 0 ? await recentJudged(trx, c.targetOs, opts.settings.recentRuns) : { judged: 0, failed: 0 };
           choice = composeBundle(candidates.length ? candidates : [{ queueId: c.queueId, advisoryName: c.advisoryName, successScore: null, hasKernel: false }], opts.settings, recent);
           if (choice.members.length < 2) return workflowIds.patchTest(c.queueId);

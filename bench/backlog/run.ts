@@ -12,7 +12,7 @@ import { startTs, type Child } from '../support/processes.js';
 
 // bench/backlog: the seed-scale lab's backlog drained twice by the real dispatcher (worker, Temporal,
 // PostgreSQL, the lab's UYUNI/salt-api/exporters) — one erratum per run (bundle.max_size = 1), then in
-// bundles (bundle.max_size = 16, sized by risk) under the default composition rules (one kernel erratum per
+// bundles (the default bundle.max_size, 8, sized by risk) under the default composition rules (one kernel erratum per
 // bundle at most, errata scoring below 20 tested alone, large package groups spread over successive bundles),
 // then in bundles under the earlier defaults (bundle.kernel_alone = 1: kernel errata alone;
 // bundle.alone_below_score = 40) — on 2 test systems per OS with the lab's waits shortened.
@@ -93,7 +93,8 @@ async function drain(mode: Mode, temporalAddress: string): Promise<Outcome> {
       'test.memory_delta_threshold': 8,
       // the services the lab's fleet runs (its stop_service errata stop one of them): what an SRE lists as critical
       'test.critical_services': { ubuntu: ['ssh', 'cron', 'nginx'], rhel: ['sshd', 'crond', 'httpd'], debian: ['ssh', 'cron'] },
-      'bundle.max_size': mode === 'one by one' ? 1 : 16,
+      // bundles: the product's default bundle.max_size (8); one by one: 1
+      ...(mode === 'one by one' ? { 'bundle.max_size': 1 } : {}),
       ...(mode === 'bundles, kernels alone' ? { 'bundle.kernel_alone': 1, 'bundle.alone_below_score': 40 } : {}),
     };
     for (const [key, value] of Object.entries(settings)) await pool.query('UPDATE orchestrator_config SET value = $2::jsonb WHERE key = $1', [key, JSON.stringify(value)]);

@@ -35,6 +35,9 @@ export interface RecentRuns {
   failed: number;
 }
 
+/** The pseudo-package every kernel erratum shares when package groups are formed (never a real package name). */
+const KERNEL_GROUP = '\u0000kernel';
+
 /** Weight, in runs, of the Success Score's prior against the observed failure rate. */
 export const PRIOR_RUNS = 20;
 /** bundle.failure_prior_percent's default: an erratum scoring 50 fails 5 % of the time. */
@@ -142,7 +145,7 @@ export function packageGroups(candidates: readonly BundleCandidate[]): { groupOf
  * one; elsewhere it is left for a later run). With `kernelAlone: false` a kernel erratum may share a bundle with
  * errata that are not kernel errata, one kernel erratum at most. The size comes from `splittingSize`, capped by `maxSize`.
  *
- * Errata of one package never share a run (see below), so a package with g queued errata needs g runs however
+ * Errata of one package never share a run (see below), nor do two kernel errata, so a package (or the kernel) with g queued errata needs g runs however
  * large the bundles: left to the work order they pile up at the drain's tail, one small bundle each. Spreading
  * them keeps that from happening: when `candidates` is the whole queue of the OS, every package group of at least
  * ⌈queued / size⌉ errata (the ones that would outlast the bundles the rest needs) gives its first erratum in work
@@ -199,7 +202,11 @@ export function composeBundle(candidates: readonly BundleCandidate[], rules: Bun
     if (c.priorityOverride !== undefined && c.priorityOverride !== null && refusal(c) === undefined) take(c);
   }
   // 2. One erratum of each package group that would otherwise outlast the bundles the rest of the queue needs.
-  const shareable = candidates.filter((c) => !lonely(c) && !(c.hasKernel && kernelAlone));
+  // Kernel errata are one group too: one per bundle at most, and their package names differ by ABI on Ubuntu
+  // (linux-image-6.8.0-31-generic, …-33-…), so no shared name links them.
+  const shareable = candidates
+    .filter((c) => !lonely(c) && !(c.hasKernel && kernelAlone))
+    .map((c) => (c.hasKernel ? { ...c, packageNames: [...(c.packageNames ?? []), KERNEL_GROUP] } : c));
   const { groupOf, size } = packageGroups(shareable);
   const critical = Math.max(2, Math.ceil(shareable.length / splitting));
   const spread: BundleChoice['policy']['spread'] = [];

@@ -107,6 +107,15 @@ describe('bundle composition', () => {
     expect(small.policy.spread).toEqual([]);
   });
 
+  it('kernel errata count as one group (one per bundle) though their package names differ by ABI', () => {
+    const p = (id: number, pkg: string, kernel = false) => ({ ...c(id, 90, kernel), packageNames: [pkg] });
+    const queue = [...Array.from({ length: 6 }, (_, i) => p(i + 1, `pkg${i + 1}`)), p(7, 'linux-image-6.8.0-31-generic', true), p(8, 'linux-image-6.8.0-33-generic', true), p(9, 'linux-image-6.8.0-35-generic', true)];
+    const first = composeBundle(queue, { ...rules, maxSize: 4, kernelAlone: false }, none);
+    // ⌈9 / 4⌉ = 3 ≤ 3 kernels: the first kernel joins the first bundle, one kernel only
+    expect(first.members.map((m) => m.queueId)).toEqual([1, 2, 3, 7]);
+    expect(first.policy.spread.map((x) => x.queueId)).toEqual([7]);
+  });
+
   it('a group below ⌈queued / size⌉ is not spread, and priority_override comes before any spreading', () => {
     const p = (id: number, pkg: string, priorityOverride: number | null = null) => ({ ...c(id, 90), packageNames: [pkg], priorityOverride });
     const queue = [p(1, 'a', 1), p(2, 'b', 2), p(3, 'c', 3), p(4, 'd'), p(5, 'e'), p(6, 'x'), p(7, 'x'), p(8, 'x')];

@@ -63,6 +63,13 @@ export interface BisectionOps {
   spare(): Promise<boolean>;
   /** A member's advisory name, for reasons people read. */
   nameOf(member: number): string;
+  /**
+   * At the root, before a rest run: whether what was set aside goes back to the queue instead, untested, to
+   * join the next bundle (other errata of the OS are queued, so that bundle runs anyway and the rest rides in it
+   * at no run of its own — Hwang's binary splitting returns set-aside items to the pool the same way). Absent:
+   * never (the root tests the rest itself).
+   */
+  deferRest?(): Promise<boolean>;
 }
 
 /** Splits in work order; the first half gets the extra member. */
@@ -78,7 +85,9 @@ const all = (members: readonly number[], f: (m: number) => MemberVerdict): Verdi
  * test system failed, no metrics): all inconclusive — a host failure is never blamed on an erratum. Failed
  * alone: that erratum is rolled back and blamed (its own failure, proven alone). Failed with several: searched
  * through `ops` (see the top of this file). A root (the bundle itself) tests what was set aside until nothing
- * is left; any other node hands what it set aside to its parent, whose rest run merges it with the parent's.
+ * is left, unless `ops.deferRest` sends it back to the queue (then the root too returns it as `untested`: neither
+ * passed nor blamed); any other node hands what it set aside to its parent, whose rest run merges it with the
+ * parent's.
  */
 export async function resolveNode(members: readonly number[], own: RunResult, ops: BisectionOps, opts: { root: boolean } = { root: true }): Promise<{ verdicts: Verdicts; untested: Record<number, number[]> }> {
   const runs = new Map<number, number[]>(members.map((m) => [m, [own.runId]]));
@@ -144,8 +153,9 @@ export async function resolveNode(members: readonly number[], own: RunResult, op
     // Every part passed, the whole failed: an interaction, or a failure that does not reproduce.
     return done(await hardCase(members, own, ops, known, runs));
   }
-  // A root tests what was set aside, as one run, until nothing is left.
+  // A root tests what was set aside, as one run, until nothing is left — or hands it back to the queue.
   while (opts.root && untested.size) {
+    if (ops.deferRest && (await ops.deferRest())) break;
     const rest = members.filter((m) => untested.has(m));
     rest.forEach((m) => untested.delete(m));
     absorb(rest, await ops.node(rest, 'rest'));

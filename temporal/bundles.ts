@@ -35,13 +35,17 @@ export async function loadBundleSettings(db: Db): Promise<BundleSettings> {
 
 class NotStarted extends Error {}
 
+/** The most queued errata one composition looks at (the seed's whole backlog of an OS is about 400). */
+const CANDIDATE_LIMIT = 2_000;
+
 export type DispatchedStart = ClaimedStart & { bundleId?: number; members?: number[] };
 
 /**
  * The dispatcher's start: claims the head of the queue and a free test system (the same claim as
  * POST /tests/start, db/queries/dispatch.ts), then composes the bundle for that system (domain/bundle.ts:
- * work order, one kernel at most, low scores alone, the size from the failure probability). A bundle of one is
- * today's patchTest; several start one bundleTest (id bundle-<id>) with every member `testing` under it. The
+ * work order, one kernel at most, low scores alone, the size from the failure probability). With bundle.max_size 1
+ * it is today's patchTest; otherwise one bundleTest (id bundle-<id>, even of one member) with every member
+ * `testing` under it. The
  * bundle row, its members and the lease commit only once the workflow exists.
  */
 export async function claimAndStartBundle(
@@ -58,10 +62,15 @@ export async function claimAndStartBundle(
       const claim: TestClaim | undefined = await claimTest(trx, {
         workflowIdOf: workflowIds.patchTest,
         workflowFor: async (c) => {
-          const candidates = await bundleCandidates(trx, c, Math.max(1, opts.settings.maxSize) * 4);
+          // The whole queue of the OS (bounded): composition spreads each large package group over successive bundles.
+          const candidates = await bundleCandidates(trx, c, CANDIDATE_LIMIT);
           const recent = opts.settings.recentRuns > 0 ? await recentJudged(trx, c.targetOs, opts.settings.recentRuns) : { judged: 0, failed: 0 };
           choice = composeBundle(candidates.length ? candidates : [{ queueId: c.queueId, advisoryName: c.advisoryName, successScore: null, hasKernel: false }], opts.settings, recent);
-          if (choice.members.length < 2) return workflowIds.patchTest(c.queueId);
+          // bundle.max_size 1 is today's one-erratum patchTest. With bundles on, a composition of one is a bundle of
+          // one: its run restores the test system like every bundle run, where a passed patchTest leaves its patch
+          // installed — which makes a later erratum of the same package "not applicable" there (UYUNI refuses it,
+          // and every member of the bundle holding it is inconclusive).
+          if (opts.settings.maxSize <= 1) return workflowIds.patchTest(c.queueId);
           bundleId = await reserveBundleId(trx);
           return workflowIds.bundle(bundleId);
         },

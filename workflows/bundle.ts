@@ -4,6 +4,7 @@ import {
   defineQuery,
   executeChild,
   isCancellation,
+  patched,
   setHandler,
   startChild,
   upsertSearchAttributes,
@@ -69,7 +70,8 @@ const verdictOf = (t: TestResult): RunVerdict =>
  * and the host restored after the run), then — when it failed — its bisection (domain/bisection.ts): halves,
  * the rest, retests and probes as child workflows, each on a free test system of the OS (both halves at once
  * when a system is spare), so the Web UI shows the tree. The root settles every member's own verdict and
- * hands each passed one to its own patchTest for the approval.
+ * hands each passed one to its own patchTest for the approval; what its search set aside untested is queued
+ * again when other errata of the OS wait (it joins the next bundle), else tested here as one rest run.
  */
 export async function bundleTest(input: BundleTestInput): Promise<BundleTestResult> {
   const acts = testActivities(input.timing);
@@ -110,6 +112,9 @@ export async function bundleTest(input: BundleTestInput): Promise<BundleTestResu
         return r;
       })();
     };
+    // A bundle's set-aside members go back to the queue (to ride in the next bundle) while other errata of the
+    // OS are queued, instead of a rest run of their own; histories from before this replay as they ran.
+    const deferRest = input.kind === 'bundle' && patched('bundle-rest-deferred');
     const { verdicts, untested } = await resolveNode(
       input.members,
       run,
@@ -121,12 +126,13 @@ export async function bundleTest(input: BundleTestInput): Promise<BundleTestResu
         probe: async (members, kind) => (await child(kind, members, true)).run,
         spare: () => acts.store.spareTestSystem({ os: input.os }),
         nameOf: (m) => input.names[String(m)] ?? `#${m}`,
+        ...(deferRest ? { deferRest: () => acts.store.othersQueued({ os: input.os }) } : {}),
       },
       { root: input.kind === 'bundle' },
     );
     status.verdicts = verdicts;
     if (input.kind === 'bundle') {
-      await settle(input, acts, verdicts);
+      await settle(input, acts, verdicts, untested);
       // The members are settled only now (inconclusive ones may be retried): let the dispatcher look again.
       if (input.autoDispatch) await wakeDispatcher();
     }
@@ -140,9 +146,12 @@ export async function bundleTest(input: BundleTestInput): Promise<BundleTestResu
   }
 }
 
-/** Records every member's own verdict, then starts the approval of each passed one (its own patchTest). */
-async function settle(input: BundleTestInput, acts: ReturnType<typeof testActivities>, verdicts: Verdicts): Promise<void> {
-  const passedIn = await acts.store.settleBundleVerdicts({ rootId: input.rootId, verdicts });
+/**
+ * Records every member's own verdict (and queues again the ones set aside untested), then starts the approval of
+ * each passed one (its own patchTest).
+ */
+async function settle(input: BundleTestInput, acts: ReturnType<typeof testActivities>, verdicts: Verdicts, setAside: Record<number, number[]>): Promise<void> {
+  const passedIn = await acts.store.settleBundleVerdicts({ rootId: input.rootId, verdicts, ...(Object.keys(setAside).length ? { setAside } : {}) });
   upsertSearchAttributes([{ key: SA.patchStatus, value: Object.values(verdicts).every((v) => v.verdict === 'passed') ? 'passed' : 'rolled_back' }]);
   if (!input.approval) return;
   for (const [queueId, testId] of Object.entries(passedIn)) {

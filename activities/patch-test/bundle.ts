@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { finishBundleNode, getBundle, insertBundleNode, membersFacts, settleBundle, type SettledVerdict } from '../../db/queries/bundles.js';
+import { finishBundleNode, getBundle, insertBundleNode, membersFacts, requeueSetAside, settleBundle, type SettledVerdict } from '../../db/queries/bundles.js';
 import { closeTest, getTest } from '../../db/queries/tests.js';
 import type { BundleKind } from '../../db/database.js';
 import { workflowOf } from './support.js';
@@ -76,6 +76,15 @@ export function createBundleActivities(deps: TestDeps) {
     },
 
     /**
+     * Whether other errata of the OS are queued (so the dispatcher will compose another bundle of the OS): then a
+     * bundle's set-aside members go back to the queue and ride in that bundle instead of a rest run of their own.
+     */
+    async othersQueued(input: { os: string }): Promise<boolean> {
+      const queued = await db.selectFrom('patch_test_queue').select('id').where('target_os', '=', input.os).where('status', '=', 'queued').limit(1).executeTakeFirst();
+      return queued !== undefined;
+    },
+
+    /**
      * Ends a node's run: its test row (a run of several errata that failed is `bundle`-caused: it proves no
      * single erratum's failure) and the node. Queue items do not move here.
      */
@@ -98,13 +107,17 @@ export function createBundleActivities(deps: TestDeps) {
 
     /**
      * Settles a bundle in one transaction: every member's own verdict and its queue item's status (see
-     * settleBundle). Settling again changes nothing. Returns, for each passed member, the test row of the last
-     * run it passed in (its approval's evidence).
+     * settleBundle), and the members its bisection set aside untested (`setAside`: queue id → the runs they were
+     * part of) queued again for a later bundle. Settling again changes nothing. Returns, for each passed member,
+     * the test row of the last run it passed in (its approval's evidence).
      */
-    async settleBundleVerdicts(input: { rootId: number; verdicts: Record<number, SettledVerdict> }): Promise<Record<number, number>> {
+    async settleBundleVerdicts(input: { rootId: number; verdicts: Record<number, SettledVerdict>; setAside?: Record<number, number[]> }): Promise<Record<number, number>> {
       const root = await getBundle(db, input.rootId);
       if (!root) throw ApplicationFailure.nonRetryable(`bundle ${input.rootId} does not exist`, 'BundleNotFound');
-      await db.transaction().execute((trx) => settleBundle(trx, root.id, root.workflow_id, input.verdicts));
+      await db.transaction().execute(async (trx) => {
+        await settleBundle(trx, root.id, root.workflow_id, input.verdicts);
+        if (input.setAside && Object.keys(input.setAside).length) await requeueSetAside(trx, root.id, root.workflow_id, input.setAside);
+      });
       const passed = Object.entries(input.verdicts).filter(([, v]) => v.verdict === 'passed').map(([k]) => Number(k));
       if (!passed.length) return {};
       const runs = await db

@@ -51,7 +51,15 @@ export async function scheduleErratumOnce(
     // One erratum: "Patch Update: <advisory> - <synopsis>"; several: "Patch Update: <first> and <n-1> more".
     const ours = (name: string) => name.includes(names[0] as string) && (names.length === 1 || name.includes(`and ${names.length - 1} more`));
     const existing = events.filter((e) => e.actionType === 'Patch Update' && ours(e.name)).sort((a, b) => b.id - a.id)[0];
-    return existing ? { actionId: existing.id } : { refused: `UYUNI refused ${names.join(', ')} for system ${target.systemId}: ${err.message}` };
+    if (existing) return { actionId: existing.id };
+    // Several errata: UYUNI's fault does not say which one it refused. Its relevant errata for the system now do.
+    let which = '';
+    if (errataIds.length > 1) {
+      const relevant = new Set((await uyuniCall(() => uyuni.getRelevantErrata(target.systemId))).map((e) => e.id));
+      const gone = names.filter((_, i) => !relevant.has(errataIds[i] as number));
+      which = gone.length ? `; not relevant to the system now: ${gone.join(', ')}` : '; every one is still relevant to the system (already scheduled?)';
+    }
+    return { refused: `UYUNI refused ${names.join(', ')} for system ${target.systemId}: ${err.message}${which}` };
   }
 }
 

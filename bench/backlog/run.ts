@@ -12,11 +12,11 @@ import { startTs, type Child } from '../support/processes.js';
 
 // bench/backlog: the seed-scale lab's backlog drained twice by the real dispatcher (worker, Temporal,
 // PostgreSQL, the lab's UYUNI/salt-api/exporters) — one erratum per run (bundle.max_size = 1), then in
-// bundles (bundle.max_size = 16, sized by risk) under the default composition rules (kernel errata and errata
-// scoring below 40 tested alone), then in bundles where every erratum may share one (bundle.kernel_alone = 0:
-// one kernel erratum per bundle at most; bundle.alone_below_score = 0) — on 2 test systems per OS with the
-// lab's waits shortened.
-//   npx tsx bench/backlog/run.ts [N per OS, default: every relevant erratum] [--fault-rate=P]
+// bundles (the default bundle.max_size, 8, sized by risk) under the default composition rules (one kernel erratum per
+// bundle at most, errata scoring below 20 tested alone, large package groups spread over successive bundles),
+// then in bundles under the earlier defaults (bundle.kernel_alone = 1: kernel errata alone;
+// bundle.alone_below_score = 40) — on 2 test systems per OS with the lab's waits shortened.
+//   npx tsx bench/backlog/run.ts [N per OS, default: every relevant erratum] [--fault-rate=P] [--modes=one,bundles,kernels-alone]
 //   npx tsx bench/backlog/run.ts --small    (6 errata per OS; .ci/run)
 // --fault-rate=P keeps every clean erratum of the backlog and only as many faulty ones as make P (e.g. 0.01);
 // by default the backlog holds all the lab's seeded faulty errata (≈ 6 %). Reboot-hang kernels are left out:
@@ -29,7 +29,13 @@ const FAULT_RATE = Number(process.argv.find((a) => a.startsWith('--fault-rate=')
 const BUNDLE = '/tmp/spm-bench-workflow-bundle.js';
 const FAULTY = new Set(['fail_apply', 'cpu_spike', 'memory_leak', 'stop_service']);
 
-type Mode = 'one by one' | 'bundles' | 'bundles, all shareable';
+type Mode = 'one by one' | 'bundles' | 'bundles, kernels alone';
+const MODES: Record<string, Mode> = { one: 'one by one', bundles: 'bundles', 'kernels-alone': 'bundles, kernels alone' };
+const SELECTED = (process.argv.find((a) => a.startsWith('--modes='))?.split('=')[1] ?? 'one,bundles,kernels-alone').split(',').map((m) => {
+  const mode = MODES[m];
+  if (!mode) throw new Error(`--modes: ${m} is none of ${Object.keys(MODES).join(', ')}`);
+  return mode;
+});
 interface Outcome {
   mode: Mode; items: number; faulty: number; runs: number; wallS: number; found: number; missed: string[]; blamed: string[]; inconclusive: number; other: Record<string, number>;
   /** Runs of one erratum outside any bundle, bundles started, their mean size, bisection runs by kind. */
@@ -62,6 +68,7 @@ async function drain(mode: Mode, temporalAddress: string): Promise<Outcome> {
   const exporters = await startExportersOnFreePort({ fleet });
   const prometheus = await startPrometheusApi({ fleet, instanceOf: (s) => exporters.instanceOf(s) });
   const db = `spm_bench_backlog_${mode === 'one by one' ? 'single' : mode === 'bundles' ? 'bundles' : 'kernels'}_${process.pid}`;
+  const keep = process.env.BENCH_KEEP_DB === '1'; // kept for a look at the bundles' size_policy afterwards
   let worker: Child | undefined;
   try {
     const admin = new pg.Client({ host: '127.0.0.1', user: 'postgres', database: 'postgres' });
@@ -86,8 +93,9 @@ async function drain(mode: Mode, temporalAddress: string): Promise<Outcome> {
       'test.memory_delta_threshold': 8,
       // the services the lab's fleet runs (its stop_service errata stop one of them): what an SRE lists as critical
       'test.critical_services': { ubuntu: ['ssh', 'cron', 'nginx'], rhel: ['sshd', 'crond', 'httpd'], debian: ['ssh', 'cron'] },
-      'bundle.max_size': mode === 'one by one' ? 1 : 16,
-      ...(mode === 'bundles, all shareable' ? { 'bundle.kernel_alone': 0, 'bundle.alone_below_score': 0 } : {}),
+      // bundles: the product's default bundle.max_size (8); one by one: 1
+      ...(mode === 'one by one' ? { 'bundle.max_size': 1 } : {}),
+      ...(mode === 'bundles, kernels alone' ? { 'bundle.kernel_alone': 1, 'bundle.alone_below_score': 40 } : {}),
     };
     for (const [key, value] of Object.entries(settings)) await pool.query('UPDATE orchestrator_config SET value = $2::jsonb WHERE key = $1', [key, JSON.stringify(value)]);
     worker = startTs('worker.ts', { ...env, TEST_AUTO_DISPATCH: 'true' });
@@ -116,7 +124,7 @@ async function drain(mode: Mode, temporalAddress: string): Promise<Outcome> {
     }
     const wallS = (performance.now() - started - 3_000) / 1000;
     const runs = (await pool.query<{ n: number }>(`select count(*)::integer as n from patch_tests where status <> 'cancelled'`)).rows[0]?.n ?? 0;
-    const items = (await pool.query<{ advisory_name: string; status: string }>('select advisory_name, status from patch_test_queue')).rows;
+    const items = (await pool.query<{ advisory_name: string; status: string; status_reason: string | null }>('select advisory_name, status, status_reason from patch_test_queue')).rows;
     const alone = (await pool.query<{ n: number }>(`select count(*)::integer as n from patch_tests where status <> 'cancelled' and bundle_id is null`)).rows[0]?.n ?? 0;
     const roots = (await pool.query<{ n: number; mean: number | null }>(`select count(*)::integer as n, avg(cardinality(member_ids))::float as mean from test_bundles where kind = 'bundle'`)).rows[0];
     const kinds = (await pool.query<{ kind: string; n: number }>(`select kind, count(*)::integer as n from test_bundles group by kind order by kind`)).rows;
@@ -129,10 +137,12 @@ async function drain(mode: Mode, temporalAddress: string): Promise<Outcome> {
     await client.schedule.getHandle('uyuni-sync').delete().catch(() => undefined);
     await connection.close();
     await pool.end();
-    const drop = new pg.Client({ host: '127.0.0.1', user: 'postgres', database: 'postgres' });
-    await drop.connect();
-    await drop.query(`DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`).catch(() => undefined);
-    await drop.end();
+    if (!keep) {
+      const drop = new pg.Client({ host: '127.0.0.1', user: 'postgres', database: 'postgres' });
+      await drop.connect();
+      await drop.query(`DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`).catch(() => undefined);
+      await drop.end();
+    }
     const blamedStatus = new Set(['rolled_back', 'failed']);
     const out: Outcome = {
       mode, items: items.length, faulty: 0, runs, wallS, found: 0, missed: [], blamed: [], inconclusive: 0, other: {},
@@ -143,8 +153,10 @@ async function drain(mode: Mode, temporalAddress: string): Promise<Outcome> {
       const faulty = !!e && FAULTY.has(e.personality);
       if (faulty) out.faulty++;
       if (it.status === 'inconclusive') out.inconclusive++;
+      if (it.status === 'inconclusive' && faulty) out.missed.push(`${it.advisory_name} (${e?.personality}: inconclusive${it.status_reason ? `, ${it.status_reason.slice(0, 160)}` : ''})`);
+      else if (it.status === 'inconclusive') continue;
       else if (faulty && blamedStatus.has(it.status)) out.found++;
-      else if (faulty) out.missed.push(`${it.advisory_name} (${e?.personality}: ${it.status})`);
+      else if (faulty) out.missed.push(`${it.advisory_name} (${e?.personality}: ${it.status}${it.status_reason ? `, ${it.status_reason.slice(0, 160)}` : ''})`);
       else if (blamedStatus.has(it.status)) out.blamed.push(it.advisory_name);
       else if (!['passed', 'pending_approval'].includes(it.status)) out.other[it.status] = (out.other[it.status] ?? 0) + 1;
     }
@@ -164,7 +176,8 @@ async function main(): Promise<void> {
     const temporalAddress = process.env.TEMPORAL_ADDRESS ?? (server = await startDevServer()).address;
     const build = startTs('temporal/build-workflow-bundle.ts', {}, [BUNDLE]);
     await new Promise((r) => build.process.once('exit', r));
-    const results = [await drain('one by one', temporalAddress), await drain('bundles', temporalAddress), await drain('bundles, all shareable', temporalAddress)];
+    const results: Outcome[] = [];
+    for (const mode of SELECTED) results.push(await drain(mode, temporalAddress));
     const lines = [`bench/backlog: 2 test systems per OS, the lab's waits shortened${Number.isFinite(FAULT_RATE) ? `, fault rate ${(FAULT_RATE * 100).toFixed(1)} %` : ''}`];
     for (const r of results) {
       lines.push(
@@ -176,8 +189,9 @@ async function main(): Promise<void> {
       if (r.blamed.length) lines.push(`    blamed: ${r.blamed.join(', ')}`);
       if (Object.keys(r.other).length) lines.push(`    other statuses: ${JSON.stringify(r.other)}`);
     }
-    const [one, ...bundled] = results as [Outcome, ...Outcome[]];
-    for (const b of bundled) {
+    const one = results.find((r) => r.mode === 'one by one');
+    for (const b of results.filter((r) => r !== one)) {
+      if (!one) break;
       lines.push(`  ${b.mode}: runs ratio one-by-one/bundles ${(one.runs / Math.max(1, b.runs)).toFixed(2)}x  wall ratio ${(one.wallS / Math.max(0.001, b.wallS)).toFixed(2)}x`);
     }
     process.stdout.write(`${lines.join('\n')}\n`);

@@ -140,6 +140,30 @@ export async function settleBundle(trx: Transaction<Database>, rootId: number, w
 }
 
 /**
+ * A bundle's members its bisection set aside untested while other errata of the OS were queued: neither passed
+ * nor blamed, they go back to the queue (their work-order place unchanged) and join the next bundle instead of a
+ * rest run of their own. Their root member rows keep no verdict, only why; only items still `testing` under this
+ * bundle move. `setAside`: queue id → the runs it was part of.
+ */
+export async function requeueSetAside(trx: Transaction<Database>, rootId: number, workflowId: string, setAside: Record<number, number[]>): Promise<number> {
+  let moved = 0;
+  for (const [key, runs] of Object.entries(setAside)) {
+    const queueId = Number(key);
+    const reason = `set aside untested by bundle #${rootId}'s bisection (run${runs.length === 1 ? '' : 's'} #${runs.join(', #')}), neither passed nor blamed: queued again for the next bundle`;
+    await trx.updateTable('test_bundle_members').set({ reason }).where('bundle_id', '=', rootId).where('queue_id', '=', queueId).execute();
+    const r = await trx
+      .updateTable('patch_test_queue')
+      .set({ status: 'queued', workflow_id: null, test_system_id: null, status_reason: reason })
+      .where('id', '=', queueId)
+      .where('status', '=', 'testing')
+      .where('workflow_id', '=', workflowId)
+      .executeTakeFirst();
+    moved += Number(r.numUpdatedRows);
+  }
+  return moved;
+}
+
+/**
  * Judged errata of the OS, most recent first, at most `limit`: one-erratum tests that passed or failed by the
  * patch, and the settled members of bundles (passed, or blamed alone / in an interaction). What sizes the
  * next bundle (domain/bundle.ts).

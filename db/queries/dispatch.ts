@@ -169,11 +169,12 @@ export async function recheckTestability(db: Executor, opts: { retryAfterSeconds
 
 /**
  * The queued errata a bundle for `claim` may take: of the claim's OS, synced, relevant to its test system, in
- * the work order (the claimed head first), with what composition needs (Success Score, kernel). At most `limit`.
+ * the work order (the claimed head first), with what composition needs (Success Score, kernel, package names,
+ * priority_override). At most `limit`: the composition spreads large package groups only when it sees them whole.
  */
 export async function bundleCandidates(db: Executor, claim: TestClaim, limit: number) {
-  const { rows } = await sql<{ queueId: number; advisoryName: string; successScore: number | null; hasKernel: boolean; packageNames: string[] }>`
-    select q.id as "queueId", q.advisory_name as "advisoryName", q.success_score as "successScore",
+  const { rows } = await sql<{ queueId: number; advisoryName: string; successScore: number | null; hasKernel: boolean; packageNames: string[]; priorityOverride: number | null }>`
+    select q.id as "queueId", q.advisory_name as "advisoryName", q.success_score as "successScore", q.priority_override as "priorityOverride",
            coalesce((select r.has_kernel from patch_risk_profile r where r.queue_id = q.id order by r.id desc limit 1), false) as "hasKernel",
            array(select distinct p->>'name' from jsonb_array_elements(coalesce(e.packages, '[]'::jsonb)) p where p->>'name' is not null) as "packageNames"
     from patch_test_queue q

@@ -51,7 +51,7 @@ describe('bisection: the hard cases', { timeout: 600_000 }, () => {
     expect(kinds(verdicts, ids), JSON.stringify(verdicts)).toEqual(['passed', 'rolled_back', 'passed', 'passed', 'passed', 'passed', 'rolled_back', 'passed']);
   });
 
-  it('with work queued for the OS the halves run one after the other: a passing part is never run again, what was set aside runs once', async () => {
+  it('with work queued for the OS the halves run one after the other: a passing part is never run again, what was set aside rides in the next bundle', async () => {
     const bad = t.lab.fleet.findErrata({ os: 'ubuntu', personality: 'cpu_spike', relevantTo: 'test', exclude: used }).filter(both).slice(0, 1);
     expect(bad).toHaveLength(1);
     const ok = clean(8, bad);
@@ -63,17 +63,27 @@ describe('bisection: the hard cases', { timeout: 600_000 }, () => {
     base += 100;
     const started = await startBundle(t);
     expect(started.members).toEqual(ids);
-    const verdicts = (await started.result).verdicts!;
+    const result = await started.result;
+    const verdicts = result.verdicts!;
     await expectOneApplyPerRun(t, 'ubuntu', started.bundleId, errata, ids);
     const nodes = await nodesOf(t, started.bundleId);
-    expect(kinds(verdicts, ids), JSON.stringify(verdicts)).toEqual(['passed', 'rolled_back', 'passed', 'passed', 'passed', 'passed', 'passed', 'passed']);
     // the bundle; its first half fails; that half's first half fails; the first erratum alone passes, so the
-    // second is the culprit by inference, proven by a run of it alone; then what was set aside, in one run
-    expect(nodes.map((n) => [n.kind, n.member_ids.length])).toEqual([['bundle', 8], ['half', 4], ['half', 2], ['half', 1], ['half', 1], ['rest', 6]]);
+    // second is the culprit by inference, proven by a run of it alone. What was set aside (the second half of
+    // the bundle) is neither passed nor blamed: with work queued for the OS it goes back to the queue, no rest run
+    const setAside = ids.slice(2);
+    expect(kinds(verdicts, ids), JSON.stringify(verdicts)).toEqual(['passed', 'rolled_back', ...setAside.map(() => undefined)]);
+    expect(Object.keys(result.untested ?? {}).map(Number).sort((a, b) => a - b)).toEqual([...setAside].sort((a, b) => a - b));
+    expect(nodes.map((n) => [n.kind, n.member_ids.length])).toEqual([['bundle', 8], ['half', 4], ['half', 2], ['half', 1], ['half', 1]]);
     expect(nodes.find((n) => n.id === verdicts[ids[1]!]?.provenBy)?.member_ids).toEqual([ids[1]]);
+    const rows = await t.tw.db.selectFrom('patch_test_queue').select(['id', 'status', 'status_reason']).where('id', 'in', setAside).orderBy('id').execute();
+    for (const r of rows) expect(r).toMatchObject({ status: 'queued', status_reason: expect.stringMatching(new RegExp(`set aside untested by bundle #${started.bundleId}'s bisection .*neither passed nor blamed`)) });
     expect(await t.tw.db.selectFrom('patch_test_queue').select('status').where('id', '=', waiting!).executeTakeFirstOrThrow()).toEqual({ status: 'queued' });
-    const withdrawn = await t.api.app.inject({ method: 'DELETE', url: `/api/v1/queue/${waiting}`, headers: { authorization: `Bearer ${TEST_TOKENS.find((x) => x.role === 'operator')!.token}` } });
-    expect(withdrawn.statusCode, withdrawn.body).toBe(204);
+    // the next bundle takes them, in work order, with the erratum that waited: all pass in its one run
+    const next = await startBundle(t);
+    expect(next.members).toEqual([...setAside, waiting]);
+    const after = (await next.result).verdicts!;
+    expect(kinds(after, next.members)).toEqual(next.members.map(() => 'passed'));
+    expect((await nodesOf(t, next.bundleId)).map((n) => n.kind)).toEqual(['bundle']);
   });
 
   it('an interaction pair is reported together, neither passes, nobody else is blamed', async () => {

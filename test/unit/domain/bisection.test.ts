@@ -164,6 +164,49 @@ describe('bisection of a failed bundle', () => {
   });
 });
 
+describe('the rest deferred to the queue (ops.deferRest)', () => {
+  // The same simulated lab, with a root whose set-aside members go back to the queue when deferRest says so.
+  const root = async (members: number[], faulty: number[], defer: boolean) => {
+    const log: number[][] = [];
+    const run = (set: number[]): RunResult => {
+      log.push(set);
+      return { verdict: set.some((m) => faulty.includes(m)) ? 'failed' : 'passed', runId: log.length, reason: 'CPU +40 pp' };
+    };
+    const ops: BisectionOps = {
+      node: async (set) => {
+        const own = run(set);
+        return { run: own, ...(await resolveNode(set, own, ops, { root: false })) };
+      },
+      probe: async (set) => run(set),
+      spare: async () => false,
+      nameOf: (m) => `E${m}`,
+      deferRest: async () => defer,
+    };
+    return { ...(await resolveNode(members, run(members), ops)), log };
+  };
+
+  it.each(eight)('one faulty (%i of 8): blamed alone, what was set aside is neither passed nor blamed, and no rest run', async (bad) => {
+    const r = await root(eight, [bad], true);
+    expect(byVerdict(r.verdicts, 'rolled_back')).toEqual([bad]);
+    const setAside = Object.keys(r.untested).map(Number);
+    // every member is either settled or handed back, never both
+    expect([...Object.keys(r.verdicts).map(Number), ...setAside].sort((a, b) => a - b)).toEqual(eight);
+    for (const m of setAside) expect(r.verdicts[m]).toBeUndefined();
+    for (const m of setAside) expect(r.untested[m]?.[0]).toBe(1); // its runs so far, the bundle first
+    // one run fewer than testing the rest in the bundle whenever something was set aside
+    const inBundle = await root(eight, [bad], false);
+    expect(r.log.length).toBe(inBundle.log.length - (setAside.length ? 1 : 0));
+    expect(r.log.length).toBeLessThanOrEqual(1 + Math.log2(8) + 1);
+  });
+
+  it('without deferRest (or when it says no) the root settles every member', async () => {
+    const r = await root(eight, [2, 7], false);
+    expect(r.untested).toEqual({});
+    expect(byVerdict(r.verdicts, 'rolled_back')).toEqual([2, 7]);
+    expect(byVerdict(r.verdicts, 'passed')).toEqual([1, 3, 4, 5, 6, 8]);
+  });
+});
+
 describe('growCore and Knowledge', () => {
   it('infers a pass for a subset of a passing run and a failure for a superset of a failing one', () => {
     const k = new Knowledge();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { composeBundle, dorfmanSize, failureProbability, priorFailureProbability, runsPerErratum, splittingSize, type BundleCandidate } from '../../../domain/bundle.js';
+import { composeBundle, dorfmanSize, packageGroups, failureProbability, priorFailureProbability, runsPerErratum, splittingSize, type BundleCandidate } from '../../../domain/bundle.js';
 
 const c = (queueId: number, score: number | null = 80, hasKernel = false): BundleCandidate => ({ queueId, advisoryName: `USN-${queueId}-1`, successScore: score, hasKernel });
 const none = { judged: 0, failed: 0 };
@@ -51,11 +51,12 @@ describe('bundle composition', () => {
     expect(got.policy.why).toMatch(/max_size is 1/);
   });
 
-  it('a kernel erratum is tested alone: never two kernels, never a kernel with a non-kernel erratum', () => {
-    const head = composeBundle([c(1, 90, true), c(2), c(3, 90, true), c(4)], rules, none);
+  it('with bundle.kernel_alone = 1 a kernel erratum is tested alone: never two kernels, never a kernel with a non-kernel erratum', () => {
+    const alone = { ...rules, kernelAlone: true };
+    const head = composeBundle([c(1, 90, true), c(2), c(3, 90, true), c(4)], alone, none);
     expect(head.members.map((m) => m.queueId)).toEqual([1]);
     expect(head.policy.why).toMatch(/kernel erratum: tested alone/);
-    const later = composeBundle([c(2), c(3, 90, true), c(4), c(5, 90, true)], rules, none);
+    const later = composeBundle([c(2), c(3, 90, true), c(4), c(5, 90, true)], alone, none);
     expect(later.members.map((m) => m.queueId)).toEqual([2, 4]);
     expect(later.policy.skipped.map((s) => s.queueId)).toEqual([3, 5]);
     expect(later.policy.skipped[0]?.why).toMatch(/kernel/);
@@ -79,6 +80,62 @@ describe('bundle composition', () => {
       { queueId: 3, why: expect.stringMatching(/updates libssl3 like USN-1-1/) },
       { queueId: 4, why: expect.stringMatching(/updates curl like USN-2-1/) },
     ]);
+  });
+
+  it('spreads a large package group over successive bundles instead of leaving it to the tail, in work order', () => {
+    const p = (id: number, pkg: string, kernel = false) => ({ ...c(id, 90, kernel), packageNames: [pkg] });
+    // 12 errata: 4 of "linux" at the end of the work order, 8 of distinct packages; bundles of 4 (maxSize 4).
+    const queue = [...Array.from({ length: 8 }, (_, i) => p(i + 1, `pkg${i + 1}`)), p(9, 'linux', true), p(10, 'linux', true), p(11, 'linux', true), p(12, 'linux', true)];
+    const open = { ...rules, maxSize: 4, kernelAlone: false };
+    const first = composeBundle(queue, open, none);
+    // ⌈12 / 4⌉ = 3 bundles would do for the rest, but "linux" needs 4 runs: its first erratum joins now.
+    expect(first.members.map((m) => m.queueId)).toEqual([1, 2, 3, 9]);
+    expect(first.policy.spread).toMatchObject([{ queueId: 9, why: expect.stringMatching(/one of 4 queued errata of one package group/) }]);
+    expect(first.policy.why).toMatch(/1 taken ahead of the work order/);
+    // Drained bundle by bundle, the queue needs 4 bundles (the package group's floor), each holding one of linux.
+    let left = [...queue];
+    const bundles: number[][] = [];
+    while (left.length) {
+      const got = composeBundle(left, open, none).members.map((m) => m.queueId);
+      bundles.push(got);
+      left = left.filter((x) => !got.includes(x.queueId));
+    }
+    expect(bundles).toHaveLength(4);
+    for (const b of bundles) expect(b.filter((id) => id >= 9)).toHaveLength(1);
+    // Left to the work order alone, the same queue takes 5 bundles (the last ones one linux erratum each).
+    const small = composeBundle(queue.slice(0, 6), open, none);
+    expect(small.policy.spread).toEqual([]);
+  });
+
+  it('kernel errata count as one group (one per bundle) though their package names differ by ABI', () => {
+    const p = (id: number, pkg: string, kernel = false) => ({ ...c(id, 90, kernel), packageNames: [pkg] });
+    const queue = [...Array.from({ length: 6 }, (_, i) => p(i + 1, `pkg${i + 1}`)), p(7, 'linux-image-6.8.0-31-generic', true), p(8, 'linux-image-6.8.0-33-generic', true), p(9, 'linux-image-6.8.0-35-generic', true)];
+    const first = composeBundle(queue, { ...rules, maxSize: 4, kernelAlone: false }, none);
+    // ⌈9 / 4⌉ = 3 ≤ 3 kernels: the first kernel joins the first bundle, one kernel only
+    expect(first.members.map((m) => m.queueId)).toEqual([1, 2, 3, 7]);
+    expect(first.policy.spread.map((x) => x.queueId)).toEqual([7]);
+  });
+
+  it('a group below ⌈queued / size⌉ is not spread, and priority_override comes before any spreading', () => {
+    const p = (id: number, pkg: string, priorityOverride: number | null = null) => ({ ...c(id, 90), packageNames: [pkg], priorityOverride });
+    const queue = [p(1, 'a', 1), p(2, 'b', 2), p(3, 'c', 3), p(4, 'd'), p(5, 'e'), p(6, 'x'), p(7, 'x'), p(8, 'x')];
+    const got = composeBundle(queue, { ...rules, maxSize: 4 }, none);
+    // ⌈8 / 4⌉ = 2 ≤ 3 of "x": one of x joins, but only after the three overrides.
+    expect(got.members.map((m) => m.queueId)).toEqual([1, 2, 3, 6]);
+    const calm = composeBundle([p(1, 'a'), p(2, 'b'), p(3, 'c'), p(4, 'd'), p(5, 'x'), p(6, 'x')], { ...rules, maxSize: 4 }, none);
+    // ⌈6 / 4⌉ = 2 ≤ 2 of "x": x joins ahead of d.
+    expect(calm.members.map((m) => m.queueId)).toEqual([1, 2, 3, 5]);
+    const none2 = composeBundle([p(1, 'a'), p(2, 'b'), p(3, 'c'), p(4, 'd'), p(5, 'e'), p(6, 'f'), p(7, 'g'), p(8, 'h'), p(9, 'x'), p(10, 'x')], { ...rules, maxSize: 4 }, none);
+    // ⌈10 / 4⌉ = 3 > 2 of "x": the work order alone.
+    expect(none2.members.map((m) => m.queueId)).toEqual([1, 2, 3, 4]);
+  });
+
+  it('package groups are linked through any shared package', () => {
+    const g = packageGroups([{ ...c(1), packageNames: ['a', 'b'] }, { ...c(2), packageNames: ['b', 'c'] }, { ...c(3), packageNames: ['c'] }, { ...c(4), packageNames: ['d'] }, c(5)]);
+    expect(g.groupOf.get(1)).toBe(g.groupOf.get(3));
+    expect(g.groupOf.get(4)).not.toBe(g.groupOf.get(1));
+    expect(g.size.get(g.groupOf.get(1) as number)).toBe(3);
+    expect(g.size.get(g.groupOf.get(5) as number)).toBe(1);
   });
 
   it('an erratum scoring below the threshold is tested alone', () => {

@@ -125,10 +125,10 @@ describe('settingInUse', () => {
       'deploy.canary_fraction': 0,
       'deploy.verdict': 0,
       'bundle.max_size': 8,
-      'bundle.alone_below_score': 40,
+      'bundle.alone_below_score': 20,
       'bundle.recent_runs': 50,
       'bundle.failure_prior_percent': 5,
-      'bundle.kernel_alone': 1,
+      'bundle.kernel_alone': 0,
     });
   });
 });

@@ -13,7 +13,7 @@ export interface BundleRules {
   aloneBelowScore: number;
   /** bundle.failure_prior_percent / 100: the failure probability of an erratum scoring 50, before any run. */
   priorAtFifty?: number;
-  /** bundle.kernel_alone: a kernel erratum is tested alone, or (default) may share a bundle with non-kernel ones, one kernel at most. */
+  /** bundle.kernel_alone: a kernel erratum is tested alone (1, the default), or may share a bundle with non-kernel ones, one kernel at most (0). */
   kernelAlone?: boolean;
 }
 

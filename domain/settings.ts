@@ -139,5 +139,5 @@ export const BUILT_IN_FALLBACKS = {
   'bundle.alone_below_score': 20,
   'bundle.recent_runs': 50,
   'bundle.failure_prior_percent': 5,
-  'bundle.kernel_alone': 0,
+  'bundle.kernel_alone': 1,
 } satisfies Partial<Record<SettingKey, unknown>>;

@@ -12,11 +12,11 @@ import { startTs, type Child } from '../support/processes.js';
 
 // bench/backlog: the seed-scale lab's backlog drained twice by the real dispatcher (worker, Temporal,
 // PostgreSQL, the lab's UYUNI/salt-api/exporters) — one erratum per run (bundle.max_size = 1), then in
-// bundles (the default bundle.max_size, 8, sized by risk) under the default composition rules (one kernel erratum per
-// bundle at most, errata scoring below 20 tested alone, large package groups spread over successive bundles),
-// then in bundles under the earlier defaults (bundle.kernel_alone = 1: kernel errata alone;
-// bundle.alone_below_score = 40) — on 2 test systems per OS with the lab's waits shortened.
-//   npx tsx bench/backlog/run.ts [N per OS, default: every relevant erratum] [--fault-rate=P] [--modes=one,bundles,kernels-alone]
+// bundles (the default bundle.max_size, 8, sized by risk) under the default composition rules (kernel errata
+// alone, errata scoring below 20 tested alone, large package groups spread over successive bundles), then in
+// bundles where a kernel erratum may share a bundle (bundle.kernel_alone = 0: one kernel per bundle at most)
+// — on 2 test systems per OS with the lab's waits shortened.
+//   npx tsx bench/backlog/run.ts [N per OS, default: every relevant erratum] [--fault-rate=P] [--modes=one,bundles,kernels-shared]
 //   npx tsx bench/backlog/run.ts --small    (6 errata per OS; .ci/run)
 // --fault-rate=P keeps every clean erratum of the backlog and only as many faulty ones as make P (e.g. 0.01);
 // by default the backlog holds all the lab's seeded faulty errata (≈ 6 %). Reboot-hang kernels are left out:
@@ -29,9 +29,9 @@ const FAULT_RATE = Number(process.argv.find((a) => a.startsWith('--fault-rate=')
 const BUNDLE = '/tmp/spm-bench-workflow-bundle.js';
 const FAULTY = new Set(['fail_apply', 'cpu_spike', 'memory_leak', 'stop_service']);
 
-type Mode = 'one by one' | 'bundles' | 'bundles, kernels alone';
-const MODES: Record<string, Mode> = { one: 'one by one', bundles: 'bundles', 'kernels-alone': 'bundles, kernels alone' };
-const SELECTED = (process.argv.find((a) => a.startsWith('--modes='))?.split('=')[1] ?? 'one,bundles,kernels-alone').split(',').map((m) => {
+type Mode = 'one by one' | 'bundles' | 'bundles, kernels shared';
+const MODES: Record<string, Mode> = { one: 'one by one', bundles: 'bundles', 'kernels-shared': 'bundles, kernels shared' };
+const SELECTED = (process.argv.find((a) => a.startsWith('--modes='))?.split('=')[1] ?? 'one,bundles,kernels-shared').split(',').map((m) => {
   const mode = MODES[m];
   if (!mode) throw new Error(`--modes: ${m} is none of ${Object.keys(MODES).join(', ')}`);
   return mode;
@@ -95,7 +95,7 @@ async function drain(mode: Mode, temporalAddress: string): Promise<Outcome> {
       'test.critical_services': { ubuntu: ['ssh', 'cron', 'nginx'], rhel: ['sshd', 'crond', 'httpd'], debian: ['ssh', 'cron'] },
       // bundles: the product's default bundle.max_size (8); one by one: 1
       ...(mode === 'one by one' ? { 'bundle.max_size': 1 } : {}),
-      ...(mode === 'bundles, kernels alone' ? { 'bundle.kernel_alone': 1, 'bundle.alone_below_score': 40 } : {}),
+      ...(mode === 'bundles, kernels shared' ? { 'bundle.kernel_alone': 0 } : {}),
     };
     for (const [key, value] of Object.entries(settings)) await pool.query('UPDATE orchestrator_config SET value = $2::jsonb WHERE key = $1', [key, JSON.stringify(value)]);
     worker = startTs('worker.ts', { ...env, TEST_AUTO_DISPATCH: 'true' });

@@ -128,7 +128,7 @@ describe('settingInUse', () => {
       'bundle.alone_below_score': 20,
       'bundle.recent_runs': 50,
       'bundle.failure_prior_percent': 5,
-      'bundle.kernel_alone': 0,
+      'bundle.kernel_alone': 1,
     });
   });
 });

@@ -3,6 +3,7 @@ import type { Activities } from '../activities/index.js';
 import { failureBudgetExceeded } from '../domain/failure-budget.js';
 import { legacyRollout } from './deployment-legacy.js';
 import { productionWave } from './deployment-wave.js';
+import { VerdictPause } from './verdict-pause.js';
 import { deploymentStatusQuery, haltSignal, SA, workflowIds, type DeploymentInput, type DeploymentResult, type DeploymentView } from './messages.js';
 
 /**
@@ -19,6 +20,8 @@ export async function productionDeployment(input: DeploymentInput): Promise<Depl
   const t = input.timing;
   const store = proxyActivities<Activities>({ startToCloseTimeout: '5 minutes', retry: { initialInterval: '1 second', maximumAttempts: 10 } });
   const rolloutId = workflowInfo().workflowId;
+  // Registers the verdictDecide Update: a rollout paused by a marginal wave verdict waits for a person.
+  const verdictPause = new VerdictPause(store, rolloutId);
   const view: DeploymentView = {
     queueId: input.queueId,
     status: 'planning',
@@ -92,8 +95,15 @@ export async function productionDeployment(input: DeploymentInput): Promise<Depl
           deploymentId: input.queueId, wave: wave.wave, group: g.group, patchedSystemIds: g.patchedSystemIds, peerSystemIds: g.peerSystemIds,
           from: new Date(Math.min(Date.parse(g.from), started)).toISOString(), to: new Date(Date.now()).toISOString(),
         });
-        wave.verdicts.push({ group: g.group, ...v });
-        if (v.verdict === 'fail') view.haltReason ??= `wave ${wave.wave} verdict: ${g.group} fails (${v.reason})`;
+        const entry: NonNullable<typeof wave.verdicts>[number] = { group: g.group, ...v };
+        wave.verdicts.push(entry);
+        if (v.decision === 'halt') view.haltReason ??= `wave ${wave.wave} verdict: ${g.group} ${v.verdict} (${v.reason})`;
+        if (v.decision === 'pause' && !view.haltReason) {
+          // Marginal (or no data): a person decides, recorded before it takes effect; reminders meanwhile.
+          const d = await verdictPause.pause({ verdictId: v.verdictId, queueId: input.queueId, reminderSeconds: input.policy.verdictReminderSeconds ?? 4 * 3600 });
+          entry.personDecided = d.decision;
+          if (d.decision === 'halt') view.haltReason ??= `wave ${wave.wave} verdict: ${g.group} ${v.verdict}, halted by ${d.by}${d.reason ? ` (${d.reason})` : ''}`;
+        }
       }
     }
   }

@@ -55,6 +55,7 @@ const SAMPLES: { [T in EventType]: EventInput<T> } = {
   'deployment.started': { queue_id: null, advisory: 'RHSA-2025:0948', os: 'rhel', deployment_id: 2, workflow_id: 'deploy-4', requested_by: 'otto-operator', source: 'api', policy: { canarySize: 1, waveSize: 5 } },
   'deployment.wave_completed': { queue_id: null, advisory: 'RHSA-2025:0948', os: 'rhel', workflow_id: 'deploy-4', targets: 10, applied: 1, failed: 0, wave: 0, wave_kind: 'canary', wave_applied: 1, wave_failed: 0 },
   'deployment.halted': { queue_id: null, advisory: 'RHSA-2025:0948', os: 'rhel', workflow_id: 'deploy-4', targets: 10, applied: 4, failed: 3, cause: 'budget', by: null, reason: 'failure budget exceeded: 3 of 10', skipped: 3 },
+  'deployment.verdict_paused': { queue_id: null, advisory: 'RHSA-2025:0948', os: 'rhel', verdict_id: 7, wave: 0, group: 'prod-rhel9', verdict: 'marginal', score: 50, reminder: 1, reason: 'marginal: score 50 (pass ≥ 90, marginal ≥ 50)' },
   'deployment.completed': { queue_id: null, advisory: 'USN-7004-1', os: 'ubuntu', workflow_id: 'deploy-8', targets: 10, applied: 10, failed: 0, skipped: 0 },
   'deployment.rolled_back': { queue_id: null, advisory: 'RHSA-2025:0948', os: 'rhel', workflow_id: 'deploy-4', verified: true, rolled_back: 4, failed: 0, reason: null },
   'advisory.retracted': { queue_id: null, advisory: 'RHSA-2025:0950', os: null, reason: 'RHSA-2025:0950 was retracted by its vendor (UYUNI advisory_status "retracted")', found_by: 'sync', cancelled: [5, 6], halted: [4], refused: [] },

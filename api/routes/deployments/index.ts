@@ -18,6 +18,8 @@ import { WAIT_BOUND_SECONDS } from '../../limits.js';
 import type { deploymentPlan } from '../../../workflows/index.js';
 import { errorResponses, Id as IdField, IdParams, Paging, SafeText } from '../../schemas/common.js';
 import { Nullable, StringEnum } from '../../schemas/types.js';
+import { VerdictSchema, verdictView } from '../../schemas/verdict.js';
+import { waveVerdicts } from '../../../db/queries/verdicts.js';
 
 const Loose = Type.Object({}, { additionalProperties: true });
 const Id = IdParams('queue item id');
@@ -258,6 +260,30 @@ export const deploymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const plan = await rolloutPlan(app.db, id, workflowIds.deployment(id), { limit: request.query.limit, offset: request.query.offset });
       if (!plan) throw notFound(`a plan for queue item ${id} (no rollout and no dry run)`);
       return { queue_id: id, ...plan, planned_at: plan.planned_at.toISOString(), limit: request.query.limit, offset: request.query.offset };
+    },
+  );
+
+  app.get(
+    '/:id/verdicts',
+    {
+      config: { auth: 'read' },
+      schema: {
+        tags: ['deployments'],
+        summary: 'A rollout\'s statistical verdicts, one per wave and group: the wave\'s patched systems against still-unpatched peers over the same window',
+        description:
+          'Mann-Whitney U per metric (CPU %, memory %), High/Low/Pass/NODATA, the score and the verdict (pass → the rollout continues, marginal → it pauses for a person, fail → it halts; nodata per verdict.nodata_policy). `samples=true` adds every sample judged.',
+        params: Id,
+        querystring: Type.Object({ samples: Type.Boolean({ default: false, description: 'include every sample judged (can be thousands per metric)' }) }, { additionalProperties: false }),
+        response: { 200: Type.Object({ queue_id: Type.Integer(), verdicts: Type.Array(VerdictSchema) }), ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const id = request.params.id;
+      const item = await getQueueRow(app.db, id);
+      if (!item) throw notFound(`queue item ${id}`);
+      const samples = request.query.samples === true;
+      const verdicts = await waveVerdicts(app.db, id, { samples });
+      return { queue_id: id, verdicts: verdicts.map((v) => verdictView(v, samples)) };
     },
   );
 

@@ -16,6 +16,9 @@ import { mannWhitney, type MannWhitneyResult } from './mann-whitney.js';
 //   Hodges–Lehmann shift above `allowedIncrease` (metric units, e.g. percentage points) and/or the mean ratio
 //   experiment/control above `allowedIncreaseRatio` (Kayenta's 1.1 = more than 10 % higher). A shift exactly at
 //   its allowance passes. Only the metric's direction counts (`increase`: a fall is always Pass).
+// - A change that is not significant still fails on its effect size alone (the fixed-delta rule): a Hodges–
+//   Lehmann shift beyond the allowance is High/Low "by effect size" — few samples must never turn a large rise
+//   into a pass. With no allowance set for that direction, it is NODATA (inconclusive).
 // Score: 100 × the weight share of Pass among the metrics with data (NODATA metrics are left out, as Kayenta
 // skips groups without data). Verdict: a High/Low on a `critical` metric is Fail with score 0; otherwise
 // Pass at ≥ passScore, Marginal at ≥ marginalScore, else Fail. A metric that is NODATA caps the verdict by
@@ -219,10 +222,50 @@ export function classifyMetric(input: MetricInput, settings: JudgeSettings): Met
       reason: `${spec.name}: pass — a significant ${up ? 'rise' : 'fall'} within the allowed ${allowance} (${interval}, ${ratioText})`,
     };
   }
+  // Not significant. Too few samples (short lab windows, a spike that began mid-window) can hide a rise far
+  // beyond the allowance: "not shown" is not "no rise". So the effect size decides on its own (the fixed-delta
+  // rule on the Hodges–Lehmann shift and/or the mean ratio): beyond the allowance is High/Low, and says that
+  // the test did not show it; without any allowance to hold the shift to, a shift in the metric's direction is
+  // NODATA (inconclusive), never a pass.
+  const fallback = beyondAllowance(spec, test.estimate, meanRatio, experimentMean);
+  if (fallback) {
+    const kind = fallback.up ? 'high' : 'low';
+    return {
+      ...base, classification: fallback.allowance ? kind : 'nodata', test, meanRatio, controlMean, experimentMean,
+      reason: fallback.allowance
+        ? `${spec.name}: ${kind} by effect size — not significant at ${show(settings.confidence * 100)} % with ${experiment.length} and ${control.length} samples (${interval}, ${ratioText}), but beyond the allowed ${fallback.allowance}`
+        : `${spec.name}: no data — inconclusive: a ${fallback.up ? 'rise' : 'fall'} not significant at ${show(settings.confidence * 100)} % with ${experiment.length} and ${control.length} samples (${interval}, ${ratioText}) and no allowance to hold it to`,
+    };
+  }
   return {
     ...base, classification: 'pass', test, meanRatio, controlMean, experimentMean,
-    reason: `${spec.name}: pass — no significant ${spec.direction === 'either' ? 'change' : spec.direction === 'increase' ? 'rise' : 'fall'} (${interval}, ${ratioText})`,
+    reason: `${spec.name}: pass — no significant ${spec.direction === 'either' ? 'change' : spec.direction === 'increase' ? 'rise' : 'fall'}, and the effect is within the allowance (${interval}, ${ratioText})`,
   };
+}
+
+/**
+ * The fixed-delta rule on a not-significant estimate: which direction (if any) the Hodges–Lehmann shift and
+ * mean ratio go beyond the metric's allowances in, and the allowance text ('' when the direction has no
+ * allowance at all). Null: within the allowances, or a move against the metric's direction.
+ */
+function beyondAllowance(spec: MetricSpec, estimate: number, meanRatio: number | null, experimentMean: number): { up: boolean; allowance: string } | null {
+  const shift = Math.round(estimate * 1e9) / 1e9;
+  for (const up of [true, false]) {
+    if (up ? spec.direction === 'decrease' || !(shift > 0) : spec.direction === 'increase' || !(shift < 0)) continue;
+    const allowedShift = up ? spec.allowedIncrease : spec.allowedDecrease;
+    const allowedRatio = up ? spec.allowedIncreaseRatio : spec.allowedDecreaseRatio;
+    if (allowedShift === undefined && allowedRatio === undefined) return { up, allowance: '' };
+    const shiftExceeds = allowedShift === undefined || (up ? shift > allowedShift : shift < -allowedShift);
+    const ratioExceeds = allowedRatio === undefined
+      || (meanRatio === null ? up && experimentMean > 0 : up ? meanRatio > allowedRatio : meanRatio < allowedRatio);
+    if (!(shiftExceeds && ratioExceeds)) return null;
+    const allowance = [
+      allowedShift === undefined ? null : `${up ? '+' : '−'}${show(allowedShift)} ${spec.unit}`,
+      allowedRatio === undefined ? null : `ratio ${show(allowedRatio)}`,
+    ].filter(Boolean).join(' and ');
+    return { up, allowance };
+  }
+  return null;
 }
 
 const DECISION: Record<VerdictKind, Decision> = { pass: 'continue', marginal: 'pause', fail: 'halt', nodata: 'pause' };

@@ -54,6 +54,19 @@ describe('judgeTestMetrics', () => {
     expect(judgeTestMetrics(before, spiky, { cpuDelta: 5, memoryDelta: 5 }, SETTINGS)).toMatchObject({ passed: true, cpuExceeded: false });
   });
 
+  it('a spike too short in the window to be significant still fails on the threshold (the bundle false green of 2026-12-07)', () => {
+    const at = (values: number[]) => values.map((v, i) => [1_796_000_000 + i, v] as const);
+    const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+    const c = [13.25, 13.25, 13, 13, 13, 13.25, 13.25];
+    const e = [13.25, 13, 33, 53.12, 53.25, 53.13, 53];
+    const m = [20.9, 20.9, 20.9, 20.9, 20.9, 20.9, 20.9];
+    const before: MetricWindow = { cpuPercent: mean(c), memoryPercent: 20.9, series: { cpu: at(c), memory: at(m) } };
+    const after: MetricWindow = { cpuPercent: mean(e), memoryPercent: 20.9, series: { cpu: at(e), memory: at(m) } };
+    const verdict = judgeTestMetrics(before, after, { cpuDelta: 20, memoryDelta: 20 }, SETTINGS);
+    expect(verdict).toMatchObject({ passed: false, cpuExceeded: true, memoryExceeded: false, judged: { verdict: 'fail' } });
+    expect(verdict.reasons[0]).toMatch(/^cpu rose 39\.\d+ pp .*above the 20 pp threshold — cpu: high by effect size — not significant/);
+  });
+
   it('zero thresholds fail any significant rise and pass no change', () => {
     expect(judgeTestMetrics(flat(1, 1), flat(1, 1), { cpuDelta: 0, memoryDelta: 0 }, SETTINGS).passed).toBe(true);
     expect(judgeTestMetrics(flat(1, 1), flat(1.1, 1), { cpuDelta: 0, memoryDelta: 0 }, SETTINGS).cpuExceeded).toBe(true);

@@ -56,6 +56,27 @@ describe('classifyMetric', () => {
     expect(classifyMetric({ spec, control, experiment: control.map((v) => v * 1.08) }, SETTINGS).classification).toBe('pass');
     expect(classifyMetric({ spec, control, experiment: control.map((v) => v * 1.12) }, SETTINGS).classification).toBe('high');
   });
+  it('not significant, but a shift beyond the allowance: high by effect size, never a pass (a spike that began mid-window)', () => {
+    // The samples of a bundle run whose after window began before the spike (2026-12-07): 7 a side, the 98 %
+    // interval reaches 0, so the test alone cannot show the +40 pp rise the fixed delta sees.
+    const control = [13.25, 13.25, 13, 13, 13, 13.25, 13.25];
+    const experiment = [13.25, 13, 33, 53.12, 53.25, 53.13, 53];
+    const j = classifyMetric({ spec: { ...cpu, allowedIncrease: 20 }, control, experiment }, SETTINGS);
+    expect(j.test!.lower).toBeLessThanOrEqual(0.25 * j.test!.estimate); // not significant
+    expect(j.test!.estimate).toBeGreaterThan(20);
+    expect(j.classification).toBe('high');
+    expect(j.reason).toMatch(/^cpu: high by effect size — not significant at 98 % with 7 and 7 samples \(HL shift \+39\.\d+ pp, .*\), but beyond the allowed \+20 pp$/);
+    // within a larger allowance it passes, saying both
+    const within = classifyMetric({ spec: { ...cpu, allowedIncrease: 45 }, control, experiment }, SETTINGS);
+    expect(within.classification).toBe('pass');
+    expect(within.reason).toMatch(/no significant rise, and the effect is within the allowance/);
+    // no allowance to hold the shift to: inconclusive (nodata), never a pass
+    const none = classifyMetric({ spec: { ...cpu, allowedIncrease: undefined }, control, experiment }, SETTINGS);
+    expect(none.classification).toBe('nodata');
+    expect(none.reason).toMatch(/inconclusive: a rise not significant/);
+    // a fall of a metric that only counts rises stays a pass
+    expect(classifyMetric({ spec: { ...cpu, allowedIncrease: 20 }, control: experiment, experiment: control }, SETTINGS).classification).toBe('pass');
+  });
   it('noise on both sides passes', () => {
     const j = classifyMetric({ spec: cpu, control: around(20, 15, 2), experiment: around(20, 15, 2, 11) }, SETTINGS);
     expect(j.classification).toBe('pass');

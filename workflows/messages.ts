@@ -270,6 +270,8 @@ export interface DeploymentView {
   failed: number;
   budget: { count: number; percent: number; used: number; exceeded: boolean };
   haltReason: string | null;
+  /** The current (or last) pause for a person's decision on a wave verdict; absent: none so far. */
+  verdictPause?: VerdictPauseView;
 }
 
 /** One wave in the rollout's status query: counts only (the systems are in patch_deployments). */

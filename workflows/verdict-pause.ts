@@ -62,19 +62,30 @@ export class VerdictPause {
 
   /**
    * Waits until a person decides on `verdictId`, reminding every `reminderSeconds` (> 0). The first notice
-   * (reminder 0) goes out at once. Returns the recorded decision.
+   * (reminder 0) goes out at once. Returns the recorded decision, or null when `stop` turned true first (a halt
+   * signal: the rollout halts for its own reason, and this verdict stays undecided in PostgreSQL).
    */
-  async pause(input: { verdictId: number; queueId: number; reminderSeconds: number }): Promise<{ decision: VerdictDecisionKind; by: string; reason: string | null }> {
+  async pause(input: { verdictId: number; queueId: number; reminderSeconds: number; stop?: () => boolean }): Promise<{ decision: VerdictDecisionKind; by: string; reason: string | null } | null> {
+    const stop = input.stop ?? (() => false);
     this.decided = null;
     this.waitingFor = input.verdictId;
     this.view = { verdictId: input.verdictId, waiting: true, since: new Date().toISOString(), reminders: 0, decision: null, decidedBy: null };
     const view = this.view;
     await this.acts.remindVerdict({ verdictId: input.verdictId, queueId: input.queueId, reminder: 0 });
-    while (this.decided === null) {
-      const woke = await condition(() => this.decided !== null, Math.max(1, input.reminderSeconds) * 1000);
+    while (this.decided === null && !stop()) {
+      const woke = await condition(() => this.decided !== null || stop(), Math.max(1, input.reminderSeconds) * 1000);
       if (!woke) {
         view.reminders++;
         await this.acts.remindVerdict({ verdictId: input.verdictId, queueId: input.queueId, reminder: view.reminders });
+      }
+    }
+    if (this.decided === null) {
+      // Stopped: no decision can arrive for it any more (unless one is being recorded: then it lands first).
+      if (this.recording) await condition(() => !this.recording);
+      if (this.decided === null) {
+        this.waitingFor = null;
+        view.waiting = false;
+        return null;
       }
     }
     const d = this.decided as VerdictDecisionInput;

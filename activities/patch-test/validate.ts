@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { json } from '../../db/json.js';
 import { verdictPolicy } from '../../db/queries/orchestrator-config.js';
 import { phaseFinished, phaseStarted, updateTest } from '../../db/queries/tests.js';
@@ -19,6 +20,7 @@ export function createValidateActivities(deps: TestDeps) {
   return {
     /**
      * After-metrics against the baseline; Prometheus down or no data is an error (retried), never a pass. The
+     * after window is the metricsRangeSeconds from the activity's start (the settle's end), waited for. The
      * verdict is stored (verdicts, scope test) before the phase records its outcome; a retry stores its own
      * (keyed by the after window's end) and the test's latest verdict is the one its phase reports.
      */
@@ -26,8 +28,17 @@ export function createValidateActivities(deps: TestDeps) {
       const { testId } = input;
       await phaseStarted(db, testId, 'validate');
       const instance = nodeInstance(input.system.ip, config.prometheus.nodeExporterPort);
+      // The after window starts now — the workflow has just slept the settle — and never before the baseline
+      // ended, then lasts metricsRangeSeconds. Read backwards from "now" (as before the judge) it reached into
+      // the settle whenever the range was longer, and with a fast patch into the baseline: a spike that began
+      // mid-window diluted the after samples (the bundle false green of 2026-12-07).
+      const start = Math.max(Date.now(), Date.parse(input.baseline.takenAt));
+      const end = new Date(start + input.timing.metricsRangeSeconds * 1000);
+      // One second more, so Prometheus has scraped the window's last point.
+      const wait = end.getTime() + 1000 - Date.now();
+      if (wait > 0) await sleep(wait);
       const after: MetricsReading = await guarded(() =>
-        metrics.snapshot(instance, { rangeSeconds: input.timing.metricsRangeSeconds }, { window: `${input.timing.metricsWindowSeconds}s` }),
+        metrics.snapshot(instance, { rangeSeconds: input.timing.metricsRangeSeconds }, { window: `${input.timing.metricsWindowSeconds}s`, end }),
       );
       const [settings, policy] = await Promise.all([loadTestSettings(db, config), verdictPolicy(db)]);
       const thresholds = { cpuDelta: settings.cpuDelta, memoryDelta: settings.memoryDelta, cpuCeiling: settings.cpuCeiling, memoryCeiling: settings.memoryCeiling };

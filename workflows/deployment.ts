@@ -119,8 +119,8 @@ export async function productionDeployment(input: DeploymentInput): Promise<Depl
     if (input.policy.verdict && !view.haltReason && !last) {
       const groups = await store.waveVerdictInputs({ rolloutId, wave: wave.wave });
       wave.verdicts = [];
+      // Every group is judged (and recorded) even after one fails: the person reading the halt sees them all.
       for (const g of groups) {
-        if (view.haltReason) break;
         const to = Date.now();
         // From when the group's last system was patched (and its CPU rate settled); a soak shorter than that
         // leaves a window of a second: too few samples, so nodata under verdict.nodata_policy, never a pass.

@@ -9,7 +9,7 @@ import { TARGET_OSES } from '../../../domain/os.js';
 import { deploymentInputOf } from '../../../temporal/deployment-input.js';
 import { itemSearchAttributes, testTiming } from '../../../temporal/tests.js';
 import type { deploymentRollback } from '../../../workflows/index.js';
-import { deploymentStatusQuery, deployUpdate, haltSignal, workflowIds, type DeploymentView } from '../../../workflows/messages.js';
+import { deploymentStatusQuery, deployUpdate, haltSignal, verdictDecideUpdate, workflowIds, type DeploymentView } from '../../../workflows/messages.js';
 import { badRequest, conflict, notFound } from '../../errors.js';
 import { recordThenStart } from '../../services/operator-action.js';
 import { updateFailure } from '../../services/workflow-refusal.js';
@@ -284,6 +284,44 @@ export const deploymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const samples = request.query.samples === true;
       const verdicts = await waveVerdicts(app.db, id, { samples });
       return { queue_id: id, verdicts: verdicts.map((v) => verdictView(v, samples)) };
+    },
+  );
+
+  app.post(
+    '/:id/verdicts/:verdictId/decision',
+    {
+      config: { auth: 'approve' },
+      schema: {
+        tags: ['deployments'],
+        summary: 'Decide on a wave verdict the rollout is paused for (marginal, or nodata under verdict.nodata_policy marginal): continue or halt',
+        description:
+          'Sent to the running rollout as its verdictDecide Update, which records the decision (who, why, source) on the verdict in PostgreSQL before it takes effect. 409 when that verdict does not wait for a decision (another one does, it is decided, or the rollout is not running); 503 when the decision could not be recorded (nothing was decided).',
+        params: Type.Object({ id: IdField('queue item id'), verdictId: IdField('the verdict id (GET /api/v1/deployments/<id>/verdicts)') }),
+        body: Type.Object(
+          {
+            decision: StringEnum(['continue', 'halt'] as const, { description: 'continue: the rollout goes on with the next group or wave; halt: it stops, the rest untouched' }),
+            reason: Type.Optional(SafeText({ maxLength: 500 })),
+            source: Type.Optional(StringEnum(['api', 'dashboard'] as const, { description: 'where the decision was taken; default api' })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Object({ queue_id: Type.Integer(), verdict_id: Type.Integer(), decision: Type.String(), by: Type.String() }), ...errorResponses(400, 401, 403, 404, 409, 503) },
+      },
+    },
+    async (request) => {
+      const { id, verdictId } = request.params;
+      const item = await getQueueRow(app.db, id);
+      if (!item) throw notFound(`queue item ${id}`);
+      const by = request.actor?.name ?? 'api';
+      try {
+        const r = await app.temporal.client.workflow.getHandle(workflowIds.deployment(id)).executeUpdate(verdictDecideUpdate, {
+          args: [{ verdictId, decision: request.body.decision, by, reason: request.body.reason ?? null, requestId: randomUUID(), source: request.body.source ?? 'api' }],
+        });
+        request.log.warn({ queueId: id, verdictId, by, decision: r.decision }, 'wave verdict decided');
+        return { queue_id: id, verdict_id: r.verdictId, decision: r.decision, by: r.by };
+      } catch (err) {
+        throw updateFailure(err, `the ${request.body.decision} decision on verdict ${verdictId} of queue item ${id}`);
+      }
     },
   );
 

@@ -10,7 +10,7 @@ import { recordVerdict, verdictById } from '../../db/queries/verdicts.js';
 import { judge, type JudgeSettings, type MetricInput } from '../../domain/judge.js';
 import { verdictDecideUpdate, type VerdictDecisionInput } from '../../workflows/messages.js';
 import { isolatedDatabase, nativeConnection, testConfig, testDb, uniqueTaskQueue } from '../support/context.js';
-import { pauseViewQuery, type verdictPauseProbe } from '../support/workflows/verdict-pause-probe.js';
+import { pauseViewQuery, stopSignal, type verdictPauseProbe } from '../support/workflows/verdict-pause-probe.js';
 
 // The marginal pause on the real Temporal server and PostgreSQL: the rollout waits, reminds on a timer, refuses
 // decisions that do not fit (wrong verdict, no person, one that cannot be recorded) and goes on only after the
@@ -131,6 +131,17 @@ describe('the marginal pause (workflows/verdict-pause.ts)', () => {
     expect(await handle.executeUpdate(verdictDecideUpdate, { args: [{ verdictId, decision: 'halt', by: 'carol', source: 'dashboard' }] })).toEqual({ verdictId, decision: 'halt', by: 'carol' });
     expect(await handle.result()).toEqual({ decision: 'halt', by: 'carol', reason: null });
     expect(await verdictById(db, verdictId)).toMatchObject({ decided: 'halt', decided_by: 'carol', decided_source: 'dashboard' });
+  }, 120_000);
+
+  it('a halt of the rollout ends the pause without a decision: the verdict stays undecided', async () => {
+    const verdictId = await marginalVerdict(2);
+    const handle = await client.workflow.start<typeof verdictPauseProbe>('verdictPauseProbe', {
+      taskQueue, workflowId: `verdict-pause-${verdictId}`, args: [{ verdictId, queueId, reminderSeconds: 3600 }],
+    });
+    await until('the first notice', () => notices(verdictId), (n) => n.length === 1);
+    await handle.signal(stopSignal);
+    expect(await handle.result()).toBeNull();
+    expect(await verdictById(db, verdictId)).toMatchObject({ decided: null, decided_by: null });
   }, 120_000);
 
   it('the record refuses a verdict that waits for nothing (a pass), and repeats of the same request are idempotent', async () => {

@@ -308,7 +308,8 @@ describe('notifications: outbox, email and signed webhooks', () => {
   it('outbox: an event exists exactly when its state change committed, once per change', async () => {
     const sys = 1_000_555_001;
     await db.insertInto('test_systems').values({ system_id: sys, name: 'test-rhel-outbox', os: 'rhel', group_name: 'test-rhel9' }).execute();
-    const events = () => db.selectFrom('orchestrator_notifications').select(['event_type', 'payload']).where('event_type', '=', 'test_system.quarantined').execute();
+    // In id order: another case's quarantine (a hung reboot's) can land meanwhile, and "the last" must mean the newest.
+    const events = () => db.selectFrom('orchestrator_notifications').select(['event_type', 'payload']).where('event_type', '=', 'test_system.quarantined').orderBy('id').execute();
     const before = (await events()).length;
     // rolled back with the change: no event
     await expect(db.transaction().execute(async (trx) => {

@@ -9,7 +9,6 @@ import { createApprovalActivities } from './approval/approval-activities.js';
 import { createBatchDeployActivities } from './deploy/batch-activities.js';
 import { createBatchRollbackActivities } from './deploy/batch-rollback.js';
 import { createDeployActivities } from './deploy/deploy-activities.js';
-import { createVerdictHookActivities } from './deploy/verdict-hook.js';
 import { createWindowHookActivities } from './deploy/window-hook.js';
 import { createIntelActivities } from './intel/intel-activities.js';
 import { createMaintenanceActivities } from './maintenance/maintenance-activities.js';
@@ -20,6 +19,8 @@ import { createDispatchActivities } from './patch-test/dispatch.js';
 import { createTestActivities } from './patch-test/index.js';
 import { createSelfTestActivities } from './store/self-test.js';
 import { createSyncActivities } from './sync/sync-activities.js';
+import { createVerdictDecisionActivities } from './verdict/decision.js';
+import { createVerdictActivities } from './verdict/judge-wave.js';
 import { UyuniClient } from './uyuni/client.js';
 import type { LimitFunction } from 'p-limit';
 import type { CallObserver } from './shared/call-observer.js';
@@ -85,11 +86,12 @@ export function createActivities(deps: ActivityDeps) {
     ...createDeployActivities(deps),
     ...createBatchDeployActivities(deps),
     ...createBatchRollbackActivities(deps),
-    ...createVerdictHookActivities(),
     ...createWindowHookActivities(deps),
     ...createIntelActivities(deps),
     ...createMaintenanceActivities(deps),
     ...createNotifyActivities(deps),
+    ...createVerdictActivities(deps),
+    ...createVerdictDecisionActivities(deps),
   };
 }
 

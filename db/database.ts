@@ -460,6 +460,64 @@ export interface DeploymentHaltsTable {
   requested_at: Timestamp;
 }
 
+/** A statistical verdict (domain/judge.ts; migration 2026_12_07_1501_verdicts). */
+export interface VerdictsTable {
+  id: Generated<number>;
+  scope: 'test' | 'wave';
+  idempotency_key: string;
+  test_id: number | null;
+  queue_id: number | null;
+  wave: number | null;
+  group_name: string | null;
+  experiment_systems: ColumnType<number[], number[] | undefined, number[]>;
+  control_systems: ColumnType<number[], number[] | undefined, number[]>;
+  control_from: Timestamp;
+  control_to: Timestamp;
+  experiment_from: Timestamp;
+  experiment_to: Timestamp;
+  verdict: 'pass' | 'marginal' | 'fail' | 'nodata';
+  decision: 'continue' | 'pause' | 'halt';
+  score: number | null;
+  reason: string;
+  settings: Json<JsonValue>;
+  decided: 'continue' | 'halt' | null;
+  decided_by: string | null;
+  decided_reason: string | null;
+  decided_source: string | null;
+  decided_request_id: string | null;
+  decided_at: NullableTimestamp;
+  reminders: Generated<number>;
+  created_at: Generated<Date>;
+}
+
+/** One metric of a verdict: every sample it was judged on and its statistics. */
+export interface VerdictMetricsTable {
+  verdict_id: number;
+  metric: string;
+  position: number;
+  unit: string;
+  direction: 'increase' | 'decrease' | 'either';
+  weight: number;
+  critical: boolean;
+  allowed: DefaultedJson<JsonValue>;
+  classification: 'pass' | 'high' | 'low' | 'nodata';
+  control_samples: number[];
+  experiment_samples: number[];
+  control_count: number;
+  experiment_count: number;
+  removed_nan: number;
+  method: 'exact' | 'asymptotic' | null;
+  u: number | null;
+  p: number | null;
+  estimate: number | null;
+  ci_lower: number | null;
+  ci_upper: number | null;
+  mean_ratio: number | null;
+  control_mean: number | null;
+  experiment_mean: number | null;
+  reason: string;
+}
+
 export interface OrchestratorNotificationsTable {
   id: Generated<number>;
   event_type: string;
@@ -685,6 +743,8 @@ export interface Database {
   cve_intel: CveIntelTable;
   intel_sources: IntelSourcesTable;
   nvd_request_log: NvdRequestLogTable;
+  verdicts: VerdictsTable;
+  verdict_metrics: VerdictMetricsTable;
   v_queue_details: QueueDetailsView;
   v_pending_approvals: PendingApprovalsView;
   v_daily_stats: DailyStatsView;

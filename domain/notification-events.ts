@@ -146,6 +146,18 @@ export const EVENT_DATA = {
     },
     'the rollout stopped: the failure budget was exceeded, a person halted it, or its advisory was retracted',
   ),
+  'deployment.verdict_paused': eventData(
+    {
+      verdict_id: Type.Integer(),
+      wave: NInt,
+      group: NStr,
+      verdict: Type.String({ description: 'marginal, or nodata' }),
+      score: NNum,
+      reminder: Type.Integer({ description: '0 for the first notice, then 1, 2, … every verdict.marginal_reminder_hours' }),
+      reason: Type.String(),
+    },
+    'a wave verdict was marginal (or had no data): the rollout waits for a person to continue or halt it',
+  ),
   'deployment.completed': eventData({ ...deploymentCounts, skipped: Type.Integer() }, 'the rollout reached every target'),
   'deployment.rolled_back': eventData(
     { workflow_id: NStr, verified: Type.Boolean(), rolled_back: Type.Integer(), failed: Type.Integer(), reason: NStr },

@@ -37,6 +37,7 @@ export function eventSubject(type: EventType, d: Data): string {
     case 'deployment.started': return `Rollout started: ${item(d)}`;
     case 'deployment.wave_completed': return `Rollout of ${item(d)}: wave ${str(d.wave)} done (${str(d.applied)} applied, ${str(d.failed)} failed)`;
     case 'deployment.halted': return `Rollout HALTED: ${item(d)} (${d.cause === 'budget' ? 'failure budget exceeded' : d.cause === 'retraction' ? 'the advisory was retracted' : `halted by ${str(d.by)}`})`;
+    case 'deployment.verdict_paused': return `${Number(d.reminder) > 0 ? `Reminder ${str(d.reminder)}: ` : ''}Rollout PAUSED: ${item(d)} wave ${str(d.wave)} verdict ${str(d.verdict)}, a decision is needed`;
     case 'deployment.completed': return `Rollout completed: ${item(d)} on ${str(d.applied)} systems`;
     case 'deployment.rolled_back': return `Production rollback of ${item(d)} ${d.verified ? 'done, verified' : 'FAILED on some systems'}`;
     case 'advisory.retracted': return `Advisory RETRACTED: ${str(d.advisory)} (${Array.isArray(d.cancelled) ? d.cancelled.length : 0} cancelled, ${Array.isArray(d.halted) ? d.halted.length : 0} rollouts halted)`;

@@ -16,10 +16,16 @@ export interface NumberSetting {
 export interface ServicesSetting {
   kind: 'services';
 }
-export type SettingSpec = NumberSetting | ServicesSetting;
+/** One of a few words, e.g. `verdict.nodata_policy`: `marginal` or `fail`. */
+export interface ChoiceSetting {
+  kind: 'choice';
+  values: readonly string[];
+}
+export type SettingSpec = NumberSetting | ServicesSetting | ChoiceSetting;
 
 const num = (minimum: number, maximum: number, unit: string): NumberSetting => ({ kind: 'number', integer: false, minimum, maximum, unit });
 const int = (minimum: number, maximum: number, unit: string): NumberSetting => ({ kind: 'number', integer: true, minimum, maximum, unit });
+const choice = (...values: string[]): ChoiceSetting => ({ kind: 'choice', values });
 
 /** Every orchestrator_config key (a test keeps it equal to the table's rows). */
 export const SETTINGS = {
@@ -59,6 +65,16 @@ export const SETTINGS = {
   'bundle.recent_runs': int(0, 10_000, 'test runs'),
   'bundle.failure_prior_percent': num(0.1, 50, 'percent'),
   'bundle.kernel_alone': int(0, 1, '1 = alone, 0 = with others'),
+  // The statistical verdict (domain/judge.ts): Kayenta's judge for the test system and each wave.
+  'verdict.confidence': num(0.5, 0.9999, 'confidence level'),
+  'verdict.tolerance': num(0, 10, 'fraction of the estimate'),
+  'verdict.min_samples': int(2, 100_000, 'samples per side'),
+  'verdict.pass_score': num(0, 100, 'points'),
+  'verdict.marginal_score': num(0, 100, 'points'),
+  'verdict.cpu_allowed_increase': num(0, 100, 'percentage points'),
+  'verdict.memory_allowed_increase': num(0, 100, 'percentage points'),
+  'verdict.nodata_policy': choice('marginal', 'fail'),
+  'verdict.marginal_reminder_hours': num(0.0001, 8760, 'hours'),
 } as const satisfies Record<string, SettingSpec>;
 
 export type SettingKey = keyof typeof SETTINGS;
@@ -70,6 +86,7 @@ export const MAX_SERVICES = 50;
 
 /** What a key accepts, for people: "an integer from 1 to 10000 (systems)". */
 export function describeSetting(spec: SettingSpec): string {
+  if (spec.kind === 'choice') return `one of ${spec.values.join(', ')}`;
   if (spec.kind === 'services') {
     return `an object mapping an OS (${TARGET_OSES.join(', ')}) to at most ${MAX_SERVICES} service names (letters, digits, @ . _ : -)`;
   }
@@ -91,6 +108,7 @@ export function checkSetting(key: SettingKey, value: unknown): SettingCheck {
     if (value < spec.minimum || value > spec.maximum) return refuse();
     return { ok: true, value };
   }
+  if (spec.kind === 'choice') return typeof value === 'string' && spec.values.includes(value) ? { ok: true, value } : refuse();
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return refuse();
   for (const [os, services] of Object.entries(value)) {
     if (!(TARGET_OSES as readonly string[]).includes(os)) return { ok: false, message: `${key}: "${os}" is not an OS (${TARGET_OSES.join(', ')})` };
@@ -140,4 +158,13 @@ export const BUILT_IN_FALLBACKS = {
   'bundle.recent_runs': 50,
   'bundle.failure_prior_percent': 5,
   'bundle.kernel_alone': 1,
+  'verdict.confidence': 0.98,
+  'verdict.tolerance': 0.25,
+  'verdict.min_samples': 5,
+  'verdict.pass_score': 90,
+  'verdict.marginal_score': 75,
+  'verdict.cpu_allowed_increase': 5,
+  'verdict.memory_allowed_increase': 5,
+  'verdict.nodata_policy': 'marginal' as 'marginal' | 'fail',
+  'verdict.marginal_reminder_hours': 4,
 } satisfies Partial<Record<SettingKey, unknown>>;

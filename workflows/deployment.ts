@@ -3,6 +3,7 @@ import type { Activities } from '../activities/index.js';
 import { failureBudgetExceeded } from '../domain/failure-budget.js';
 import { legacyRollout } from './deployment-legacy.js';
 import { productionWave } from './deployment-wave.js';
+import { VerdictPause } from './verdict-pause.js';
 import { deploymentStatusQuery, haltSignal, SA, workflowIds, type DeploymentInput, type DeploymentResult, type DeploymentView } from './messages.js';
 
 /**
@@ -19,6 +20,10 @@ export async function productionDeployment(input: DeploymentInput): Promise<Depl
   const t = input.timing;
   const store = proxyActivities<Activities>({ startToCloseTimeout: '5 minutes', retry: { initialInterval: '1 second', maximumAttempts: 10 } });
   const rolloutId = workflowInfo().workflowId;
+  // Rollouts started before the statistical judge: soak after the canary only, every wave judged, halt on `fail`.
+  const judgeV2 = patched('deploy-wave-verdict-judge');
+  // Registers the verdictDecide Update: a rollout paused by a marginal wave verdict waits for a person.
+  const verdictPause = new VerdictPause(store, rolloutId);
   const view: DeploymentView = {
     queueId: input.queueId,
     status: 'planning',
@@ -34,7 +39,7 @@ export async function productionDeployment(input: DeploymentInput): Promise<Depl
     // The wave in flight stops starting batches too; one already finished has nothing to stop.
     if (current) void current.signal(haltSignal, { by, reason }).catch(() => undefined);
   };
-  setHandler(deploymentStatusQuery, () => view);
+  setHandler(deploymentStatusQuery, () => (verdictPause.view ? { ...view, verdictPause: verdictPause.view } : view));
   setHandler(haltSignal, ({ by, reason }) => {
     view.haltReason ??= `halted by ${by}: ${reason}`;
     forwardHalt(by, reason);
@@ -49,6 +54,25 @@ export async function productionDeployment(input: DeploymentInput): Promise<Depl
   view.waves = plan.waves.map((w) => ({ wave: w.wave, systems: w.systems, batches: w.batches, groups: w.groups, state: 'pending', applied: 0, failed: 0 }));
   view.status = 'promoting';
   upsertSearchAttributes([{ key: SA.patchStatus, value: 'promoting' }]);
+
+  /** The soak and verdict of rollouts started before the statistical judge, as they ran then. */
+  async function legacySoakAndVerdict(wave: DeploymentView['waves'][number], started: number): Promise<void> {
+    if (wave.wave === 0 && view.waves.length > 1 && input.policy.soakSeconds > 0) {
+      await condition(() => view.haltReason !== null, input.policy.soakSeconds * 1000);
+    }
+    if (input.policy.verdict && !view.haltReason) {
+      const groups = await store.waveVerdictInputs({ rolloutId, wave: wave.wave });
+      wave.verdicts = [];
+      for (const g of groups) {
+        const v = await store.judgeWave({
+          deploymentId: input.queueId, wave: wave.wave, group: g.group, patchedSystemIds: g.patchedSystemIds, peerSystemIds: g.peerSystemIds,
+          from: new Date(Math.min(Date.parse(g.from), started)).toISOString(), to: new Date(Date.now()).toISOString(),
+        });
+        wave.verdicts.push({ group: g.group, ...v });
+        if (v.verdict === 'fail') view.haltReason ??= `wave ${wave.wave} verdict: ${g.group} fails (${v.reason})`;
+      }
+    }
+  }
 
   const overBudget = () =>
     failureBudgetExceeded(view.failed, plan.targets, { count: input.policy.failureBudgetCount, percent: input.policy.failureBudgetPercent });
@@ -79,21 +103,49 @@ export async function productionDeployment(input: DeploymentInput): Promise<Depl
       view.haltReason ??= `failure budget exceeded: ${view.failed} of ${plan.targets} systems failed (budget ${input.policy.failureBudgetCount} or ${input.policy.failureBudgetPercent} %)`;
       break;
     }
-    // After the canary: soak, watching for a halt.
-    if (wave.wave === 0 && view.waves.length > 1 && input.policy.soakSeconds > 0) {
+    const last = wave === view.waves[view.waves.length - 1];
+    if (!judgeV2) {
+      await legacySoakAndVerdict(wave, started);
+      continue;
+    }
+    // A soak, watching for a halt: after the canary, and with the verdict on after every wave but the last
+    // (the verdict needs a window of the patched systems next to peers still unpatched).
+    if (!last && input.policy.soakSeconds > 0 && (wave.wave === 0 || input.policy.verdict)) {
       await condition(() => view.haltReason !== null, input.policy.soakSeconds * 1000);
     }
-    // The wave verdict (deploy.verdict): per group, its patched systems against its unpatched peers.
-    if (input.policy.verdict && !view.haltReason) {
+    // The wave verdict (deploy.verdict): per group, its patched systems against its unpatched peers over the
+    // soak, each side as changes from its own level before the wave. The last wave is not judged: no unpatched
+    // peer is left to compare with, and nothing is left to halt.
+    if (input.policy.verdict && !view.haltReason && !last) {
       const groups = await store.waveVerdictInputs({ rolloutId, wave: wave.wave });
       wave.verdicts = [];
+      // Every group is judged (and recorded) even after one fails: the person reading the halt sees them all.
       for (const g of groups) {
+        const to = Date.now();
+        // From when the group's last system was patched (and its CPU rate settled); a soak shorter than that
+        // leaves a window of a second: too few samples, so nodata under verdict.nodata_policy, never a pass.
+        const from = Math.min(Date.parse(g.settledAt), to - 1000);
+        const baselineTo = Math.min(Date.parse(g.from), started);
         const v = await store.judgeWave({
           deploymentId: input.queueId, wave: wave.wave, group: g.group, patchedSystemIds: g.patchedSystemIds, peerSystemIds: g.peerSystemIds,
-          from: new Date(Math.min(Date.parse(g.from), started)).toISOString(), to: new Date(Date.now()).toISOString(),
+          from: new Date(from).toISOString(), to: new Date(to).toISOString(),
+          baselineFrom: new Date(baselineTo - Math.max(to - from, 10_000)).toISOString(), baselineTo: new Date(baselineTo).toISOString(),
         });
-        wave.verdicts.push({ group: g.group, ...v });
-        if (v.verdict === 'fail') view.haltReason ??= `wave ${wave.wave} verdict: ${g.group} fails (${v.reason})`;
+        const entry: NonNullable<typeof wave.verdicts>[number] = { group: g.group, ...v };
+        wave.verdicts.push(entry);
+        if (v.decision === 'halt') view.haltReason ??= `wave ${wave.wave} verdict: ${g.group} ${v.verdict} (${v.reason})`;
+        if (v.decision === 'pause' && !view.haltReason) {
+          // Marginal (or no data under policy marginal): a person decides, recorded before it takes effect;
+          // reminders meanwhile. A halt signal ends the wait too.
+          const d = await verdictPause.pause({
+            verdictId: v.verdictId, queueId: input.queueId, reminderSeconds: input.policy.verdictReminderSeconds ?? 4 * 3600,
+            stop: () => view.haltReason !== null,
+          });
+          if (d) {
+            entry.personDecided = d.decision;
+            if (d.decision === 'halt') view.haltReason ??= `wave ${wave.wave} verdict: ${g.group} ${v.verdict}, halted by ${d.by}${d.reason ? ` (${d.reason})` : ''}`;
+          }
+        }
       }
     }
   }

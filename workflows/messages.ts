@@ -232,6 +232,8 @@ export interface DeploymentPlanPolicy {
   canaryFraction?: number;
   /** Judge each wave after its soak (deploy.verdict); absent: off. */
   verdict?: boolean;
+  /** verdict.marginal_reminder_hours in seconds: how often a rollout paused by a wave verdict reminds. */
+  verdictReminderSeconds?: number;
 }
 
 export interface DeploymentInput {
@@ -268,6 +270,8 @@ export interface DeploymentView {
   failed: number;
   budget: { count: number; percent: number; used: number; exceeded: boolean };
   haltReason: string | null;
+  /** The current (or last) pause for a person's decision on a wave verdict; absent: none so far. */
+  verdictPause?: VerdictPauseView;
 }
 
 /** One wave in the rollout's status query: counts only (the systems are in patch_deployments). */
@@ -282,7 +286,7 @@ export interface DeploymentWaveView {
   applied?: number;
   failed?: number;
   /** The wave verdicts per group (deploy.verdict on). */
-  verdicts?: { group: string; verdict: 'pass' | 'marginal' | 'fail' | 'nodata'; score: number; reason: string; verdictId: number | null }[];
+  verdicts?: { group: string; verdict: 'pass' | 'marginal' | 'fail' | 'nodata'; decision: 'continue' | 'pause' | 'halt'; score: number | null; reason: string; verdictId: number; personDecided?: 'continue' | 'halt' }[];
 }
 
 /** productionWave's input: one wave of the rollout deploy-<queueId>, in batches. */
@@ -375,3 +379,38 @@ export interface NotifyEndpointStatus {
 /** New deliveries may be due (new events, a redelivery, the endpoint enabled): look now. */
 export const notifyWakeSignal = defineSignal('wake');
 export const notifyEndpointStatusQuery = defineQuery<NotifyEndpointStatus>('status');
+
+// --- a wave verdict that waits for a person (workflows/verdict-pause.ts) -------------------------------
+
+export type VerdictDecisionKind = 'continue' | 'halt';
+
+export interface VerdictDecisionInput {
+  /** The verdict the decision is about (a rollout refuses a decision on any other). */
+  verdictId: number;
+  decision: VerdictDecisionKind;
+  /** The person. */
+  by: string;
+  reason?: string | null;
+  /** Idempotency of the record (the API passes its request id). */
+  requestId?: string;
+  source?: 'api' | 'cli' | 'dashboard';
+}
+
+export interface VerdictDecisionResult {
+  verdictId: number;
+  decision: VerdictDecisionKind;
+  by: string;
+}
+
+/** A person's decision on a marginal (or nodata) wave verdict: continue the rollout or halt it. Refused unless that verdict waits. */
+export const verdictDecideUpdate = defineUpdate<VerdictDecisionResult, [VerdictDecisionInput]>('verdictDecide');
+
+/** What the rollout's status query shows while a verdict waits. */
+export interface VerdictPauseView {
+  verdictId: number;
+  waiting: boolean;
+  since: string;
+  reminders: number;
+  decision: VerdictDecisionKind | null;
+  decidedBy: string | null;
+}

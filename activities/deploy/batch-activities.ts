@@ -629,23 +629,34 @@ export function createBatchDeployActivities(deps: Pick<ActivityDeps, 'db' | 'uyu
       });
     },
 
-    /** Per production group of a wave: its systems patched in this wave and its peers not yet patched (later waves), for the verdict. */
-    async waveVerdictInputs(input: { rolloutId: string; wave: number }): Promise<{ group: string; patchedSystemIds: number[]; peerSystemIds: number[]; from: string }[]> {
-      const rows = await db.selectFrom('patch_deployments').select(['system_id', 'group_name', 'wave', 'status', 'started_at']).where('workflow_id', '=', input.rolloutId).execute();
-      const groups = new Map<string, { group: string; patchedSystemIds: number[]; peerSystemIds: number[]; from: number }>();
+    /**
+     * Per production group of a wave: its systems patched in this wave and its peers not yet patched (later
+     * waves), for the verdict. `from`: the earliest start of the group's patched systems (ISO 8601);
+     * `settledAt`: when the last of them completed plus the CPU rate() window (TEST_METRICS_WINDOW_SECONDS), so a
+     * window from there holds no point whose rate straddles the patch.
+     */
+    async waveVerdictInputs(input: { rolloutId: string; wave: number }): Promise<{ group: string; patchedSystemIds: number[]; peerSystemIds: number[]; from: string; settledAt: string }[]> {
+      const rows = await db.selectFrom('patch_deployments').select(['system_id', 'group_name', 'wave', 'status', 'started_at', 'completed_at']).where('workflow_id', '=', input.rolloutId).execute();
+      const groups = new Map<string, { group: string; patchedSystemIds: number[]; peerSystemIds: number[]; from: number; done: number }>();
       for (const r of rows) {
         const g = r.group_name ?? '';
         let e = groups.get(g);
-        if (!e) groups.set(g, (e = { group: g, patchedSystemIds: [], peerSystemIds: [], from: Number.POSITIVE_INFINITY }));
+        if (!e) groups.set(g, (e = { group: g, patchedSystemIds: [], peerSystemIds: [], from: Number.POSITIVE_INFINITY, done: Number.NEGATIVE_INFINITY }));
         if (r.wave === input.wave && r.status === 'applied') {
           e.patchedSystemIds.push(r.system_id);
           if (r.started_at) e.from = Math.min(e.from, r.started_at.getTime());
+          e.done = Math.max(e.done, (r.completed_at ?? r.started_at ?? new Date()).getTime());
         } else if (r.wave > input.wave && r.status === 'pending') e.peerSystemIds.push(r.system_id);
       }
+      const now = Date.now();
       return [...groups.values()]
         .filter((g) => g.patchedSystemIds.length > 0)
         .sort((a, b) => (a.group < b.group ? -1 : 1))
-        .map((g) => ({ group: g.group, patchedSystemIds: g.patchedSystemIds, peerSystemIds: g.peerSystemIds, from: new Date(Number.isFinite(g.from) ? g.from : Date.now()).toISOString() }));
+        .map((g) => ({
+          group: g.group, patchedSystemIds: g.patchedSystemIds.sort((a, b) => a - b), peerSystemIds: g.peerSystemIds.sort((a, b) => a - b),
+          from: new Date(Number.isFinite(g.from) ? g.from : now).toISOString(),
+          settledAt: new Date((Number.isFinite(g.done) ? g.done : now) + config.test.metricsWindowSeconds * 1000).toISOString(),
+        }));
     },
   };
 

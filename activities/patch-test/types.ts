@@ -49,4 +49,7 @@ export interface MetricsReading {
   memoryPercent: number;
   samples: number;
   takenAt: string;
+  /** Start of the window (ISO 8601) and its samples, [epoch seconds, percent]: what the judge compares. */
+  from?: string;
+  series?: { cpu: [number, number][]; memory: [number, number][] };
 }

@@ -3,7 +3,7 @@
 // vector after a reboot means "unknown", and treating it as 0 % would pass any verdict.
 import type { PrometheusClient } from './client.js';
 import { PrometheusNoDataError, PrometheusProtocolError } from './errors.js';
-import { cpuPercentQuery, memoryPercentQuery, upQuery, type SelectorOptions } from './promql.js';
+import { cpuPercentQuery, fleetCpuPercentQuery, fleetMemoryPercentQuery, memoryPercentQuery, upQuery, type SelectorOptions } from './promql.js';
 import type { MatrixResult, NodeSnapshot, PromTime, QueryResult, RangeSeries, SnapshotSpec } from './types.js';
 
 export type PromQuerier = Pick<PrometheusClient, 'query' | 'queryRange'>;
@@ -27,6 +27,12 @@ export interface SnapshotOptions {
 }
 
 const DEFAULT_WINDOW = '30s';
+
+/** Instances per fleet query: keeps the regex (and the POST body) small; Prometheus matches it per series. */
+export const FLEET_CHUNK = 100;
+
+/** Per instance, the CPU % and memory % points of a range, [epoch seconds, percent] (NaN kept: the judge removes it). */
+export type FleetSeries = Map<string, { cpu: [number, number][]; memory: [number, number][] }>;
 
 function toSeconds(time: PromTime): number {
   return time instanceof Date ? time.getTime() / 1000 : time;
@@ -107,6 +113,34 @@ export class NodeMetrics {
       from: new Date(start * 1000).toISOString(),
       series: { cpu: points(cpu), memory: points(memory) },
     };
+  }
+
+  /**
+   * CPU % and memory % of many instances over one range, one query per metric per FLEET_CHUNK instances. An
+   * instance without series (down for the whole range, or never scraped) is absent from the map: no data,
+   * never 0 %. Points are only where Prometheus had a sample (a host down for part of the range has fewer).
+   */
+  async fleetRange(instances: readonly string[], range: { start: PromTime; end: PromTime; stepSeconds: number }, options: { window?: string } = {}): Promise<FleetSeries> {
+    const out: FleetSeries = new Map();
+    const unique = [...new Set(instances)];
+    const window = options.window ?? DEFAULT_WINDOW;
+    for (let i = 0; i < unique.length; i += FLEET_CHUNK) {
+      const chunk = unique.slice(i, i + FLEET_CHUNK);
+      const [cpu, memory] = await Promise.all([
+        this.prometheus.queryRange(fleetCpuPercentQuery(chunk, window, this.selector), range.start, range.end, range.stepSeconds),
+        this.prometheus.queryRange(fleetMemoryPercentQuery(chunk, this.selector), range.start, range.end, range.stepSeconds),
+      ]);
+      for (const [kind, matrix] of [['cpu', cpu], ['memory', memory]] as const) {
+        for (const series of matrix.result) {
+          const instance = series.metric.instance;
+          if (instance === undefined) continue;
+          const entry = out.get(instance) ?? { cpu: [], memory: [] };
+          entry[kind].push(...series.values.map((v): [number, number] => [v.timestamp, v.value]));
+          out.set(instance, entry);
+        }
+      }
+    }
+    return out;
   }
 
   /** A metric reading that only counts while `up == 1` for the same instance. */

@@ -47,3 +47,28 @@ export function memoryPercentQuery(instance: string, options: SelectorOptions = 
 export function upQuery(instance: string, options: SelectorOptions = {}): string {
   return `up{${instanceMatchers(instance, options)}}`;
 }
+
+/** An RE2 pattern matching exactly the given strings (PromQL `=~` is anchored): every metacharacter escaped. */
+export function alternation(values: readonly string[]): string {
+  if (values.length === 0) throw new TypeError('at least one value is needed');
+  return values.map((v) => v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|');
+}
+
+/** `instance=~"a|b"` (plus `,job="..."`), without braces: one query for many hosts. */
+export function instancesMatchers(instances: readonly string[], options: SelectorOptions = {}): string {
+  if (instances.some((i) => i === '')) throw new TypeError('instance must not be empty');
+  const job = options.job === undefined ? '' : `,job=${promString(options.job)}`;
+  return `instance=~${promString(alternation(instances))}${job}`;
+}
+
+/** cpuPercentQuery for many instances: one series per instance. */
+export function fleetCpuPercentQuery(instances: readonly string[], window: string, options: SelectorOptions = {}): string {
+  assertDuration(window);
+  return `100 * (1 - avg by (instance) (rate(node_cpu_seconds_total{mode="idle",${instancesMatchers(instances, options)}}[${window}])))`;
+}
+
+/** memoryPercentQuery for many instances: one series per instance (`on (instance)`, so a job label cannot split the match). */
+export function fleetMemoryPercentQuery(instances: readonly string[], options: SelectorOptions = {}): string {
+  const m = instancesMatchers(instances, options);
+  return `100 * (1 - max by (instance) (node_memory_MemAvailable_bytes{${m}}) / on (instance) max by (instance) (node_memory_MemTotal_bytes{${m}}))`;
+}

@@ -1,6 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Config } from '../../config/config.js';
 import { BUILT_IN_FALLBACKS, isSettingKey, settingInUse, type SettingInUse, type SettingKey } from '../../domain/settings.js';
+import type { JudgeSettings } from '../../domain/judge.js';
 import type { Database } from '../database.js';
 import { json } from '../json.js';
 
@@ -89,5 +90,44 @@ export async function deploymentPolicy(db: Executor) {
     batchSize: use('batch_size', 'deploy.batch_size'),
     canaryFraction: use('canary_fraction', 'deploy.canary_fraction'),
     verdict: use('verdict', 'deploy.verdict') === 1,
+    verdictReminderSeconds: (await verdictPolicy(db)).marginalReminderSeconds,
+  };
+}
+
+export interface VerdictPolicy {
+  judge: JudgeSettings;
+  /** A wave's allowed rises over its peers, percentage points. */
+  cpuAllowedIncrease: number;
+  memoryAllowedIncrease: number;
+  /** How often a rollout paused by a marginal verdict reminds, in seconds. */
+  marginalReminderSeconds: number;
+}
+
+/**
+ * The judge's settings: orchestrator_config's verdict.* (each within its range). A marginal score above the
+ * pass score cannot be used as a pair (the judge refuses it), so then both scores fall back.
+ */
+export async function verdictPolicy(db: Executor): Promise<VerdictPolicy> {
+  const rows = await configSection(db, 'verdict.');
+  const use = <K extends keyof typeof BUILT_IN_FALLBACKS & `verdict.${string}`>(key: K) =>
+    settingInUse(key, rows[key.slice('verdict.'.length)], BUILT_IN_FALLBACKS[key]).value as (typeof BUILT_IN_FALLBACKS)[K];
+  let passScore = use('verdict.pass_score');
+  let marginalScore = use('verdict.marginal_score');
+  if (marginalScore > passScore) {
+    passScore = BUILT_IN_FALLBACKS['verdict.pass_score'];
+    marginalScore = BUILT_IN_FALLBACKS['verdict.marginal_score'];
+  }
+  return {
+    judge: {
+      confidence: use('verdict.confidence'),
+      tolerance: use('verdict.tolerance'),
+      minSamples: use('verdict.min_samples'),
+      passScore,
+      marginalScore,
+      nodataPolicy: use('verdict.nodata_policy'),
+    },
+    cpuAllowedIncrease: use('verdict.cpu_allowed_increase'),
+    memoryAllowedIncrease: use('verdict.memory_allowed_increase'),
+    marginalReminderSeconds: Math.round(use('verdict.marginal_reminder_hours') * 3600),
   };
 }

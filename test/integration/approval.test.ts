@@ -11,7 +11,7 @@ import { startTestWorker, type TestWorker } from '../support/worker.js';
 // A passed test waits for a person: approve / reject / snooze through the API (an Update, refused unless
 // waiting) or `temporal workflow signal`, with reminders and an expiry; every decision is recorded.
 const TIMING = {
-  TEST_SETTLE_SECONDS: '1', TEST_METRICS_RANGE_SECONDS: '2', TEST_METRICS_WINDOW_SECONDS: '3', TEST_POLL_SECONDS: '0.3', TEST_LEASE_WAIT_SECONDS: '1',
+  TEST_SETTLE_SECONDS: '1', TEST_METRICS_RANGE_SECONDS: '6', TEST_METRICS_WINDOW_SECONDS: '3', TEST_POLL_SECONDS: '0.3', TEST_LEASE_WAIT_SECONDS: '1',
 };
 const PATIENT: ApprovalPolicy = { reminderSeconds: 3600, expirySeconds: 7 * 86400 };
 

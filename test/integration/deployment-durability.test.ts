@@ -47,7 +47,7 @@ describe('approval and rollout survive restarts', () => {
       TEMPORAL_ADDRESS: server.address, TEMPORAL_TASK_QUEUE: taskQueue, UYUNI_PASSWORD: 'lab-admin-password', UYUNI_SYNC_ON_START: 'false',
       WORKER_MANAGE_SCHEDULES: 'false', // the run's other files own the shared namespace's Schedules
       WORKER_METRICS_PORT: '0', WORKER_SHUTDOWN_GRACE_SECONDS: '0', WORKER_WORKFLOW_BUNDLE: inject('workflowBundlePath'), LOG_LEVEL: 'warn',
-      DOTENV_PATH: '/nonexistent', TEST_SETTLE_SECONDS: '1', TEST_METRICS_RANGE_SECONDS: '2', TEST_METRICS_WINDOW_SECONDS: '3',
+      DOTENV_PATH: '/nonexistent', TEST_SETTLE_SECONDS: '1', TEST_METRICS_RANGE_SECONDS: '6', TEST_METRICS_WINDOW_SECONDS: '3',
       TEST_POLL_SECONDS: '0.3', TEST_LEASE_WAIT_SECONDS: '1',
     };
     api = await startTestApi({ ...env });

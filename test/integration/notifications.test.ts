@@ -55,6 +55,7 @@ const SAMPLES: { [T in EventType]: EventInput<T> } = {
   'deployment.started': { queue_id: null, advisory: 'RHSA-2025:0948', os: 'rhel', deployment_id: 2, workflow_id: 'deploy-4', requested_by: 'otto-operator', source: 'api', policy: { canarySize: 1, waveSize: 5 } },
   'deployment.wave_completed': { queue_id: null, advisory: 'RHSA-2025:0948', os: 'rhel', workflow_id: 'deploy-4', targets: 10, applied: 1, failed: 0, wave: 0, wave_kind: 'canary', wave_applied: 1, wave_failed: 0 },
   'deployment.halted': { queue_id: null, advisory: 'RHSA-2025:0948', os: 'rhel', workflow_id: 'deploy-4', targets: 10, applied: 4, failed: 3, cause: 'budget', by: null, reason: 'failure budget exceeded: 3 of 10', skipped: 3 },
+  'deployment.verdict_paused': { queue_id: null, advisory: 'RHSA-2025:0948', os: 'rhel', verdict_id: 7, wave: 0, group: 'prod-rhel9', verdict: 'marginal', score: 50, reminder: 1, reason: 'marginal: score 50 (pass ≥ 90, marginal ≥ 50)' },
   'deployment.completed': { queue_id: null, advisory: 'USN-7004-1', os: 'ubuntu', workflow_id: 'deploy-8', targets: 10, applied: 10, failed: 0, skipped: 0 },
   'deployment.rolled_back': { queue_id: null, advisory: 'RHSA-2025:0948', os: 'rhel', workflow_id: 'deploy-4', verified: true, rolled_back: 4, failed: 0, reason: null },
   'advisory.retracted': { queue_id: null, advisory: 'RHSA-2025:0950', os: null, reason: 'RHSA-2025:0950 was retracted by its vendor (UYUNI advisory_status "retracted")', found_by: 'sync', cancelled: [5, 6], halted: [4], refused: [] },
@@ -307,7 +308,8 @@ describe('notifications: outbox, email and signed webhooks', () => {
   it('outbox: an event exists exactly when its state change committed, once per change', async () => {
     const sys = 1_000_555_001;
     await db.insertInto('test_systems').values({ system_id: sys, name: 'test-rhel-outbox', os: 'rhel', group_name: 'test-rhel9' }).execute();
-    const events = () => db.selectFrom('orchestrator_notifications').select(['event_type', 'payload']).where('event_type', '=', 'test_system.quarantined').execute();
+    // In id order: another case's quarantine (a hung reboot's) can land meanwhile, and "the last" must mean the newest.
+    const events = () => db.selectFrom('orchestrator_notifications').select(['event_type', 'payload']).where('event_type', '=', 'test_system.quarantined').orderBy('id').execute();
     const before = (await events()).length;
     // rolled back with the change: no event
     await expect(db.transaction().execute(async (trx) => {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testVerdict } from '../../db/queries/verdicts.js';
 import { testStatusQuery, workflowIds } from '../../workflows/messages.js';
 import { bearer } from '../support/api.js';
 import { startTestEngine, type TestEngine } from '../support/test-engine.js';
@@ -36,6 +37,13 @@ describe('patchTest against the lab', { timeout: 180_000 }, () => {
     expect(row).toMatchObject({ status: 'passed', snapshot_type: 'package', test_system_id: systemOf('rhel').id });
     expect(row.metrics_before).toMatchObject({ cpuPercent: expect.any(Number), memoryPercent: expect.any(Number) });
     expect(Math.abs(row.cpu_delta ?? 99)).toBeLessThan(15);
+    // the judge's verdict, stored with the samples of both windows and shown on the test
+    const shown = await t.api.app.inject({ method: 'GET', url: `/api/v1/tests/${result.testId}`, headers: bearer('viewer') });
+    const verdict = (shown.json() as { verdict: { scope: string; verdict: string; metrics: { metric: string; classification: string; control_samples: number[]; experiment_samples: number[] }[] } }).verdict;
+    expect(verdict).toMatchObject({ scope: 'test', verdict: 'pass' });
+    expect(verdict.metrics.map((m) => [m.metric, m.classification])).toEqual([['cpu', 'pass'], ['memory', 'pass']]);
+    expect(verdict.metrics[0]!.control_samples.length).toBeGreaterThanOrEqual(5);
+    expect(verdict.metrics[0]!.experiment_samples.length).toBeGreaterThanOrEqual(5);
     expect(await queueStatus(queueId)).toBe('passed');
     expect(t.lab.fleet.applyCount(systemOf('rhel').id, e.id)).toBe(1);
     const live = await t.tw.client.workflow.getHandle(workflowIds.patchTest(queueId)).query(testStatusQuery);
@@ -60,9 +68,15 @@ describe('patchTest against the lab', { timeout: 180_000 }, () => {
     const before = t.lab.fleet.installedPackages(systemOf('rhel').id).map((p) => `${p.name}=${p.version}-${p.release}`).sort();
     const result = await runTest(queueId);
     expect(result).toMatchObject({ status: 'rolled_back', failure: { phase: 'validate' }, rollbackType: 'package', rollbackVerified: true });
-    expect(result.failure?.reason).toMatch(/cpu rose/);
+    expect(result.failure?.reason).toMatch(/cpu rose .* above the 20 pp threshold — cpu: high — HL shift \+/);
     const row = await testRow(result.testId);
     expect(row.cpu_delta).toBeGreaterThan(25);
+    const verdict = await testVerdict(t.tw.db, result.testId);
+    expect(verdict).toMatchObject({ scope: 'test', verdict: 'fail', decision: 'halt', score: 0 });
+    const cpu = verdict!.metrics.find((m) => m.metric === 'cpu')!;
+    expect(cpu).toMatchObject({ classification: 'high', critical: true });
+    expect(cpu.estimate!).toBeGreaterThan(25);
+    expect(cpu.p!).toBeLessThan(0.02);
     expect(row.rollback_type).toBe('package');
     expect(await phases(result.testId)).toMatchObject({ validate: 'failed', rollback: 'passed', verify_rollback: 'passed' });
     expect(t.lab.fleet.installedPackages(systemOf('rhel').id).map((p) => `${p.name}=${p.version}-${p.release}`).sort()).toEqual(before);

@@ -42,6 +42,8 @@ const COLUMNS = {
   cve_intel: ['cve_id', 'nvd_status', 'nvd_published', 'nvd_last_modified', 'cvss_score', 'cvss_vector', 'cvss_version', 'cvss_source', 'cvss_type', 'nvd_fetched_at', 'epss_score', 'epss_percentile', 'epss_date', 'epss_model_version', 'epss_fetched_at', 'kev', 'kev_date_added', 'kev_due_date', 'kev_ransomware', 'kev_name', 'kev_fetched_at', 'fetched_at'],
   intel_sources: ['source', 'refreshed_at', 'version', 'score_date', 'window_end', 'details'],
   nvd_request_log: ['id', 'at'],
+  verdicts: ['id', 'scope', 'idempotency_key', 'test_id', 'queue_id', 'wave', 'group_name', 'experiment_systems', 'control_systems', 'control_from', 'control_to', 'experiment_from', 'experiment_to', 'verdict', 'decision', 'score', 'reason', 'settings', 'decided', 'decided_by', 'decided_reason', 'decided_source', 'decided_request_id', 'decided_at', 'reminders', 'created_at'],
+  verdict_metrics: ['verdict_id', 'metric', 'position', 'unit', 'direction', 'weight', 'critical', 'allowed', 'classification', 'control_samples', 'experiment_samples', 'control_count', 'experiment_count', 'removed_nan', 'method', 'u', 'p', 'estimate', 'ci_lower', 'ci_upper', 'mean_ratio', 'control_mean', 'experiment_mean', 'reason'],
   v_queue_details: ['id', 'advisory_name', 'target_os', 'status', 'status_changed_at', 'priority_override', 'notes', 'success_score', 'requires_reboot', 'queued_by', 'workflow_id', 'test_system_id', 'snoozed_until', 'created_at', 'updated_at', 'advisory_type', 'synopsis', 'severity', 'cves', 'severity_rank', 'score_breakdown', 'last_test_id', 'last_test_status', 'last_test_completed_at'],
   v_pending_approvals: ['queue_id', 'advisory_name', 'target_os', 'status', 'success_score', 'workflow_id', 'snoozed_until', 'severity', 'synopsis', 'advisory_type', 'cves', 'test_id', 'test_system_name', 'test_completed_at', 'cpu_delta', 'memory_delta', 'reboot_duration_seconds', 'services', 'pending_since', 'hours_pending'],
   v_daily_stats: ['day', 'queued', 'tests_started', 'tests_passed', 'tests_failed', 'approved', 'rejected', 'systems_patched', 'rollbacks', 'sync_runs'],
@@ -78,6 +80,8 @@ const NULLABLE = {
   cve_intel: ['nvd_status', 'nvd_published', 'nvd_last_modified', 'cvss_score', 'cvss_vector', 'cvss_version', 'cvss_source', 'cvss_type', 'nvd_fetched_at', 'epss_score', 'epss_percentile', 'epss_date', 'epss_model_version', 'epss_fetched_at', 'kev_date_added', 'kev_due_date', 'kev_name', 'kev_fetched_at'],
   intel_sources: ['refreshed_at', 'version', 'score_date', 'window_end'],
   nvd_request_log: [],
+  verdicts: ['test_id', 'queue_id', 'wave', 'group_name', 'score', 'decided', 'decided_by', 'decided_reason', 'decided_source', 'decided_request_id', 'decided_at'],
+  verdict_metrics: ['method', 'u', 'p', 'estimate', 'ci_lower', 'ci_upper', 'mean_ratio', 'control_mean', 'experiment_mean'],
 } as const;
 
 type Tables = keyof typeof NULLABLE;

@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadScoreWeights } from '../../activities/queue/score-weights.js';
 import { loadTestSettings } from '../../activities/patch-test/settings.js';
-import { approvalPolicy, deploymentPolicy } from '../../db/queries/orchestrator-config.js';
+import { approvalPolicy, deploymentPolicy, verdictPolicy } from '../../db/queries/orchestrator-config.js';
 import { SETTINGS } from '../../domain/settings.js';
 import type { PatchTestInput } from '../../workflows/messages.js';
 import { bearer, startTestApi, type TestApi } from '../support/api.js';
@@ -41,6 +41,9 @@ describe('runtime settings: typed, ranged, shown as used', () => {
     ['deploy.failure_budget_percent', 1000, 'deploy.failure_budget_percent must be a number from 0 to 100 (percent); got 1000'],
     ['deploy.failure_budget_percent', -0.5, 'deploy.failure_budget_percent must be a number from 0 to 100 (percent); got -0.5'],
     ['deploy.canary_size', 10_001, 'deploy.canary_size must be an integer from 0 to 10000 (systems); got 10001'],
+    ['verdict.nodata_policy', 'pass', 'verdict.nodata_policy must be one of marginal, fail; got "pass"'],
+    ['verdict.confidence', 1, 'verdict.confidence must be a number from 0.5 to 0.9999 (confidence level); got 1'],
+    ['verdict.min_samples', 1, 'verdict.min_samples must be an integer from 2 to 100000 (samples per side); got 1'],
     ['approval.expiry_days', 0, 'approval.expiry_days must be a number from 0.00001 to 3650 (days); got 0'],
     ['test.settle_seconds', 3601, 'test.settle_seconds must be an integer from 0 to 3600 (seconds); got 3601'],
     ['score.history_min_tests', 0, 'score.history_min_tests must be an integer from 1 to 1000 (tests); got 0'],
@@ -90,8 +93,15 @@ describe('runtime settings: typed, ranged, shown as used', () => {
       batchSize: s['deploy.batch_size']?.in_use,
       canaryFraction: s['deploy.canary_fraction']?.in_use,
       verdict: s['deploy.verdict']?.in_use === 1,
+      verdictReminderSeconds: Math.round((s['verdict.marginal_reminder_hours']?.in_use as number) * 3600),
     });
-    expect(deploy).toEqual({ canarySize: 1, soakSeconds: 30, waveSize: 3, failureBudgetCount: 2, failureBudgetPercent: 12.5, batchSize: 100, canaryFraction: 0, verdict: false });
+    expect(deploy).toEqual({ canarySize: 1, soakSeconds: 30, waveSize: 3, failureBudgetCount: 2, failureBudgetPercent: 12.5, batchSize: 100, canaryFraction: 0, verdict: false, verdictReminderSeconds: 4 * 3600 });
+    // the judge's policy: what the test system's validation and every wave verdict use
+    const verdict = await verdictPolicy(api.db);
+    expect(verdict).toEqual({
+      judge: { confidence: 0.98, tolerance: 0.25, minSamples: 5, passScore: 90, marginalScore: 75, nodataPolicy: 'marginal' },
+      cpuAllowedIncrease: 5, memoryAllowedIncrease: 5, marginalReminderSeconds: 4 * 3600,
+    });
     const approval = await approvalPolicy(api.db, api.config.approval);
     expect(approval).toEqual({ reminderSeconds: 2 * 3600, expirySeconds: Math.round((s['approval.expiry_days']?.in_use as number) * 86400) });
     const weights = await loadScoreWeights(api.db, api.config.score);

@@ -17,7 +17,8 @@ import { startTestWorker, type TestWorker } from './worker.js';
 /** Short phases, so that a test takes seconds; the baseline still needs a window wholly at rest. */
 export const FAST_TIMING = {
   TEST_SETTLE_SECONDS: '7',
-  TEST_METRICS_RANGE_SECONDS: '3',
+  // 7 points a window (1 s scrapes): enough for the judge's 98 % interval (5 a side at least), so a spike is High, not NODATA
+  TEST_METRICS_RANGE_SECONDS: '6',
   TEST_METRICS_WINDOW_SECONDS: '3',
   TEST_POLL_SECONDS: '0.3',
   TEST_ACTION_TIMEOUT_SECONDS: '30',

@@ -19,6 +19,7 @@ const ConfigEntry = Type.Object({
 
 /** A setting's value as JSON Schema, from its spec: the document states each key's exact type and range. */
 function valueSchema(spec: SettingSpec): TSchema {
+  if (spec.kind === 'choice') return Type.Union(spec.values.map((v) => Type.Literal(v)));
   if (spec.kind === 'services') {
     const list = Type.Array(Type.String({ pattern: SERVICE_NAME.source, maxLength: 128 }), { maxItems: MAX_SERVICES });
     return Type.Object(Object.fromEntries(TARGET_OSES.map((os) => [os, Type.Optional(list)])), { additionalProperties: false });

@@ -9,7 +9,7 @@ import { TARGET_OSES } from '../../../domain/os.js';
 import { deploymentInputOf } from '../../../temporal/deployment-input.js';
 import { itemSearchAttributes, testTiming } from '../../../temporal/tests.js';
 import type { deploymentRollback } from '../../../workflows/index.js';
-import { deploymentStatusQuery, deployUpdate, haltSignal, workflowIds, type DeploymentView } from '../../../workflows/messages.js';
+import { deploymentStatusQuery, deployUpdate, haltSignal, verdictDecideUpdate, workflowIds, type DeploymentView } from '../../../workflows/messages.js';
 import { badRequest, conflict, notFound } from '../../errors.js';
 import { recordThenStart } from '../../services/operator-action.js';
 import { updateFailure } from '../../services/workflow-refusal.js';
@@ -18,6 +18,8 @@ import { WAIT_BOUND_SECONDS } from '../../limits.js';
 import type { deploymentPlan } from '../../../workflows/index.js';
 import { errorResponses, Id as IdField, IdParams, Paging, SafeText } from '../../schemas/common.js';
 import { Nullable, StringEnum } from '../../schemas/types.js';
+import { VerdictSchema, verdictView } from '../../schemas/verdict.js';
+import { waveVerdicts } from '../../../db/queries/verdicts.js';
 
 const Loose = Type.Object({}, { additionalProperties: true });
 /** Systems a dry run's answer lists (the rest are paged by GET /api/v1/deployments/<id>/plan). */
@@ -294,6 +296,68 @@ export const deploymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const plan = await rolloutPlan(app.db, id, workflowIds.deployment(id), { limit: request.query.limit, offset: request.query.offset });
       if (!plan) throw notFound(`a plan for queue item ${id} (no rollout and no dry run)`);
       return { queue_id: id, ...plan, planned_at: plan.planned_at.toISOString(), limit: request.query.limit, offset: request.query.offset };
+    },
+  );
+
+  app.get(
+    '/:id/verdicts',
+    {
+      config: { auth: 'read' },
+      schema: {
+        tags: ['deployments'],
+        summary: 'A rollout\'s statistical verdicts, one per wave and group: the wave\'s patched systems against still-unpatched peers over the same window',
+        description:
+          'Mann-Whitney U per metric (CPU %, memory %), High/Low/Pass/NODATA, the score and the verdict (pass → the rollout continues, marginal → it pauses for a person, fail → it halts; nodata per verdict.nodata_policy). `samples=true` adds every sample judged.',
+        params: Id,
+        querystring: Type.Object({ samples: Type.Boolean({ default: false, description: 'include every sample judged (can be thousands per metric)' }) }, { additionalProperties: false }),
+        response: { 200: Type.Object({ queue_id: Type.Integer(), verdicts: Type.Array(VerdictSchema) }), ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const id = request.params.id;
+      const item = await getQueueRow(app.db, id);
+      if (!item) throw notFound(`queue item ${id}`);
+      const samples = request.query.samples === true;
+      const verdicts = await waveVerdicts(app.db, id, { samples });
+      return { queue_id: id, verdicts: verdicts.map((v) => verdictView(v, samples)) };
+    },
+  );
+
+  app.post(
+    '/:id/verdicts/:verdictId/decision',
+    {
+      config: { auth: 'approve' },
+      schema: {
+        tags: ['deployments'],
+        summary: 'Decide on a wave verdict the rollout is paused for (marginal, or nodata under verdict.nodata_policy marginal): continue or halt',
+        description:
+          'Sent to the running rollout as its verdictDecide Update, which records the decision (who, why, source) on the verdict in PostgreSQL before it takes effect. 409 when that verdict does not wait for a decision (another one does, it is decided, or the rollout is not running); 503 when the decision could not be recorded (nothing was decided).',
+        params: Type.Object({ id: IdField('queue item id'), verdictId: IdField('the verdict id (GET /api/v1/deployments/<id>/verdicts)') }),
+        body: Type.Object(
+          {
+            decision: StringEnum(['continue', 'halt'] as const, { description: 'continue: the rollout goes on with the next group or wave; halt: it stops, the rest untouched' }),
+            reason: Type.Optional(SafeText({ maxLength: 500 })),
+            source: Type.Optional(StringEnum(['api', 'dashboard'] as const, { description: 'where the decision was taken; default api' })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Object({ queue_id: Type.Integer(), verdict_id: Type.Integer(), decision: Type.String(), by: Type.String() }), ...errorResponses(400, 401, 403, 404, 409, 503) },
+      },
+    },
+    async (request) => {
+      const { id, verdictId } = request.params;
+      const item = await getQueueRow(app.db, id);
+      if (!item) throw notFound(`queue item ${id}`);
+      const by = request.actor?.name ?? 'api';
+      try {
+        const r = await app.temporal.client.workflow.getHandle(workflowIds.deployment(id)).executeUpdate(verdictDecideUpdate, {
+          args: [{ verdictId, decision: request.body.decision, by, reason: request.body.reason ?? null, requestId: randomUUID(), source: request.body.source ?? 'api' }],
+        });
+        request.log.warn({ queueId: id, verdictId, by, decision: r.decision }, 'wave verdict decided');
+        return { queue_id: id, verdict_id: r.verdictId, decision: r.decision, by: r.by };
+      } catch (err) {
+        throw updateFailure(err, `the ${request.body.decision} decision on verdict ${verdictId} of queue item ${id}`);
+      }
     },
   );
 

@@ -3,6 +3,7 @@ import { approvalPolicy } from '../../../db/queries/orchestrator-config.js';
 import { getQueueRow } from '../../../db/queries/queue.js';
 import { listTests } from '../../../db/queries/test-list.js';
 import { getTest, phasesOf } from '../../../db/queries/tests.js';
+import { testVerdict } from '../../../db/queries/verdicts.js';
 import { TARGET_OSES } from '../../../domain/os.js';
 import { testTimingInUse } from '../../../activities/patch-test/settings.js';
 import { claimAndStartTest, itemSearchAttributes, testTiming } from '../../../temporal/tests.js';
@@ -12,6 +13,7 @@ import { conflict, notFound } from '../../errors.js';
 import { recordThenStart } from '../../services/operator-action.js';
 import { errorResponses, Id as IdField, IdParams, Paging, SafeText } from '../../schemas/common.js';
 import { Nullable, StringEnum } from '../../schemas/types.js';
+import { VerdictSchema, verdictView } from '../../schemas/verdict.js';
 
 const Id = IdParams('test id');
 const Loose = Type.Object({}, { additionalProperties: true });
@@ -129,6 +131,7 @@ export const testRoutes: FastifyPluginAsyncTypebox = async (app) => {
             item: Type.Union([Type.Object({ id: Type.Integer(), advisory_name: Type.String(), target_os: Type.String(), status: Type.String(), synopsis: Nullable(Type.String()), severity: Type.String() }), Type.Null()]),
             phases: Type.Array(Loose),
             rollbacks: Type.Array(Loose),
+            verdict: Nullable(Type.Object(VerdictSchema.properties, { description: 'the statistical verdict of the validate phase (baseline window vs after window) with its samples; null before validate ran' })),
             live: Type.Union([Loose, Type.Null()]),
           }),
           ...errorResponses(400, 401, 403, 404),
@@ -142,7 +145,7 @@ export const testRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (test.status === 'running') {
         live = await app.temporal.client.workflow.getHandle(test.workflow_id, test.run_id).query(testStatusQuery).catch(() => null);
       }
-      const [item, phases, rollbacks] = await Promise.all([
+      const [item, phases, rollbacks, verdict] = await Promise.all([
         app.db
           .selectFrom('patch_test_queue as q')
           .innerJoin('errata_cache as e', 'e.advisory_name', 'q.advisory_name')
@@ -151,12 +154,14 @@ export const testRoutes: FastifyPluginAsyncTypebox = async (app) => {
           .executeTakeFirst(),
         phasesOf(app.db, test.id),
         app.db.selectFrom('patch_rollbacks').selectAll().where('test_id', '=', test.id).where('scope', '=', 'test').orderBy('started_at').execute(),
+        testVerdict(app.db, test.id),
       ]);
       return {
         test: { ...test, started_at: iso(test.started_at), completed_at: iso(test.completed_at), created_at: iso(test.created_at), updated_at: iso(test.updated_at) },
         item: item ?? null,
         phases: phases.map((p) => ({ ...p, started_at: iso(p.started_at), completed_at: iso(p.completed_at) })),
         rollbacks: rollbacks.map((r) => ({ ...r, started_at: iso(r.started_at), completed_at: iso(r.completed_at) })),
+        verdict: verdict ? verdictView(verdict) : null,
         live: live as unknown as Record<string, unknown> | null,
       };
     },

@@ -90,11 +90,11 @@ describe('event filters', () => {
     expect(checkEventFilter(['Sync.completed'])).toBe('has "Sync.completed": use "*", "<family>.*" or an event type');
   });
 
-  it('the 19 event types of the issues (and the test event)', () => {
+  it('the event types of the issues (the retraction and the paused wave verdict of issue 15 among them) and the test event', () => {
     expect(EVENT_TYPES).toEqual([
       'sync.completed', 'sync.failed', 'test.passed', 'test.failed', 'test.rolled_back', 'test.inconclusive', 'bundle.culprit_found',
       'approval.requested', 'approval.reminder', 'approval.decided', 'approval.expired', 'deployment.started', 'deployment.wave_completed',
-      'deployment.halted', 'deployment.completed', 'deployment.rolled_back', 'advisory.retracted', 'test_system.quarantined', 'notification.test',
+      'deployment.halted', 'deployment.verdict_paused', 'deployment.completed', 'deployment.rolled_back', 'advisory.retracted', 'test_system.quarantined', 'notification.test',
     ]);
   });
 });

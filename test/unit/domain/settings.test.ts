@@ -39,6 +39,15 @@ const RANGES: [SettingKey, string][] = [
   ['bundle.recent_runs', 'an integer from 0 to 10000 (test runs)'],
   ['bundle.failure_prior_percent', 'a number from 0.1 to 50 (percent)'],
   ['bundle.kernel_alone', 'an integer from 0 to 1 (1 = alone, 0 = with others)'],
+  ['verdict.confidence', 'a number from 0.5 to 0.9999 (confidence level)'],
+  ['verdict.tolerance', 'a number from 0 to 10 (fraction of the estimate)'],
+  ['verdict.min_samples', 'an integer from 2 to 100000 (samples per side)'],
+  ['verdict.pass_score', 'a number from 0 to 100 (points)'],
+  ['verdict.marginal_score', 'a number from 0 to 100 (points)'],
+  ['verdict.cpu_allowed_increase', 'a number from 0 to 100 (percentage points)'],
+  ['verdict.memory_allowed_increase', 'a number from 0 to 100 (percentage points)'],
+  ['verdict.nodata_policy', 'one of marginal, fail'],
+  ['verdict.marginal_reminder_hours', 'a number from 0.0001 to 8760 (hours)'],
 ];
 
 describe('settings table', () => {
@@ -52,6 +61,11 @@ describe('settings table', () => {
 });
 
 describe('checkSetting', () => {
+  it('choices: one of the words, nothing else', () => {
+    expect(checkSetting('verdict.nodata_policy', 'fail')).toEqual({ ok: true, value: 'fail' });
+    expect(checkSetting('verdict.nodata_policy', 'pass')).toEqual({ ok: false, message: 'verdict.nodata_policy must be one of marginal, fail; got "pass"' });
+    expect(checkSetting('verdict.nodata_policy', 1).ok).toBe(false);
+  });
   it('numbers: the bounds are in, one step past is out, with the key and the range named', () => {
     expect(checkSetting('deploy.failure_budget_percent', 0)).toEqual({ ok: true, value: 0 });
     expect(checkSetting('deploy.failure_budget_percent', 100)).toEqual({ ok: true, value: 100 });
@@ -129,6 +143,15 @@ describe('settingInUse', () => {
       'bundle.recent_runs': 50,
       'bundle.failure_prior_percent': 5,
       'bundle.kernel_alone': 1,
+      'verdict.confidence': 0.98,
+      'verdict.tolerance': 0.25,
+      'verdict.min_samples': 5,
+      'verdict.pass_score': 90,
+      'verdict.marginal_score': 75,
+      'verdict.cpu_allowed_increase': 5,
+      'verdict.memory_allowed_increase': 5,
+      'verdict.nodata_policy': 'marginal',
+      'verdict.marginal_reminder_hours': 4,
     });
   });
 });

@@ -1,4 +1,4 @@
-import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, patched, sleep, upsertSearchAttributes } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, patched as workflowPatched, sleep, upsertSearchAttributes } from '@temporalio/workflow';
 import { earliestFor } from '../domain/maintenance-plan.js';
 import type { LeasedSystem, MetricsReading, PhaseVerdict, RollbackResult, TestInfo } from '../activities/patch-test/index.js';
 import { wakeDispatcher } from './dispatch.js';
@@ -90,7 +90,7 @@ export async function runTest(ctx: TestRunContext): Promise<TestResult> {
     }
   };
   // Recorded before this wait existed: those histories have no window lookups (replay).
-  const honoursWindows = patched('test-maintenance-window');
+  const honoursWindows = workflowPatched('test-maintenance-window');
 
   const quarantine = (reason: string) => store.quarantineTestSystem({ systemId: (system as LeasedSystem).systemId, reason });
 
@@ -224,6 +224,8 @@ export async function runTest(ctx: TestRunContext): Promise<TestResult> {
       await store.validateUnavailable({ testId: info.testId, reason: reasonOf(err) });
     }
     view.leave('validate', validated.ok ? 'passed' : 'failed', validated.reason);
+    // Too few samples to judge is like no metrics: inconclusive, never blamed on the patch.
+    if (validated.unjudged && workflowPatched('validate-nodata-inconclusive')) noMetrics = true;
     if (!validated.ok) {
       return await rollBack('validate', validated.reason ?? 'metrics out of bounds', noMetrics ? 'inconclusive' : 'rolled_back', noMetrics ? 'unknown' : 'patch');
     }

@@ -42,6 +42,8 @@ export interface LeasedSystem {
 export interface PhaseVerdict {
   ok: boolean;
   reason?: string;
+  /** Not ok because nothing could be judged (too few samples: the judge's nodata), not because a check failed. */
+  unjudged?: boolean;
 }
 
 export interface MetricsReading {

@@ -65,7 +65,13 @@ export function createValidateActivities(deps: TestDeps) {
       };
       const reason = verdict.reasons.join('; ');
       await phaseFinished(db, testId, 'validate', verdict.passed ? 'passed' : 'failed', details, verdict.passed ? null : reason);
-      return verdict.passed ? { ok: true } : { ok: false, reason };
+      if (verdict.passed) return { ok: true };
+      // A metric without enough data is no pass, and no failure of the patch either: when no metric was shown to
+      // rise (High/Low) and no ceiling was crossed, nothing was shown to be wrong — whatever the verdict's cap
+      // (nodata, or marginal under verdict.nodata_policy) — so the test is inconclusive, not the patch's failure.
+      const unjudged = !verdict.cpuAboveCeiling && !verdict.memoryAboveCeiling
+        && judged.metrics.some((m) => m.classification === 'nodata') && judged.metrics.every((m) => m.classification === 'pass' || m.classification === 'nodata');
+      return unjudged ? { ok: false, reason: `not judged: ${reason}`, unjudged } : { ok: false, reason };
     },
 
     /** Records a validate phase that could not read metrics (after its retries): a failure, never a pass. */

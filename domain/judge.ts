@@ -144,6 +144,24 @@ function withinAllowance(spec: MetricSpec, control: number[], experiment: number
   return parts.join(' and ');
 }
 
+/**
+ * The mirror of withinAllowance: with too few samples for a test, every pairwise change beyond the allowance in
+ * one direction (the smallest after sample above the largest before sample by more than the allowed increase,
+ * or the mirror for a decrease) proves a change beyond it among the samples seen — High/Low, not no data.
+ * Needs ≥ 2 samples a side and a shift allowance; `{ up, allowance }` or null.
+ */
+function beyondEveryPair(spec: MetricSpec, control: number[], experiment: number[]): { up: boolean; allowance: string } | null {
+  if (control.length < 2 || experiment.length < 2) return null;
+  const round9 = (v: number) => Math.round(v * 1e9) / 1e9;
+  if (spec.direction !== 'decrease' && spec.allowedIncrease !== undefined && round9(Math.min(...experiment) - Math.max(...control)) > spec.allowedIncrease) {
+    return { up: true, allowance: `+${show(spec.allowedIncrease)} ${spec.unit}` };
+  }
+  if (spec.direction !== 'increase' && spec.allowedDecrease !== undefined && round9(Math.max(...experiment) - Math.min(...control)) < -spec.allowedDecrease) {
+    return { up: false, allowance: `−${show(spec.allowedDecrease)} ${spec.unit}` };
+  }
+  return null;
+}
+
 /** One metric's classification (see the module comment for the rules). */
 export function classifyMetric(input: MetricInput, settings: JudgeSettings): MetricJudgement {
   const { spec } = input;
@@ -162,6 +180,15 @@ export function classifyMetric(input: MetricInput, settings: JudgeSettings): Met
         ...base, classification: 'pass', test: null, meanRatio: null,
         controlMean: mean(control), experimentMean: mean(experiment),
         reason: `${spec.name}: pass — ${experiment.length} and ${control.length} samples, too few for a test, but every pairwise change is within the allowed ${bounded}`,
+      };
+    }
+    const beyond = beyondEveryPair(spec, control, experiment);
+    if (beyond) {
+      const kind = beyond.up ? 'high' : 'low';
+      return {
+        ...base, classification: kind, test: null, meanRatio: null,
+        controlMean: mean(control), experimentMean: mean(experiment),
+        reason: `${spec.name}: ${kind} — ${experiment.length} and ${control.length} samples, too few for a test, but every pairwise change is beyond the allowed ${beyond.allowance}`,
       };
     }
     return {

@@ -72,12 +72,18 @@ describe('judgeTestMetrics', () => {
     expect(judgeTestMetrics(flat(1, 1), flat(1.1, 1), { cpuDelta: 0, memoryDelta: 0 }, SETTINGS).cpuExceeded).toBe(true);
   });
 
-  it('too few samples: a rise that cannot be shown is no data — never a pass; no change beyond the thresholds is a pass', () => {
-    const verdict = judgeTestMetrics(flat(20, 40, 3), flat(45, 40, 3), thresholds, SETTINGS);
+  it('too few samples: a rise that cannot be shown is no data — never a pass; every pair beyond the threshold is a fail; no change beyond it is a pass', () => {
+    // every after sample 25 pp above every before sample (allowed +10): a proven rise
+    const rose = judgeTestMetrics(flat(20, 40, 3), flat(45, 40, 3), thresholds, SETTINGS);
+    expect(rose).toMatchObject({ passed: false, cpuExceeded: true, judged: { verdict: 'fail' } });
+    expect(rose.reasons[0]).toMatch(/every pairwise change is beyond the allowed \+10 pp/);
+    // 25, 45, 28 after a flat 20: neither bounded within +10 nor beyond it
+    const mixed = { cpuPercent: 32.7, memoryPercent: 40, series: { cpu: [[0, 25], [1, 45], [2, 28]] as [number, number][], memory: [[0, 40], [1, 40], [2, 40]] as [number, number][] } };
+    const verdict = judgeTestMetrics(flat(20, 40, 3), mixed, thresholds, SETTINGS);
     expect(verdict.passed).toBe(false);
     expect(verdict.judged.verdict).toBe('marginal'); // memory passes, cpu has no data: capped by nodataPolicy
     expect(verdict.reasons).toEqual(['cpu: no data — 3 experiment and 3 control samples, at least 5 each needed']);
-    expect(judgeTestMetrics(flat(20, 40, 3), flat(45, 40, 3), thresholds, { ...SETTINGS, nodataPolicy: 'fail' }).judged.verdict).toBe('fail');
+    expect(judgeTestMetrics(flat(20, 40, 3), mixed, thresholds, { ...SETTINGS, nodataPolicy: 'fail' }).judged.verdict).toBe('fail');
     const quiet = judgeTestMetrics(window(20, 40, { n: 3 }), window(22, 41, { n: 3 }), thresholds, SETTINGS);
     expect(quiet).toMatchObject({ passed: true, cpuExceeded: false, memoryExceeded: false });
     expect(quiet.judged.metrics[0]!.reason).toMatch(/too few for a test, but every pairwise change is within the allowed \+10 pp/);

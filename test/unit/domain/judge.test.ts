@@ -83,7 +83,7 @@ describe('classifyMetric', () => {
     expect(j.reason).toMatch(/no significant rise/);
   });
   it('NaN is removed, never counted as 0; too few left is nodata, never pass', () => {
-    const j = classifyMetric({ spec: cpu, control: [1, 2, Number.NaN, 3, 4, 5], experiment: [Number.NaN, 50, 51, Number.POSITIVE_INFINITY, 52] }, SETTINGS);
+    const j = classifyMetric({ spec: cpu, control: [1, 2, Number.NaN, 3, 4, 5], experiment: [Number.NaN, 5, 6, Number.POSITIVE_INFINITY, 7] }, SETTINGS);
     expect(j.classification).toBe('nodata');
     expect(j.removedNaN).toBe(3);
     expect(j.experimentCount).toBe(3);
@@ -96,6 +96,12 @@ describe('classifyMetric', () => {
     expect(j.reason).toBe('cpu: pass — 3 and 3 samples, too few for a test, but every pairwise change is within the allowed +5 pp');
     // one pairwise rise above the allowance (15.1 − 10): no claim either way
     expect(classifyMetric({ spec: cpu, control: [10, 10.4, 10.2], experiment: [12, 15.1, 13] }, SETTINGS).classification).toBe('nodata');
+    // every pairwise rise above it (the smallest after sample 15.5 − the largest before 10.4 > 5): a proven rise, High
+    const rose = classifyMetric({ spec: cpu, control: [10, 10.4, 10.2], experiment: [15.5, 53, 40] }, SETTINGS);
+    expect(rose).toMatchObject({ classification: 'high', test: null });
+    expect(rose.reason).toBe('cpu: high — 3 and 3 samples, too few for a test, but every pairwise change is beyond the allowed +5 pp');
+    expect(classifyMetric({ spec: cpu, control: [10, 10.4, 10.2], experiment: [15.4, 53, 40] }, SETTINGS).classification).toBe('nodata');
+    expect(classifyMetric({ spec: { ...cpu, direction: 'either' as const, allowedDecrease: 1 }, control: [10, 11], experiment: [8, 8.5] }, SETTINGS).classification).toBe('low');
     // one sample a side, a ratio allowance, or no allowance: never
     expect(classifyMetric({ spec: cpu, control: [10], experiment: [10.5] }, SETTINGS).classification).toBe('nodata');
     expect(classifyMetric({ spec: { ...cpu, allowedIncreaseRatio: 2 }, control: [10, 11], experiment: [10, 11.5] }, SETTINGS).classification).toBe('nodata');

@@ -16,7 +16,7 @@ import { updateFailure } from '../../services/workflow-refusal.js';
 import { withinBound } from '../../services/bounded-wait.js';
 import { WAIT_BOUND_SECONDS } from '../../limits.js';
 import type { deploymentPlan } from '../../../workflows/index.js';
-import { errorResponses, Id as IdField, IdParams, Paging, SafeText } from '../../schemas/common.js';
+import { errorResponses, Id as IdField, IdParams, Paging, SafeText, WithDefault } from '../../schemas/common.js';
 import { Nullable, StringEnum } from '../../schemas/types.js';
 import { VerdictSchema, verdictView } from '../../schemas/verdict.js';
 import { waveVerdicts } from '../../../db/queries/verdicts.js';
@@ -309,7 +309,7 @@ export const deploymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
         description:
           'Mann-Whitney U per metric (CPU %, memory %), High/Low/Pass/NODATA, the score and the verdict (pass → the rollout continues, marginal → it pauses for a person, fail → it halts; nodata per verdict.nodata_policy). `samples=true` adds every sample judged.',
         params: Id,
-        querystring: Type.Object({ samples: Type.Boolean({ default: false, description: 'include every sample judged (can be thousands per metric)' }) }, { additionalProperties: false }),
+        querystring: Type.Object({ samples: WithDefault(Type.Boolean({ default: false, description: 'include every sample judged (can be thousands per metric)' })) }, { additionalProperties: false }),
         response: { 200: Type.Object({ queue_id: Type.Integer(), verdicts: Type.Array(VerdictSchema) }), ...errorResponses(400, 401, 403, 404) },
       },
     },
